@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: MIT
+// GET /v1/targets/{id}/obs: a target's time series, raw (keyset-paged) or downsampled into buckets.
+import type { FastifyInstance } from 'fastify';
+import { getTarget, type ObsResult, obsAggs, queryObs } from '../../projections/index.js';
+import { nowMicros } from '../../schemas/index.js';
+import type { ApiContext } from '../context.js';
+import { HttpProblem, problemResponses } from '../problem.js';
+import {
+  bucketPattern,
+  encodeObsCursor,
+  type ObsParams,
+  type ObsQuerystring,
+  obsBucketCellsMax,
+  obsCursorLengthMax,
+  obsFieldNameLengthMax,
+  obsFieldsMax,
+  obsLimitDefault,
+  obsLimitMax,
+  obsLimitMin,
+  parseObsParams,
+} from './obs-params.js';
+
+const timeParamDescription =
+  'ISO-8601 with a time zone (`2026-11-22T10:00:00Z`, `…+09:00`) or epoch milliseconds (`1795345200000`).';
+
+const querystringSchema = {
+  type: 'object',
+  properties: {
+    from: { type: 'string', maxLength: 64, description: `Inclusive start. ${timeParamDescription}` },
+    to: { type: 'string', maxLength: 64, description: `Exclusive end. ${timeParamDescription}` },
+    fields: {
+      type: 'string',
+      maxLength: obsFieldsMax * (obsFieldNameLengthMax + 1),
+      description: `Comma-separated top-level field names (at most ${obsFieldsMax}, each ≤ ${obsFieldNameLengthMax} characters, \`[A-Za-z_][A-Za-z0-9_]*\`). Raw mode: each row's data holds only these fields, and events holding none of them are skipped. Required with bucket.`,
+    },
+    bucket: {
+      type: 'string',
+      pattern: bucketPattern.source,
+      description:
+        'Downsample into buckets of this width (`10s`, `1m`, `5m`, `1h`, `1d`; 1 s to 31 d), aligned to 2000-01-01T00:00:00Z. Without `from`, the last 24 h.',
+    },
+    agg: {
+      type: 'string',
+      description: `Comma-separated aggregates per field and bucket, from ${obsAggs.join(', ')}; default avg,min,max,count,last. Only with bucket.`,
+    },
+    limit: {
+      type: 'integer',
+      minimum: obsLimitMin,
+      maximum: obsLimitMax,
+      default: obsLimitDefault,
+      description: `Rows (raw) or buckets per page. With buckets, a page holds at most ${obsBucketCellsMax} bucket × field cells.`,
+    },
+    order: { type: 'string', enum: ['asc', 'desc'], default: 'asc', description: 'By time.' },
+    after: {
+      type: 'string',
+      maxLength: obsCursorLengthMax,
+      description: 'The `next` cursor of the previous page (same query otherwise).',
+    },
+  },
+} as const;
+
+const rawRowSchema = {
+  type: 'object',
+  description: 'One observation (raw mode).',
+  required: ['ts', 'event_id', 'data'],
+  properties: {
+    ts: { type: 'string', format: 'date-time', description: 'Observation time, UTC, microseconds.' },
+    event_id: { type: 'string', format: 'uuid' },
+    data: {
+      type: 'object',
+      additionalProperties: true,
+      description: 'The normalized data (masked to `fields`).',
+    },
+  },
+} as const;
+
+const fieldAggregatesSchema = {
+  type: 'object',
+  description: 'The requested aggregates of one field in one bucket.',
+  properties: {
+    avg: { type: ['number', 'null'], description: 'Mean of the numeric values; null if none.' },
+    min: { type: ['number', 'null'] },
+    max: { type: ['number', 'null'] },
+    sum: { type: ['number', 'null'] },
+    count: { type: 'integer', description: 'Events in the bucket holding the field (any type).' },
+    first: { description: 'Value (any JSON) at the earliest observation of the bucket.' },
+    last: { description: 'Value (any JSON) at the latest observation of the bucket.' },
+  },
+} as const;
+
+const bucketRowSchema = {
+  type: 'object',
+  description: 'One time bucket (bucketed mode); buckets without data are left out.',
+  required: ['bucket_start', 'fields'],
+  properties: {
+    bucket_start: { type: 'string', format: 'date-time' },
+    fields: {
+      type: 'object',
+      additionalProperties: fieldAggregatesSchema,
+      description: 'Every requested field.',
+    },
+  },
+} as const;
+
+const responseSchema = {
+  type: 'object',
+  required: ['target_id', 'from', 'to', 'rows'],
+  properties: {
+    target_id: { type: 'string', format: 'uuid' },
+    from: {
+      type: ['string', 'null'],
+      format: 'date-time',
+      description: 'Effective inclusive start; null: unbounded.',
+    },
+    to: {
+      type: ['string', 'null'],
+      format: 'date-time',
+      description: 'Effective exclusive end; null: unbounded.',
+    },
+    bucket: { type: 'string', description: 'The bucket width, when bucketed.' },
+    rows: { type: 'array', items: { anyOf: [rawRowSchema, bucketRowSchema] } },
+    next: {
+      type: 'string',
+      description: 'Cursor of the next page (pass as `after`); absent on the last page.',
+    },
+  },
+} as const;
+
+export function registerObsRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get<{ Params: { id: string }; Querystring: ObsQuerystring }>(
+    '/v1/targets/:id/obs',
+    {
+      schema: {
+        tags: ['series'],
+        summary: "A target's time series",
+        description:
+          'Raw mode (no `bucket`): observations in time order, `data` masked to `fields`, paged by `limit` and `after`. ' +
+          'Bucketed mode: per bucket and field, the requested aggregates; avg/min/max/sum over numeric values only, ' +
+          'count of events holding the field, first/last values of any type. The range is [from, to).',
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
+        querystring: querystringSchema,
+        response: { 200: responseSchema, ...problemResponses(400, 404, 503) },
+      },
+    },
+    async (req) => {
+      const params = parseObsParams(req.query, nowMicros());
+      const target = await getTarget(ctx.pool, req.params.id);
+      if (target === undefined) throw new HttpProblem(404, 'TARGET_NOT_FOUND', `no target ${req.params.id}`);
+      const result = await queryObs(ctx.pool, { targetId: target.target_id, ...params });
+      return toResponse(target.target_id, params, result);
+    },
+  );
+}
+
+function toResponse(targetId: string, params: ObsParams, result: ObsResult) {
+  const scope = { order: params.order, bucketSeconds: params.bucket?.seconds };
+  return {
+    target_id: targetId,
+    from: params.fromIso ?? null,
+    to: params.toIso ?? null,
+    ...(params.bucket === undefined ? {} : { bucket: params.bucket.text }),
+    rows: result.rows,
+    ...(result.next === undefined ? {} : { next: encodeObsCursor(result.next, scope) }),
+  };
+}

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+// Targets: create, list (cursor pagination), read with latest state, change name/meta, delete.
+import type { FastifyInstance } from 'fastify';
+import {
+  deleteTarget,
+  getTarget,
+  getTargetState,
+  insertTarget,
+  listTargets,
+  updateTarget,
+} from '../../projections/index.js';
+import { uuidv7 } from '../../schemas/index.js';
+import type { ApiContext } from '../context.js';
+import { HttpProblem, problemResponses } from '../problem.js';
+
+/** Limits of a target's description. */
+export const targetNameLengthMax = 200;
+export const targetKindPattern = '^[A-Za-z_][A-Za-z0-9_-]{0,63}$';
+export const targetMetaBytesMax = 16 * 1024;
+export const targetListLimitMax = 1000;
+
+const uuidSchema = { type: 'string', format: 'uuid' } as const;
+const metaSchema = {
+  type: 'object',
+  additionalProperties: true,
+  description: 'Free-form JSON attributes (≤ 16 KiB).',
+} as const;
+const targetSchema = {
+  type: 'object',
+  required: ['target_id', 'name', 'kind', 'meta', 'created_at', 'updated_at'],
+  properties: {
+    target_id: uuidSchema,
+    name: { type: 'string' },
+    kind: { type: 'string' },
+    meta: metaSchema,
+    created_at: { type: 'string', format: 'date-time' },
+    updated_at: { type: 'string', format: 'date-time' },
+  },
+} as const;
+const stateSchema = {
+  type: 'object',
+  description: 'Latest value and observation time of every field: {field: {value, ts}}.',
+  additionalProperties: {
+    type: 'object',
+    properties: { value: {}, ts: { type: 'string', format: 'date-time' } },
+  },
+} as const;
+const idParams = { type: 'object', required: ['id'], properties: { id: uuidSchema } } as const;
+
+function checkMeta(meta: unknown): void {
+  if (meta !== undefined && Buffer.byteLength(JSON.stringify(meta)) > targetMetaBytesMax) {
+    throw new HttpProblem(400, 'META_TOO_LARGE', `meta is larger than ${targetMetaBytesMax} bytes`);
+  }
+}
+
+export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.post<{ Body: { name: string; kind: string; meta?: Record<string, unknown>; target_id?: string } }>(
+    '/v1/targets',
+    {
+      schema: {
+        tags: ['targets'],
+        summary: 'Create a target',
+        body: {
+          type: 'object',
+          required: ['name', 'kind'],
+          additionalProperties: false,
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: targetNameLengthMax },
+            kind: {
+              type: 'string',
+              pattern: targetKindPattern,
+              description: 'Its kind: the unit of schema versioning.',
+            },
+            meta: metaSchema,
+            target_id: { ...uuidSchema, description: 'Optional: choose the id (else a UUIDv7 is made).' },
+          },
+        },
+        response: { 201: targetSchema, ...problemResponses(400, 409, 413) },
+      },
+    },
+    async (req, reply) => {
+      checkMeta(req.body.meta);
+      const targetId = (req.body.target_id ?? uuidv7()).toLowerCase();
+      const row = await insertTarget(ctx.pool, {
+        target_id: targetId,
+        name: req.body.name,
+        kind: req.body.kind,
+        meta: req.body.meta ?? {},
+      }).catch((err: { code?: string }) => {
+        if (err.code === '23505')
+          throw new HttpProblem(409, 'TARGET_EXISTS', `target ${targetId} already exists`);
+        throw err;
+      });
+      ctx.targets.remember(row.target_id, row.kind);
+      return reply.code(201).header('location', `/v1/targets/${row.target_id}`).send(row);
+    },
+  );
+
+  app.get<{ Querystring: { kind?: string; after?: string; limit: number } }>(
+    '/v1/targets',
+    {
+      schema: {
+        tags: ['targets'],
+        summary: 'List targets',
+        description: 'In target_id order. Pass `next` of a page as `after` to get the following page.',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            kind: { type: 'string', pattern: targetKindPattern },
+            after: uuidSchema,
+            limit: { type: 'integer', minimum: 1, maximum: targetListLimitMax, default: 100 },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['targets'],
+            properties: { targets: { type: 'array', items: targetSchema }, next: uuidSchema },
+          },
+          ...problemResponses(400),
+        },
+      },
+    },
+    async (req) => {
+      const rows = await listTargets(ctx.pool, {
+        kind: req.query.kind,
+        after: req.query.after,
+        limit: req.query.limit + 1,
+      });
+      const page = rows.slice(0, req.query.limit);
+      return {
+        targets: page,
+        ...(rows.length > req.query.limit ? { next: page[page.length - 1]!.target_id } : {}),
+      };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/targets/:id',
+    {
+      schema: {
+        tags: ['targets'],
+        summary: 'A target with its latest state',
+        params: idParams,
+        response: {
+          200: {
+            ...targetSchema,
+            required: [...targetSchema.required, 'state'],
+            properties: { ...targetSchema.properties, state: stateSchema },
+          },
+          ...problemResponses(400, 404),
+        },
+      },
+    },
+    async (req) => {
+      const target = await getTarget(ctx.pool, req.params.id);
+      if (!target) throw new HttpProblem(404, 'TARGET_NOT_FOUND', `target ${req.params.id} does not exist`);
+      return { ...target, state: await getTargetState(ctx.pool, target.target_id) };
+    },
+  );
+
+  app.patch<{ Params: { id: string }; Body: { name?: string; meta?: Record<string, unknown> } }>(
+    '/v1/targets/:id',
+    {
+      schema: {
+        tags: ['targets'],
+        summary: "Change a target's name or meta (the kind never changes)",
+        params: idParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: targetNameLengthMax },
+            meta: metaSchema,
+          },
+        },
+        response: { 200: targetSchema, ...problemResponses(400, 404) },
+      },
+    },
+    async (req) => {
+      checkMeta(req.body.meta);
+      const row = await updateTarget(ctx.pool, req.params.id, req.body);
+      if (!row) throw new HttpProblem(404, 'TARGET_NOT_FOUND', `target ${req.params.id} does not exist`);
+      return row;
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/v1/targets/:id',
+    {
+      schema: {
+        tags: ['targets'],
+        summary: 'Delete a target and its projections',
+        description:
+          'Its events stay in the streams and raw_bucket (the audit trail); its series and state are removed.',
+        params: idParams,
+        response: { 204: { type: 'null', description: 'Deleted' }, ...problemResponses(400, 404) },
+      },
+    },
+    async (req, reply) => {
+      if (!(await deleteTarget(ctx.pool, req.params.id))) {
+        throw new HttpProblem(404, 'TARGET_NOT_FOUND', `target ${req.params.id} does not exist`);
+      }
+      ctx.targets.forget(req.params.id);
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+// The Fastify server: REST /v1, OpenAPI 3.1 ("tmiDB API") at /openapi.json with its UI at /docs,
+// /healthz and /metrics. Every error leaves as application/problem+json.
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { VERSION } from '../config/index.js';
+import type { ApiContext } from './context.js';
+import { HttpProblem, problem, problemSchema, sendProblem } from './problem.js';
+import { registerEventRoutes } from './routes/events.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerMappingRuleRoutes } from './routes/mapping-rules.js';
+import { registerObsRoutes } from './routes/obs.js';
+import { registerSchemaRoutes } from './routes/schemas.js';
+import { registerTargetRoutes } from './routes/targets.js';
+
+export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: ctx.config.bodyBytesMax,
+    ajv: { customOptions: { allErrors: false, coerceTypes: 'array', removeAdditional: false } },
+  });
+  app.addSchema(problemSchema);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'tmiDB API',
+        version: VERSION,
+        description:
+          'tmiDB — the Too-Much-Information DataBase. Speakers write events about targets; every write becomes an Avro event on NATS JetStream before it is acknowledged, and is projected into PostgreSQL exactly once.',
+        license: { name: 'MIT', identifier: 'MIT' },
+      },
+      tags: [
+        { name: 'targets', description: 'Targets and their latest state' },
+        { name: 'events', description: 'Speaker writes' },
+        { name: 'series', description: 'Time series of observations' },
+        { name: 'schemas', description: 'Payload schema versions per kind' },
+        { name: 'normalize', description: 'Mapping rules of the normalize stage' },
+        { name: 'ops', description: 'Health and metrics' },
+      ],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: false } });
+  app.setErrorHandler((err: FastifyError, req, reply) =>
+    sendProblem(reply, toProblem(err, req.url, ctx.config.bodyBytesMax)),
+  );
+  app.setNotFoundHandler((req, reply) =>
+    sendProblem(
+      reply,
+      problem(404, 'ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, req.url),
+    ),
+  );
+  registerHealthRoutes(app, ctx);
+  registerTargetRoutes(app, ctx);
+  registerEventRoutes(app, ctx);
+  registerObsRoutes(app, ctx);
+  registerSchemaRoutes(app, ctx);
+  registerMappingRuleRoutes(app, ctx);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}
+
+function toProblem(err: FastifyError & { status?: unknown }, url: string, bodyBytesMax: number) {
+  if (err instanceof HttpProblem) return problem(err.status, err.code, err.message, url);
+  if (err.validation) {
+    const first = err.validation[0];
+    const where = `${err.validationContext ?? 'request'}${first?.instancePath ?? ''}`;
+    return problem(400, 'INVALID_REQUEST', `${where} ${first?.message ?? 'is invalid'}`.trim(), url);
+  }
+  // Domain errors (WriteRejectedError, InvalidDataError, SchemaConflictError …) carry status and code.
+  if (
+    typeof err.status === 'number' &&
+    err.status >= 400 &&
+    err.status < 500 &&
+    typeof err.code === 'string'
+  ) {
+    return problem(err.status, err.code, err.message, url);
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return problem(413, 'BODY_TOO_LARGE', `the request body is larger than ${bodyBytesMax} bytes`, url);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return problem(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json', url);
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return problem(400, 'MALFORMED_JSON', `the request body is not valid JSON: ${err.message}`, url);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return problem(400, 'EMPTY_BODY', 'the request body is empty; send JSON', url);
+  }
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    return problem(err.statusCode, err.code ?? 'BAD_REQUEST', err.message, url);
+  }
+  const retryable = (err as { isRetryable?: boolean }).isRetryable !== false;
+  return problem(
+    503,
+    'UNAVAILABLE',
+    retryable
+      ? 'tmiDB could not complete the request right now; nothing was acknowledged — retry (with the same event_id or Idempotency-Key for writes)'
+      : 'internal error; nothing was acknowledged',
+    url,
+  );
+}

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+// Assembles a tmiDB process: PostgreSQL pool (migrated), NATS + JetStream topology, schema registry,
+// the chosen stages, the NATS speaker connector and the HTTP API. Used by `tmictl up`, `tmictl stage`,
+// and by the integration tests (which start real servers and then this).
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../api/server.js';
+import type { Config } from '../config/index.js';
+import { startNatsSpeaker, TargetKindCache } from '../connectors/index.js';
+import { createPool, migrate, type Pool, runPartitionMaintenance } from '../db/index.js';
+import {
+  createMetrics,
+  ensureTopology,
+  type Metrics,
+  type RunningStage,
+  type StageName,
+  startStages,
+  stopStages,
+  type Topology,
+  topology,
+} from '../pipelines/index.js';
+import { SchemaRegistry } from '../schemas/index.js';
+
+export interface RuntimeOptions {
+  readonly pgUrl: string;
+  readonly natsUrl: string;
+  readonly stages: readonly StageName[];
+  /** Serve the HTTP API and the NATS speaker connector. */
+  readonly api: boolean;
+  readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+}
+
+export interface Runtime {
+  readonly config: Config;
+  readonly pool: Pool;
+  readonly nc: NatsConnection;
+  readonly topology: Topology;
+  readonly metrics: Metrics;
+  readonly registry: SchemaRegistry;
+  /** Base URL of the HTTP API, when served. */
+  readonly url: string | undefined;
+  readonly app: FastifyInstance | undefined;
+  readonly stages: readonly RunningStage[];
+  stop(): Promise<void>;
+}
+
+/** Partition maintenance (pg_partman) runs at start and then this often. */
+export const partitionMaintenanceIntervalMs = 3_600_000;
+
+export async function startRuntime(config: Config, opts: RuntimeOptions): Promise<Runtime> {
+  const log = opts.log ?? (() => {});
+  const pool = createPool(opts.pgUrl, config.pgPoolMax);
+  await migrate(pool);
+  await runPartitionMaintenance(pool);
+  const nc = await connect({
+    servers: opts.natsUrl,
+    name: 'tmiDB',
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+  });
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
+  const topo = topology(config.namespace);
+  await ensureTopology(jsm, topo, config);
+  const registry = new SchemaRegistry(pool, {
+    fieldsMax: config.eventFieldsMax,
+    stringLengthMax: config.stringLengthMax,
+    fieldNameLengthMax: 64,
+    depthMax: 8,
+  });
+  const metrics = createMetrics();
+  const stages = await startStages(opts.stages, { config, pool, js, registry, topology: topo, metrics, log });
+  for (const s of stages) {
+    s.done.catch((err) => {
+      log('error', `stage ${s.stage} stopped: ${(err as Error).message}`);
+      process.exitCode = 1;
+    });
+  }
+  const maintenance = setInterval(() => {
+    runPartitionMaintenance(pool).catch((err) =>
+      log('warn', `partition maintenance failed: ${(err as Error).message}`),
+    );
+  }, partitionMaintenanceIntervalMs);
+  maintenance.unref();
+
+  let app: FastifyInstance | undefined;
+  let url: string | undefined;
+  let speaker: ReturnType<typeof startNatsSpeaker> | undefined;
+  if (opts.api) {
+    const targets = new TargetKindCache(pool);
+    const ctx = { config, js, jsm, pool, registry, topology: topo, metrics, targets, isReady: () => true };
+    speaker = startNatsSpeaker(nc, ctx);
+    app = await buildServer(ctx);
+    url = await app.listen({ host: config.httpHost, port: config.httpPort });
+  }
+
+  return {
+    config,
+    pool,
+    nc,
+    topology: topo,
+    metrics,
+    registry,
+    url,
+    app,
+    stages,
+    async stop() {
+      clearInterval(maintenance);
+      await app?.close();
+      await speaker?.stop().catch(() => {});
+      await stopStages(stages);
+      await nc.drain().catch(() => {});
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// SPDX-License-Identifier: MIT
+// tmictl — the tmiDB command line.
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/index.js';
+import * as commands from './commands.js';
+import { NotRunningError } from './run-info.js';
+
+const usage = `tmictl — tmiDB command line
+
+  tmictl up                         start tmiDB (embedded PostgreSQL + nats-server, all stages, API)
+  tmictl status                     is it running, where, healthy?
+  tmictl version                    version
+  tmictl publish <target> <json>    write one event ({"data":{...}} or a bare fields object)
+  tmictl psql [psql args]           psql on tmiDB's database (prompt tmiDB:db=#)
+  tmictl pipeline status            per stage: pending, ack pending, redeliveries, checkpoint
+  tmictl stage <capture|normalize|project>
+                                    run one stage in this process (scale out / kill independently)
+  tmictl config [--markdown]        the configuration in force (secrets redacted)
+
+Options: --json (machine-readable output), -h/--help. Configuration: TMIDB_* environment variables
+(see 'tmictl config --markdown').`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: false,
+    options: {
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      markdown: { type: 'boolean' },
+    },
+  });
+  const io: commands.Io = {
+    json: values.json === true,
+    out: (t) => process.stdout.write(`${t}\n`),
+    err: (t) => process.stderr.write(`${t}\n`),
+  };
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    io.out(usage);
+    return command || values.help ? 0 : 2;
+  }
+  const config = loadConfig();
+  switch (command) {
+    case 'up':
+      return commands.up(config, io);
+    case 'stage':
+      return commands.stage(config, io, rest[0]);
+    case 'status':
+      return commands.status(config, io);
+    case 'version':
+      return commands.version(io);
+    case 'publish':
+      return commands.publish(config, io, rest[0], rest[1]);
+    case 'psql':
+      return commands.psql(config, argv.slice(argv.indexOf('psql') + 1));
+    case 'pipeline':
+      return commands.pipeline(config, io, rest[0]);
+    case 'config':
+      return commands.showConfig(config, io, values.markdown === true);
+    default:
+      io.err(`unknown command '${command}'\n\n${usage}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof ConfigError || err instanceof NotRunningError)
+      process.stderr.write(`tmictl: ${err.message}\n`);
+    else process.stderr.write(`tmictl: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: MIT
+// The one place configuration is read and validated. Every field has a default, a unit and a line
+// of docs; the README's configuration table is generated from `configFields` (`tmictl config --markdown`).
+import path from 'node:path';
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  readonly isRetryable = false;
+}
+
+type Parser<T> = (raw: string, env: string) => T;
+
+interface FieldSpec<T> {
+  readonly env: string;
+  readonly default: T;
+  readonly unit: string;
+  readonly doc: string;
+  readonly secret?: boolean;
+  readonly parse: Parser<T>;
+}
+
+const str: Parser<string> = (raw) => raw;
+const optStr: Parser<string | undefined> = (raw) => (raw === '' ? undefined : raw);
+const int =
+  (min: number, max: number): Parser<number> =>
+  (raw, env) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new ConfigError(`${env} must be an integer in [${min}, ${max}], got '${raw}'`);
+    }
+    return n;
+  };
+const oneOf =
+  <T extends string>(...values: T[]): Parser<T> =>
+  (raw, env) => {
+    if (!values.includes(raw as T))
+      throw new ConfigError(`${env} must be one of ${values.join(', ')}, got '${raw}'`);
+    return raw as T;
+  };
+const natsSync: Parser<string> = (raw, env) => {
+  if (raw === 'always' || /^\d+(ms|s|m|h)$/.test(raw)) return raw;
+  throw new ConfigError(`${env} must be 'always' or a duration such as 500ms, 10s, 2m; got '${raw}'`);
+};
+const namespace: Parser<string> = (raw, env) => {
+  if (/^[a-z][a-z0-9_]{0,31}$/.test(raw)) return raw;
+  throw new ConfigError(
+    `${env} must match ^[a-z][a-z0-9_]{0,31}$ (it prefixes NATS subjects and stream names); got '${raw}'`,
+  );
+};
+
+export const configFields = {
+  home: {
+    env: 'TMIDB_HOME',
+    default: './.tmidb',
+    unit: 'path',
+    doc: 'Data directory of the embedded PostgreSQL cluster and nats-server, logs, keys.',
+    parse: str,
+  },
+  httpHost: {
+    env: 'TMIDB_HTTP_HOST',
+    default: '127.0.0.1',
+    unit: 'address',
+    doc: 'Address the HTTP/WS API listens on.',
+    parse: str,
+  },
+  httpPort: {
+    env: 'TMIDB_HTTP_PORT',
+    default: 3000,
+    unit: 'port',
+    doc: 'Port of the HTTP/WS API (0 = any free port).',
+    parse: int(0, 65535),
+  },
+  pgUrl: {
+    env: 'TMIDB_PG_URL',
+    default: undefined,
+    unit: 'URL',
+    doc: 'Use this external PostgreSQL instead of the embedded cluster.',
+    secret: true,
+    parse: optStr,
+  },
+  pgPort: {
+    env: 'TMIDB_PG_PORT',
+    default: 55432,
+    unit: 'port',
+    doc: 'Loopback port of the embedded PostgreSQL.',
+    parse: int(1, 65535),
+  },
+  pgDatabase: {
+    env: 'TMIDB_PG_DATABASE',
+    default: 'tmidb',
+    unit: 'name',
+    doc: 'Database of the embedded cluster that holds the `tmi` schema.',
+    parse: str,
+  },
+  pgPoolMax: {
+    env: 'TMIDB_PG_POOL_MAX',
+    default: 10,
+    unit: 'connections',
+    doc: 'Connections per process pool.',
+    parse: int(1, 200),
+  },
+  pgBinDir: {
+    env: 'TMIDB_PG_BIN_DIR',
+    default: undefined,
+    unit: 'path',
+    doc: 'Directory of the PostgreSQL 15 server programs (initdb, pg_ctl, postgres); default: /usr/lib/postgresql/15/bin, else `pg_config --bindir`, else PATH.',
+    parse: optStr,
+  },
+  natsServerBin: {
+    env: 'TMIDB_NATS_SERVER_BIN',
+    default: undefined,
+    unit: 'path',
+    doc: 'The nats-server (>= 2.12) program to run; default: found on PATH, in the pip scripts directory or ~/go/bin.',
+    parse: optStr,
+  },
+  natsUrl: {
+    env: 'TMIDB_NATS_URL',
+    default: undefined,
+    unit: 'URL',
+    doc: 'Use this external NATS (JetStream enabled) instead of the embedded nats-server.',
+    secret: true,
+    parse: optStr,
+  },
+  natsPort: {
+    env: 'TMIDB_NATS_PORT',
+    default: 44222,
+    unit: 'port',
+    doc: 'Loopback port of the embedded nats-server.',
+    parse: int(1, 65535),
+  },
+  natsSync: {
+    env: 'TMIDB_NATS_SYNC',
+    default: '2m',
+    unit: 'duration|always',
+    doc: "JetStream fsync interval of the embedded nats-server; 'always' fsyncs every write.",
+    parse: natsSync,
+  },
+  namespace: {
+    env: 'TMIDB_NAMESPACE',
+    default: 'tmi',
+    unit: 'name',
+    doc: 'Prefix of subjects (`tmi.in.<id>`) and streams (`TMI_IN`), so several instances can share one NATS.',
+    parse: namespace,
+  },
+  streamMaxAgeMs: {
+    env: 'TMIDB_STREAM_MAX_AGE_MS',
+    default: 7 * 24 * 3600 * 1000,
+    unit: 'ms',
+    doc: 'Retention of the TMI_IN / TMI_NORM streams (replay window).',
+    parse: int(60_000, 365 * 24 * 3600 * 1000),
+  },
+  streamBytesMax: {
+    env: 'TMIDB_STREAM_BYTES_MAX',
+    default: 0,
+    unit: 'bytes',
+    doc: 'Size cap of each stream, oldest messages dropped first; 0 = bounded only by retention and the server store (a cap reserves that much JetStream storage up front).',
+    parse: (raw, env) => (raw === '0' ? 0 : int(1024 ** 2, Number.MAX_SAFE_INTEGER)(raw, env)),
+  },
+  dedupeWindowMs: {
+    env: 'TMIDB_DEDUPE_WINDOW_MS',
+    default: 2 * 60 * 1000,
+    unit: 'ms',
+    doc: 'JetStream duplicate window for Nats-Msg-Id (projections dedupe by event_id forever).',
+    parse: int(1000, 24 * 3600 * 1000),
+  },
+  ackWaitMs: {
+    env: 'TMIDB_ACK_WAIT_MS',
+    default: 30_000,
+    unit: 'ms',
+    doc: 'How long a stage may hold a batch before JetStream redelivers it.',
+    parse: int(1000, 3_600_000),
+  },
+  stageBatchMessagesMax: {
+    env: 'TMIDB_STAGE_BATCH_MESSAGES_MAX',
+    default: 500,
+    unit: 'messages',
+    doc: 'Messages a stage takes into one transaction.',
+    parse: int(1, 10_000),
+  },
+  stageMaxDeliver: {
+    env: 'TMIDB_STAGE_MAX_DELIVER',
+    default: 50,
+    unit: 'deliveries',
+    doc: 'Deliveries of one message before it is dead-lettered.',
+    parse: int(2, 10_000),
+  },
+  bodyBytesMax: {
+    env: 'TMIDB_BODY_BYTES_MAX',
+    default: 1024 * 1024,
+    unit: 'bytes',
+    doc: 'Largest accepted request body.',
+    parse: int(1024, 64 * 1024 * 1024),
+  },
+  writeEventsMax: {
+    env: 'TMIDB_WRITE_EVENTS_MAX',
+    default: 1000,
+    unit: 'events',
+    doc: 'Most events in one write request.',
+    parse: int(1, 100_000),
+  },
+  eventFieldsMax: {
+    env: 'TMIDB_EVENT_FIELDS_MAX',
+    default: 256,
+    unit: 'fields',
+    doc: 'Most fields (counted through nested objects) in one event.',
+    parse: int(1, 10_000),
+  },
+  stringLengthMax: {
+    env: 'TMIDB_STRING_LENGTH_MAX',
+    default: 8192,
+    unit: 'characters',
+    doc: 'Longest string value in event data.',
+    parse: int(1, 1024 * 1024),
+  },
+  logLevel: {
+    env: 'TMIDB_LOG_LEVEL',
+    default: 'info',
+    unit: 'level',
+    doc: 'fatal, error, warn, info, debug.',
+    parse: oneOf('fatal', 'error', 'warn', 'info', 'debug'),
+  },
+} satisfies Record<string, FieldSpec<unknown>>;
+
+type Fields = typeof configFields;
+export type Config = {
+  readonly [K in keyof Fields]: Fields[K]['default'] extends undefined
+    ? string | undefined
+    : Fields[K]['default'];
+};
+
+/** Reads and validates the configuration from an environment (default: process.env). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(configFields) as [string, FieldSpec<unknown>][]) {
+    const raw = env[spec.env];
+    out[key] = raw === undefined ? spec.default : spec.parse(raw.trim(), spec.env);
+  }
+  Object.assign(out, overrides);
+  out.home = path.resolve(String(out.home));
+  return out as Config;
+}
+
+/** The configuration with secrets replaced, safe to log. */
+export function redactedConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...config };
+  for (const [key, spec] of Object.entries(configFields) as [string, FieldSpec<unknown>][]) {
+    if (spec.secret && out[key] !== undefined) out[key] = redactUrl(String(out[key]));
+  }
+  return out;
+}
+
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
+}
+
+/** The configuration table of the README, as Markdown. */
+export function configMarkdown(): string {
+  const rows = Object.values(configFields as Record<string, FieldSpec<unknown>>).map(
+    (f) =>
+      `| \`${f.env}\` | ${f.default === undefined ? '—' : `\`${String(f.default)}\``} | ${f.unit} | ${f.doc} |`,
+  );
+  return ['| variable | default | unit | meaning |', '|---|---|---|---|', ...rows].join('\n');
+}

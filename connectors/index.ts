@@ -1,0 +1,8 @@
+// SPDX-License-Identifier: MIT
+
+export type { AcceptContext, AcceptOptions, AcceptResult } from './accept.js';
+export { accept, idempotencyKeyLengthMax } from './accept.js';
+export { WriteRejectedError } from './errors.js';
+export type { NatsSpeakerConnector } from './nats.js';
+export { speakQueueGroup, startNatsSpeaker } from './nats.js';
+export { TargetKindCache, targetCacheTtlMs } from './targets-cache.js';

@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: MIT
+export { classifyDatabaseError, DatabaseError, isRetryableSqlState } from './errors.js';
+export type { Migration, MigrationReport } from './migrate.js';
+export { listMigrations, migrate, migrationsDir } from './migrate.js';
+export { partitioningMode, runPartitionMaintenance } from './partitions.js';
+export type { Pool, PoolClient } from './pool.js';
+export { applicationName, createPool, withTransaction } from './pool.js';

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MIT
+import pg from 'pg';
+import { classifyDatabaseError } from './errors.js';
+
+/** application_name of every connection tmiDB's own processes open (seen in pg_stat_activity). */
+export const applicationName = 'tmiDB-Core';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+// bigint (int8) and numeric come back as strings by default; counts and sequences fit a double.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export function createPool(connectionString: string, max: number): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    application_name: applicationName,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** Runs fn inside one transaction on one client; rolls back on any error, which comes out classified by SQLSTATE. */
+export async function withTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect().catch((err) => {
+    throw classifyDatabaseError(err);
+  });
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw isTaggedError(err) ? err : classifyDatabaseError(err);
+  } finally {
+    client.release();
+  }
+}
+
+function isTaggedError(err: unknown): boolean {
+  const e = err as { code?: unknown; isRetryable?: unknown };
+  return typeof e?.isRetryable === 'boolean' && typeof e.code === 'string';
+}

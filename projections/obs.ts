@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: MIT
+// Time series of one target from tmi.ts_obs: raw observations (keyset-paged by ts, event_id) or
+// date_bin buckets with per-field aggregates. Field names are always bound parameters (a text[]);
+// the SQL text only varies by which fixed clauses are present, so nothing a caller sends is spliced in.
+// Every scan filters on target_id and a ts range, so it runs on the (target_id, ts, event_id) key.
+import type { Pool } from '../db/index.js';
+
+export type ObsAgg = 'avg' | 'min' | 'max' | 'last' | 'count' | 'first' | 'sum';
+export const obsAggs: readonly ObsAgg[] = ['avg', 'min', 'max', 'last', 'count', 'first', 'sum'];
+
+/** Where the previous page ended: its last row's ts (and event_id in raw mode), or its last bucket's start. */
+export interface ObsCursor {
+  /** ISO-8601 with microseconds, UTC. */
+  readonly ts: string;
+  readonly eventId?: string;
+}
+
+export interface ObsQuery {
+  readonly targetId: string;
+  /** Inclusive lower bound (ISO-8601). */
+  readonly fromIso?: string;
+  /** Exclusive upper bound (ISO-8601). */
+  readonly toIso?: string;
+  readonly fields?: readonly string[];
+  readonly bucket?: { readonly seconds: number; readonly text: string };
+  readonly aggs?: readonly ObsAgg[];
+  readonly limit: number;
+  readonly order: 'asc' | 'desc';
+  readonly after?: ObsCursor;
+}
+
+export interface RawObsRow {
+  readonly ts: string;
+  readonly event_id: string;
+  readonly data: Record<string, unknown>;
+}
+
+/** Aggregates of one field in one bucket: numbers (null without numeric values), count, JSON first/last. */
+export type FieldAggregates = Partial<Record<ObsAgg, unknown>>;
+
+export interface BucketObsRow {
+  readonly bucket_start: string;
+  readonly fields: Record<string, FieldAggregates>;
+}
+
+export type ObsResult =
+  | { readonly mode: 'raw'; readonly rows: RawObsRow[]; readonly next?: ObsCursor }
+  | { readonly mode: 'bucket'; readonly rows: BucketObsRow[]; readonly next?: ObsCursor };
+
+export interface ObsSql {
+  readonly text: string;
+  readonly values: unknown[];
+}
+
+const isoFormat = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+const isoOf = (col: string): string => `to_char(${col} AT TIME ZONE 'UTC', ${isoFormat})`;
+/** The bucket grid's origin: buckets of one size line up across queries and pages. */
+const bucketOrigin = `timestamptz '2000-01-01 00:00:00+00'`;
+
+/** Collects bound values and hands out their placeholders. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+export async function queryObs(pool: Pool, q: ObsQuery): Promise<ObsResult> {
+  return q.bucket === undefined ? queryRaw(pool, q) : queryBuckets(pool, q);
+}
+
+/** target_id and the [from, to) range: the key's leading columns, and what prunes partitions. */
+function rangeConditions(p: Params, q: ObsQuery, target: string): string[] {
+  const where = [`o.target_id = ${target}::uuid`];
+  if (q.fromIso !== undefined) where.push(`o.ts >= ${p.add(q.fromIso)}::timestamptz`);
+  if (q.toIso !== undefined) where.push(`o.ts < ${p.add(q.toIso)}::timestamptz`);
+  return where;
+}
+
+// ── raw ─────────────────────────────────────────────────────────────────────
+
+export function rawObsSql(q: ObsQuery): ObsSql {
+  const p = new Params();
+  const where = rangeConditions(p, q, p.add(q.targetId));
+  const fields = q.fields !== undefined && q.fields.length > 0 ? `${p.add(q.fields)}::text[]` : undefined;
+  // ?| skips events holding none of the fields before the mask is built.
+  if (fields !== undefined) where.push(`o.payload ?| ${fields}`);
+  if (q.after !== undefined) where.push(rawKeyset(p, q.after, q.order));
+  const data =
+    fields === undefined
+      ? 'o.payload'
+      : `(SELECT jsonb_object_agg(f, o.payload -> f) FROM unnest(${fields}) AS f WHERE o.payload ? f)`;
+  const dir = q.order === 'asc' ? 'ASC' : 'DESC';
+  const text = `SELECT ${isoOf('o.ts')} AS ts, o.event_id, ${data} AS data
+    FROM tmi.ts_obs o
+    WHERE ${where.join(' AND ')}
+    ORDER BY o.ts ${dir}, o.event_id ${dir}
+    LIMIT ${p.add(q.limit + 1)}`;
+  return { text, values: p.values };
+}
+
+/** Rows after the cursor; the plain ts bound is redundant but lets partitions be pruned. */
+function rawKeyset(p: Params, after: ObsCursor, order: 'asc' | 'desc'): string {
+  if (after.eventId === undefined) throw new Error('a raw-mode cursor needs an event id');
+  const ts = `${p.add(after.ts)}::timestamptz`;
+  const id = `${p.add(after.eventId)}::uuid`;
+  return order === 'asc'
+    ? `o.ts >= ${ts} AND (o.ts, o.event_id) > (${ts}, ${id})`
+    : `o.ts <= ${ts} AND (o.ts, o.event_id) < (${ts}, ${id})`;
+}
+
+async function queryRaw(pool: Pool, q: ObsQuery): Promise<ObsResult> {
+  const { text, values } = rawObsSql(q);
+  const { rows } = await pool.query<RawObsRow>(text, values);
+  if (rows.length <= q.limit) return { mode: 'raw', rows };
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1]!;
+  return { mode: 'raw', rows: page, next: { ts: last.ts, eventId: last.event_id } };
+}
+
+// ── buckets ─────────────────────────────────────────────────────────────────
+
+interface BucketSqlRow {
+  bucket_start: string;
+  field: string;
+  count: number | string;
+  avg: number | null;
+  min: number | null;
+  max: number | null;
+  sum: number | null;
+  first: unknown;
+  last: unknown;
+}
+
+export function bucketObsSql(q: ObsQuery): ObsSql {
+  if (q.bucket === undefined || q.fields === undefined || q.fields.length === 0) {
+    throw new Error('bucketed obs queries need a bucket and at least one field');
+  }
+  const p = new Params();
+  const target = p.add(q.targetId);
+  const where = rangeConditions(p, q, target);
+  const width = `(${p.add(q.bucket.seconds)}::integer * interval '1 second')`;
+  if (q.after !== undefined) where.push(bucketKeyset(p, q.after, q.order, width));
+  const fields = `${p.add(q.fields)}::text[]`;
+  const dir = q.order === 'asc' ? 'ASC' : 'DESC';
+  const aggs = new Set(q.aggs ?? []);
+  const text = `WITH obs AS (
+      SELECT date_bin(${width}, o.ts, ${bucketOrigin}) AS bucket, f.field, o.ts,
+             CASE WHEN jsonb_typeof(o.payload -> f.field) = 'number'
+                  THEN (o.payload ->> f.field)::double precision END AS num
+      FROM tmi.ts_obs o CROSS JOIN unnest(${fields}) AS f(field)
+      WHERE ${where.join(' AND ')} AND o.payload ? f.field
+    ), agg AS (
+      SELECT bucket, field, count(*) AS count, avg(num) AS avg, min(num) AS min, max(num) AS max,
+             sum(num) AS sum, min(ts) AS first_ts, max(ts) AS last_ts
+      FROM obs GROUP BY bucket, field
+    ), page AS (
+      SELECT DISTINCT bucket FROM agg ORDER BY bucket ${dir} LIMIT ${p.add(q.limit + 1)}
+    )
+    SELECT ${isoOf('a.bucket')} AS bucket_start, a.field, a.count, a.avg, a.min, a.max, a.sum,
+           ${aggs.has('first') ? valueAt(target, 'a.first_ts', 'ASC') : 'NULL'} AS first,
+           ${aggs.has('last') ? valueAt(target, 'a.last_ts', 'DESC') : 'NULL'} AS last
+    FROM agg a JOIN page USING (bucket)
+    ORDER BY a.bucket ${dir}, a.field`;
+  return { text, values: p.values };
+}
+
+/** Buckets after the cursor's bucket: the grid is fixed, so that is a plain ts bound. */
+function bucketKeyset(p: Params, after: ObsCursor, order: 'asc' | 'desc', width: string): string {
+  const start = `${p.add(after.ts)}::timestamptz`;
+  return order === 'asc' ? `o.ts >= ${start} + ${width}` : `o.ts < ${start}`;
+}
+
+/**
+ * The field's value at the bucket's first/last observation time: one index probe per bucket and field
+ * instead of collecting every value of the bucket. Ties on ts go by event_id, as in raw mode.
+ */
+function valueAt(target: string, tsColumn: string, dir: 'ASC' | 'DESC'): string {
+  return `(SELECT l.payload -> a.field FROM tmi.ts_obs l
+     WHERE l.target_id = ${target}::uuid AND l.ts = ${tsColumn} AND l.payload ? a.field
+     ORDER BY l.event_id ${dir} LIMIT 1)`;
+}
+
+async function queryBuckets(pool: Pool, q: ObsQuery): Promise<ObsResult> {
+  const { text, values } = bucketObsSql(q);
+  const { rows } = await pool.query<BucketSqlRow>(text, values);
+  const buckets = groupBuckets(rows, q.fields ?? [], q.aggs ?? []);
+  if (buckets.length <= q.limit) return { mode: 'bucket', rows: buckets };
+  const page = buckets.slice(0, q.limit);
+  return { mode: 'bucket', rows: page, next: { ts: page[page.length - 1]!.bucket_start } };
+}
+
+/** One row per bucket (in query order); every requested field present, with count 0 where it had no data. */
+function groupBuckets(
+  rows: readonly BucketSqlRow[],
+  fields: readonly string[],
+  aggs: readonly ObsAgg[],
+): BucketObsRow[] {
+  const out: BucketObsRow[] = [];
+  for (const r of rows) {
+    let bucket = out[out.length - 1];
+    if (bucket?.bucket_start !== r.bucket_start) {
+      bucket = { bucket_start: r.bucket_start, fields: emptyFields(fields, aggs) };
+      out.push(bucket);
+    }
+    bucket.fields[r.field] = pickAggs(r, aggs);
+  }
+  return out;
+}
+
+function emptyFields(fields: readonly string[], aggs: readonly ObsAgg[]): Record<string, FieldAggregates> {
+  const out: Record<string, FieldAggregates> = {};
+  for (const f of fields) out[f] = Object.fromEntries(aggs.map((a) => [a, a === 'count' ? 0 : null]));
+  return out;
+}
+
+function pickAggs(r: BucketSqlRow, aggs: readonly ObsAgg[]): FieldAggregates {
+  const all: Record<ObsAgg, unknown> = {
+    avg: r.avg,
+    min: r.min,
+    max: r.max,
+    sum: r.sum,
+    count: Number(r.count),
+    first: r.first,
+    last: r.last,
+  };
+  return Object.fromEntries(aggs.map((a) => [a, all[a] ?? null]));
+}

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+// The target registry: SQL of create / read / list / change / delete.
+import { type Pool, withTransaction } from '../db/index.js';
+
+export interface TargetRow {
+  readonly target_id: string;
+  readonly name: string;
+  readonly kind: string;
+  readonly meta: Record<string, unknown>;
+  readonly created_at: string;
+  readonly updated_at: string;
+}
+
+const columns = `target_id, name, kind, meta,
+  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at,
+  to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated_at`;
+
+export async function insertTarget(
+  pool: Pool,
+  t: { target_id: string; name: string; kind: string; meta: Record<string, unknown> },
+): Promise<TargetRow> {
+  const { rows } = await pool.query<TargetRow>(
+    `INSERT INTO tmi.target (target_id, name, kind, meta) VALUES ($1, $2, $3, $4) RETURNING ${columns}`,
+    [t.target_id, t.name, t.kind, JSON.stringify(t.meta)],
+  );
+  return rows[0]!;
+}
+
+export async function getTarget(pool: Pool, targetId: string): Promise<TargetRow | undefined> {
+  const { rows } = await pool.query<TargetRow>(`SELECT ${columns} FROM tmi.target WHERE target_id = $1`, [
+    targetId,
+  ]);
+  return rows[0];
+}
+
+/** Kinds of the given targets, in one round trip; unknown ids are absent from the map. */
+export async function targetKinds(pool: Pool, targetIds: readonly string[]): Promise<Map<string, string>> {
+  const { rows } = await pool.query<{ target_id: string; kind: string }>(
+    'SELECT target_id, kind FROM tmi.target WHERE target_id = ANY($1::uuid[])',
+    [targetIds],
+  );
+  return new Map(rows.map((r) => [r.target_id, r.kind]));
+}
+
+/** Keyset pagination in target_id order: pass the last id of a page as `after`. */
+export async function listTargets(
+  pool: Pool,
+  q: { kind?: string; after?: string; limit: number },
+): Promise<TargetRow[]> {
+  const { rows } = await pool.query<TargetRow>(
+    `SELECT ${columns} FROM tmi.target
+     WHERE ($1::text IS NULL OR kind = $1) AND ($2::uuid IS NULL OR target_id > $2)
+     ORDER BY target_id LIMIT $3`,
+    [q.kind ?? null, q.after ?? null, q.limit],
+  );
+  return rows;
+}
+
+export async function updateTarget(
+  pool: Pool,
+  targetId: string,
+  patch: { name?: string; meta?: Record<string, unknown> },
+): Promise<TargetRow | undefined> {
+  const { rows } = await pool.query<TargetRow>(
+    `UPDATE tmi.target SET name = COALESCE($2, name), meta = COALESCE($3::jsonb, meta), updated_at = now()
+     WHERE target_id = $1 RETURNING ${columns}`,
+    [targetId, patch.name ?? null, patch.meta === undefined ? null : JSON.stringify(patch.meta)],
+  );
+  return rows[0];
+}
+
+/** Deletes the target and its projections (its events stay in the streams and raw_bucket). */
+export async function deleteTarget(pool: Pool, targetId: string): Promise<boolean> {
+  return withTransaction(pool, async (client) => {
+    const res = await client.query('DELETE FROM tmi.target WHERE target_id = $1', [targetId]);
+    await client.query('DELETE FROM tmi.target_state WHERE target_id = $1', [targetId]);
+    await client.query('DELETE FROM tmi.ts_obs WHERE target_id = $1', [targetId]);
+    await client.query('DELETE FROM tmi.geo_trace WHERE target_id = $1', [targetId]);
+    return (res.rowCount ?? 0) > 0;
+  });
+}

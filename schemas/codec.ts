@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+// The payload codec: Avro types of payload schemas, their fingerprints, JSON ⇄ Avro bytes, and writer →
+// reader resolution. Decoded payloads are plain JSON objects in which null means absent.
+import avro from 'avsc';
+import { InvalidDataError, PayloadDecodeError } from './errors.js';
+import type { AvroRecordSchema, RegisteredSchema } from './types.js';
+
+type Resolver = ReturnType<avro.Type['createResolver']>;
+
+/** What encoding needs of a schema (a RegisteredSchema has it). */
+export type EncodeSchema = Pick<RegisteredSchema, 'type'>;
+
+/** What decoding needs of a schema (a RegisteredSchema has it); schemaId only names it in errors. */
+export type DecodeSchema = Pick<RegisteredSchema, 'type' | 'fingerprint'> & { readonly schemaId?: number };
+
+/** Types already built, by canonical JSON of their schema. Bounded: payload schemas are few. */
+const typeCacheMax = 4096;
+const typeCache = new Map<string, avro.Type>();
+const fingerprints = new WeakMap<avro.Type, string>();
+/** reader type → writer type → resolver. avsc ties a resolver to the reader Type instance. */
+const resolvers = new WeakMap<avro.Type, WeakMap<avro.Type, Resolver>>();
+
+/** The avsc Type of a payload schema, built once per distinct schema (key order does not matter). */
+export function avroType(schema: AvroRecordSchema): avro.Type {
+  const key = stableJson(schema);
+  let type = typeCache.get(key);
+  if (type === undefined) {
+    // Unions come back as plain values (`['null', T]` is null or a T); records need no methods. A fresh
+    // options object each time: avsc stores its name registry in it.
+    type = avro.Type.forSchema(schema as unknown as avro.Schema, {
+      wrapUnions: false,
+      omitRecordMethods: true,
+    });
+    if (typeCache.size >= typeCacheMax) {
+      const oldest = typeCache.keys().next().value;
+      if (oldest !== undefined) typeCache.delete(oldest);
+    }
+    typeCache.set(key, type);
+  }
+  return type;
+}
+
+/** sha256 (hex) of the schema's Avro Parsing Canonical Form. */
+export function fingerprintOf(schema: AvroRecordSchema): string {
+  return fingerprintOfType(avroType(schema));
+}
+
+/** sha256 (hex) of a type's Avro Parsing Canonical Form. */
+export function fingerprintOfType(type: avro.Type): string {
+  let fingerprint = fingerprints.get(type);
+  if (fingerprint === undefined) {
+    fingerprint = type.fingerprint('sha256').toString('hex');
+    fingerprints.set(type, fingerprint);
+  }
+  return fingerprint;
+}
+
+/**
+ * Encodes one JSON data object with `schema`. Data that the schema does not describe (a field it
+ * lacks, a value of another type) throws InvalidDataError rather than being dropped silently.
+ */
+export function encodePayload(schema: EncodeSchema, data: Readonly<Record<string, unknown>>): Buffer {
+  let problem: string | undefined;
+  let where = 'data';
+  const valid = schema.type.isValid(data, {
+    noUndeclaredFields: true,
+    errorHook: (path, value, type) => {
+      if (problem !== undefined) return;
+      where = formatPath(path);
+      const undeclared = undeclaredField(value, type);
+      if (undeclared !== undefined) {
+        where = `${where}.${undeclared}`;
+        problem = `${where} is not a field of the payload schema`;
+      } else {
+        problem = `${where} (${JSON.stringify(value) ?? String(value)}) does not match the payload schema`;
+      }
+    },
+  });
+  if (!valid) throw new InvalidDataError(problem ?? 'data does not match the payload schema', where);
+  return schema.type.toBuffer(data);
+}
+
+/**
+ * Decodes payload bytes written with `writer`. With `reader`, resolves writer → reader (fields the
+ * writer lacked are absent). Returns plain JSON: nested records are plain objects, null fields are
+ * dropped (arrays keep their null elements). Undecodable bytes throw PayloadDecodeError.
+ */
+export function decodePayload(
+  writer: DecodeSchema,
+  bytes: Uint8Array,
+  reader?: DecodeSchema,
+): Record<string, unknown> {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let value: unknown;
+  if (reader === undefined || reader.fingerprint === writer.fingerprint) {
+    try {
+      value = writer.type.fromBuffer(buf);
+    } catch (err) {
+      throw new PayloadDecodeError(`payload does not decode with ${nameOf(writer)}: ${messageOf(err)}`, err);
+    }
+  } else {
+    const resolver = resolverFor(writer, reader);
+    try {
+      value = reader.type.fromBuffer(buf, resolver);
+    } catch (err) {
+      throw new PayloadDecodeError(
+        `payload does not decode with ${nameOf(writer)} read as ${nameOf(reader)}: ${messageOf(err)}`,
+        err,
+      );
+    }
+  }
+  return toPlain(value) as Record<string, unknown>;
+}
+
+function resolverFor(writer: DecodeSchema, reader: DecodeSchema): Resolver {
+  let byWriter = resolvers.get(reader.type);
+  if (byWriter === undefined) {
+    byWriter = new WeakMap();
+    resolvers.set(reader.type, byWriter);
+  }
+  let resolver = byWriter.get(writer.type);
+  if (resolver === undefined) {
+    try {
+      resolver = reader.type.createResolver(writer.type);
+    } catch (err) {
+      throw new PayloadDecodeError(
+        `${nameOf(writer)} cannot be read as ${nameOf(reader)}: ${messageOf(err)}`,
+        err,
+      );
+    }
+    byWriter.set(writer.type, resolver);
+  }
+  return resolver;
+}
+
+/** avsc records (class instances) → plain objects without null fields, recursively. */
+function toPlain(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(toPlain);
+  const out: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(value)) {
+    if (field !== null && field !== undefined) out[name] = toPlain(field);
+  }
+  return out;
+}
+
+function undeclaredField(value: unknown, type: avro.Type): string | undefined {
+  if (type.typeName !== 'record' || typeof value !== 'object' || value === null) return undefined;
+  const declared = new Set(
+    (type as unknown as { fields: readonly { name: string }[] }).fields.map((f) => f.name),
+  );
+  return Object.keys(value).find((name) => !declared.has(name));
+}
+
+function formatPath(path: readonly string[]): string {
+  return path.reduce((at, part) => (/^\d+$/.test(part) ? `${at}[${part}]` : `${at}.${part}`), 'data');
+}
+
+function nameOf(schema: DecodeSchema): string {
+  return schema.schemaId === undefined
+    ? `schema ${schema.fingerprint.slice(0, 12)}`
+    : `schema_id ${schema.schemaId}`;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** JSON with object keys sorted, so equal schemas give equal keys whatever their key order (jsonb). */
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    const sorted: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
+    return sorted;
+  });
+}

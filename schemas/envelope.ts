@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+// The wire codec of the event envelope (schemas/event.avsc) and of the message body (event-batch.avsc).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import avro from 'avsc';
+import { packageRoot } from '../config/index.js';
+
+export interface EventEnvelope {
+  readonly event_id: string;
+  readonly target_id: string;
+  readonly kind: string;
+  readonly speaker: string;
+  /** Microseconds since the epoch. */
+  readonly occurred_at: number;
+  /** Microseconds since the epoch. */
+  readonly received_at: number;
+  readonly schema_id: number;
+  readonly payload: Buffer;
+  readonly attrs: Readonly<Record<string, string>>;
+}
+
+export class EnvelopeDecodeError extends Error {
+  readonly _tag = 'EnvelopeDecodeError';
+  readonly code = 'ENVELOPE_UNDECODABLE';
+  readonly isRetryable = false;
+}
+
+function readSchema(name: string): avro.Schema {
+  return JSON.parse(readFileSync(path.join(packageRoot, 'schemas', name), 'utf8'));
+}
+
+const registry: Record<string, avro.Type> = {};
+export const eventType = avro.Type.forSchema(readSchema('event.avsc'), { registry });
+export const eventBatchType = avro.Type.forSchema(readSchema('event-batch.avsc'), { registry });
+
+export function encodeEventBatch(events: readonly EventEnvelope[]): Buffer {
+  return eventBatchType.toBuffer({ events });
+}
+
+export function decodeEventBatch(body: Uint8Array): EventEnvelope[] {
+  try {
+    const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    return (eventBatchType.fromBuffer(buf) as { events: EventEnvelope[] }).events;
+  } catch (err) {
+    throw new EnvelopeDecodeError(`message body is not a tmi.EventBatch: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}

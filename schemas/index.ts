@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+
+export type { DecodeSchema, EncodeSchema } from './codec.js';
+export { avroType, decodePayload, encodePayload, fingerprintOf, fingerprintOfType } from './codec.js';
+export type { EventEnvelope } from './envelope.js';
+export {
+  decodeEventBatch,
+  EnvelopeDecodeError,
+  encodeEventBatch,
+  eventBatchType,
+  eventType,
+} from './envelope.js';
+export { InvalidDataError, PayloadDecodeError, SchemaConflictError, SchemaNotFoundError } from './errors.js';
+export { batchMessageId, isUuid, uuidFromName, uuidv7 } from './ids.js';
+export type { InferLimits } from './infer.js';
+export {
+  depthMaxDefault,
+  fieldNameLengthMaxDefault,
+  fieldNamePattern,
+  inferSchema,
+  recordNameOf,
+} from './infer.js';
+export type { MergeResult } from './merge.js';
+export { countFields, describeType, mergeMany, mergeSchemas, payloadRecordName } from './merge.js';
+export type { PreparedSchema } from './registry.js';
+export { conflictRecheckMs, SchemaRegistry } from './registry.js';
+export {
+  InvalidTimestampError,
+  microsToIso,
+  nowMicros,
+  parseTimestampMicros,
+  timestampMaxMicros,
+  timestampMinMicros,
+} from './time.js';
+export type {
+  AvroArraySchema,
+  AvroField,
+  AvroFieldType,
+  AvroItemsType,
+  AvroNullableType,
+  AvroPrimitiveType,
+  AvroRecordSchema,
+  AvroValueType,
+  Compatibility,
+  RegisteredSchema,
+  SubjectSummary,
+} from './types.js';
+export { compatibilities } from './types.js';

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: MIT
+// Pure inference of an Avro payload schema from one JSON object, checking the write limits on the way.
+import { InvalidDataError } from './errors.js';
+import { countFields, describeType, mergeValueTypes, payloadRecordName } from './merge.js';
+import type { AvroArraySchema, AvroField, AvroItemsType, AvroRecordSchema, AvroValueType } from './types.js';
+
+export interface InferLimits {
+  /** Fields of one write, counted at every depth (the fields of objects inside an array count once). */
+  readonly fieldsMax: number;
+  /** Characters (Unicode code points) of any string value, also inside arrays. */
+  readonly stringLengthMax: number;
+  /** Characters of a field name; default `fieldNameLengthMaxDefault`. */
+  readonly fieldNameLengthMax?: number;
+  /** Nesting of objects and arrays, the data object itself being depth 1; default `depthMaxDefault`. */
+  readonly depthMax?: number;
+}
+
+export const fieldNameLengthMaxDefault = 64;
+export const depthMaxDefault = 8;
+
+/** What a field name must look like (an Avro name). */
+export const fieldNamePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+interface Context {
+  readonly fieldsMax: number;
+  readonly stringLengthMax: number;
+  readonly fieldNameLengthMax: number;
+  readonly depthMax: number;
+}
+
+/**
+ * Avro name of the record at `path` (the field names leading to it): `Payload` for the data object,
+ * else `p_` then each name prefixed by its length, e.g. `p_6engine_3oil` for `data.engine.oil`. The
+ * length prefix keeps names unique (`engine_oil` → `p_10engine_oil`); objects inside an array are
+ * named after the array's field. Names never depend on the data, so every version names a record alike
+ * and writer → reader resolution matches them.
+ */
+export function recordNameOf(path: readonly string[]): string {
+  if (path.length === 0) return payloadRecordName;
+  return `p_${path.map((name) => `${name.length}${name}`).join('_')}`;
+}
+
+/** Infers the payload schema of `data`, a plain JSON object; throws InvalidDataError on bad data. */
+export function inferSchema(data: unknown, limits: InferLimits): AvroRecordSchema {
+  const ctx: Context = {
+    fieldsMax: limits.fieldsMax,
+    stringLengthMax: limits.stringLengthMax,
+    fieldNameLengthMax: limits.fieldNameLengthMax ?? fieldNameLengthMaxDefault,
+    depthMax: limits.depthMax ?? depthMaxDefault,
+  };
+  if (!isPlainObject(data)) {
+    throw new InvalidDataError(`data must be a JSON object, not ${jsonKind(data)}`, 'data');
+  }
+  const schema = inferRecord(data, 'data', [], 1, ctx);
+  const fields = countFields(schema);
+  if (fields > ctx.fieldsMax) {
+    throw new InvalidDataError(
+      `data has ${fields} fields (nested ones included), more than the limit of ${ctx.fieldsMax}`,
+      'data',
+    );
+  }
+  return schema;
+}
+
+function inferRecord(
+  obj: Record<string, unknown>,
+  where: string,
+  path: readonly string[],
+  depth: number,
+  ctx: Context,
+): AvroRecordSchema {
+  checkDepth(where, depth, ctx);
+  const names = Object.keys(obj);
+  if (names.length > ctx.fieldsMax) {
+    throw new InvalidDataError(
+      `${where} has ${names.length} fields, more than the limit of ${ctx.fieldsMax}`,
+      where,
+    );
+  }
+  names.sort();
+  const fields: AvroField[] = [];
+  for (const name of names) {
+    checkFieldName(name, where, ctx);
+    const value = obj[name];
+    if (value === undefined) continue; // as JSON.stringify would: absent
+    const type = inferValue(value, `${where}.${name}`, [...path, name], depth, ctx);
+    fields.push({ name, type: type === 'null' ? 'null' : ['null', type], default: null });
+  }
+  return { type: 'record', name: recordNameOf(path), fields };
+}
+
+/** `depth` is the depth of the container holding `value`. */
+function inferValue(
+  value: unknown,
+  where: string,
+  path: readonly string[],
+  depth: number,
+  ctx: Context,
+): 'null' | AvroValueType {
+  switch (typeof value) {
+    case 'boolean':
+      return 'boolean';
+    case 'number':
+      if (!Number.isFinite(value)) {
+        throw new InvalidDataError(`${where} is ${value}; numbers must be finite`, where);
+      }
+      return 'double';
+    case 'string':
+      checkString(value, where, ctx);
+      return 'string';
+    case 'object':
+      if (value === null) return 'null';
+      if (Array.isArray(value)) return inferArray(value, where, path, depth + 1, ctx);
+      if (isPlainObject(value)) return inferRecord(value, where, path, depth + 1, ctx);
+      throw new InvalidDataError(`${where} is ${jsonKind(value)}; only JSON values are allowed`, where);
+    default:
+      throw new InvalidDataError(`${where} is ${jsonKind(value)}; only JSON values are allowed`, where);
+  }
+}
+
+function inferArray(
+  arr: readonly unknown[],
+  where: string,
+  path: readonly string[],
+  depth: number,
+  ctx: Context,
+): AvroArraySchema {
+  checkDepth(where, depth, ctx);
+  let core: AvroValueType | undefined;
+  let sawNull = false;
+  for (let i = 0; i < arr.length; i++) {
+    const at = `${where}[${i}]`;
+    const element = arr[i];
+    // undefined (a hole) becomes null, as JSON.stringify would make it
+    const type = element === undefined ? 'null' : inferValue(element, at, path, depth, ctx);
+    if (type === 'null') {
+      sawNull = true;
+    } else if (core === undefined) {
+      core = type;
+    } else {
+      const previous: AvroValueType = core;
+      core = mergeValueTypes(previous, type, '', (inner, earlier, later) => {
+        const detail = inner === '' ? at : `${at}.${inner.replaceAll('[]', '[…]')}`;
+        throw new InvalidDataError(
+          `array ${where} mixes types: ${detail} is ${describeType(later)} where earlier elements have ` +
+            `${describeType(earlier)}; all elements of an array must have the same type`,
+          at,
+        );
+      });
+    }
+  }
+  const items: AvroItemsType = core === undefined ? 'null' : sawNull ? ['null', core] : core;
+  return { type: 'array', items };
+}
+
+function checkDepth(where: string, depth: number, ctx: Context): void {
+  if (depth > ctx.depthMax) {
+    throw new InvalidDataError(
+      `${where} is nested ${depth} levels deep (objects and arrays), more than the limit of ${ctx.depthMax}`,
+      where,
+    );
+  }
+}
+
+function checkFieldName(name: string, where: string, ctx: Context): void {
+  const at = `${where}[${JSON.stringify(name)}]`;
+  if (name === '__proto__') {
+    throw new InvalidDataError(`field name "__proto__" in ${where} is reserved`, at);
+  }
+  if (!fieldNamePattern.test(name) || name.length > ctx.fieldNameLengthMax) {
+    throw new InvalidDataError(
+      `field name ${JSON.stringify(name)} in ${where} is not allowed: a field name starts with a letter or ` +
+        `'_', goes on with letters, digits or '_' (${fieldNamePattern.source}) and has at most ` +
+        `${ctx.fieldNameLengthMax} characters`,
+      at,
+    );
+  }
+}
+
+function checkString(value: string, where: string, ctx: Context): void {
+  if (value.length <= ctx.stringLengthMax) return; // code points ≤ UTF-16 units: no need to count
+  let codePoints = 0;
+  for (const _ of value) codePoints++;
+  if (codePoints > ctx.stringLengthMax) {
+    throw new InvalidDataError(
+      `${where} is a string of ${codePoints} characters, more than the limit of ${ctx.stringLengthMax}`,
+      where,
+    );
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function jsonKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  switch (typeof value) {
+    case 'string':
+      return 'a string';
+    case 'number':
+      return 'a number';
+    case 'boolean':
+      return 'a boolean';
+    case 'undefined':
+      return 'undefined (missing)';
+    case 'object':
+      return `an object of class ${(value as object).constructor?.name ?? 'unknown'}`;
+    default:
+      return `a ${typeof value}`;
+  }
+}

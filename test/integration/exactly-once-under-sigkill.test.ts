@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: MIT
+// Exactly-once under crashes: while 20,000 events flow, the stage processes (`tmictl stage <name>`, one
+// capture, one normalize, two project sharing their consumer) are SIGKILLed again and again and
+// restarted. Afterwards ts_obs and raw_bucket hold exactly one row per event, and target_state holds the
+// newest value per field (by observation time, ties by event id), whatever order events arrived in.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { packageRoot } from '../../config/index.js';
+import { pipelineStatus } from '../../pipelines/index.js';
+import { uuidv7 } from '../../schemas/index.js';
+import { eventually, startTestTmidb, type TestTmidb } from '../support/tmidb.js';
+
+const tmictl = path.join(packageRoot, 'dist', 'cli', 'tmictl.js');
+const eventsTotal = 20_000;
+const targetsTotal = 200;
+const eventsPerRequest = 100;
+const killsMin = 5;
+
+interface Worker {
+  readonly stage: 'capture' | 'normalize' | 'project';
+  proc: ChildProcess;
+  log: string;
+}
+
+let t: TestTmidb;
+const workers: Worker[] = [];
+
+function spawnStage(w: Pick<Worker, 'stage'> & Partial<Worker>): Worker {
+  const proc = spawn(process.execPath, [tmictl, 'stage', w.stage], {
+    env: t.childEnv,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const worker = w as Worker;
+  worker.proc = proc;
+  worker.log ??= '';
+  proc.stderr?.on('data', (chunk: Buffer) => {
+    worker.log = (worker.log + chunk.toString()).slice(-4000);
+  });
+  return worker;
+}
+
+beforeAll(async () => {
+  expect(existsSync(tmictl), `${tmictl} missing: run 'npm run build' first`).toBe(true);
+  t = await startTestTmidb('exactly_once', { stages: [], config: { ackWaitMs: 2_000 } });
+  for (const stage of ['capture', 'normalize', 'project', 'project'] as const)
+    workers.push(spawnStage({ stage }));
+});
+
+afterAll(async () => {
+  for (const w of workers) w.proc.kill('SIGKILL');
+  await t?.stop();
+});
+
+it('20,000 events, stage processes SIGKILLed ≥ 5 times: one row per event, newest state per field', async () => {
+  const targets: string[] = [];
+  for (let i = 0; i < targetsTotal; i++) {
+    const res = await t.request('POST', '/v1/targets', { name: `car-${i}`, kind: 'car' });
+    targets.push(res.body.target_id);
+  }
+
+  // Observation times jitter ±5 s around a rising clock, so events of a target arrive out of order.
+  const base = Date.parse('2026-06-01T00:00:00Z');
+  const sent: { target_id: string; event_id: string; ts: number; data: Record<string, number> }[] = [];
+  for (let i = 0; i < eventsTotal; i++) {
+    const data: Record<string, number> = { seq: i, temp: Math.round(Math.random() * 1000) / 10 };
+    if (i % 2 === 0) data.hum = i % 97;
+    sent.push({
+      target_id: targets[Math.floor(i / 10) % targetsTotal]!,
+      event_id: uuidv7(),
+      ts: base + i * 10 + Math.floor((Math.random() - 0.5) * 10_000),
+      data,
+    });
+  }
+
+  let writing = true;
+  const kills: string[] = [];
+  const killer = (async () => {
+    while (writing || kills.length < killsMin) {
+      await new Promise((r) => setTimeout(r, 600));
+      const w = workers[kills.length % workers.length]!;
+      w.proc.kill('SIGKILL');
+      await new Promise((r) => w.proc.once('exit', r));
+      kills.push(w.stage);
+      await new Promise((r) => setTimeout(r, 150));
+      spawnStage(w);
+    }
+  })();
+
+  for (let i = 0; i < sent.length; i += eventsPerRequest) {
+    const res = await t.request('POST', '/v1/events', sent.slice(i, i + eventsPerRequest));
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    await new Promise((r) => setTimeout(r, 40));
+  }
+  writing = false;
+  await killer;
+  expect(kills.length).toBeGreaterThanOrEqual(killsMin);
+  expect(new Set(kills)).toEqual(new Set(['capture', 'normalize', 'project']));
+
+  const jsm = await jetstreamManager(t.runtime.nc);
+  await eventually(
+    'every stage drained (nothing pending, nothing unacked) and every event projected',
+    async () => {
+      const status = await pipelineStatus(jsm, t.runtime.pool, t.runtime.topology);
+      const [{ n }] = (await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM tmi.ts_obs')) as [
+        { n: number },
+      ];
+      return status.every((s) => s.pending === 0 && s.ackPending === 0) && n >= eventsTotal;
+    },
+    180_000,
+  ).catch((err) => {
+    throw new Error(`${err.message}\n${workers.map((w) => `--- ${w.stage}\n${w.log}`).join('\n')}`);
+  });
+
+  const ids = sent.map((e) => e.event_id);
+  for (const table of ['ts_obs', 'raw_bucket']) {
+    const [row] = await t.sql<{ rows: number; distinct_ids: number; known: number }>(
+      `SELECT count(*)::int AS rows, count(DISTINCT event_id)::int AS distinct_ids,
+              count(*) FILTER (WHERE event_id = ANY($1::uuid[]))::int AS known FROM tmi.${table}`,
+      [ids],
+    );
+    expect(row, table).toEqual({ rows: eventsTotal, distinct_ids: eventsTotal, known: eventsTotal });
+  }
+
+  const expected = new Map<string, { value: number; ts: number; event_id: string }>();
+  for (const e of sent) {
+    for (const [field, value] of Object.entries(e.data)) {
+      const key = `${e.target_id}/${field}`;
+      const prior = expected.get(key);
+      if (!prior || e.ts > prior.ts || (e.ts === prior.ts && e.event_id > prior.event_id)) {
+        expected.set(key, { value, ts: e.ts, event_id: e.event_id });
+      }
+    }
+  }
+  const state = await t.sql<{ target_id: string; field: string; value: number; event_id: string }>(
+    'SELECT target_id, field, value, event_id FROM tmi.target_state',
+  );
+  expect(state.length).toBe(expected.size);
+  const mismatches = state.filter((s) => {
+    const e = expected.get(`${s.target_id}/${s.field}`);
+    return !e || e.value !== s.value || e.event_id !== s.event_id;
+  });
+  expect(mismatches).toEqual([]);
+
+  // The kills really hit work in flight: JetStream delivered some messages more than once.
+  let redeliveries = 0;
+  for (const stage of Object.values(t.runtime.topology.stages)) {
+    const info = await jsm.consumers.info(stage.stream, stage.durable);
+    redeliveries += info.delivered.consumer_seq - info.delivered.stream_seq;
+  }
+  console.info(`kills: ${kills.length} (${kills.join(', ')}); redeliveries: ${redeliveries}`);
+  expect(redeliveries).toBeGreaterThan(0);
+
+  const dlq = await jsm.streams.info(t.runtime.topology.streams.dlq.name);
+  expect(dlq.state.messages).toBe(0);
+});
