@@ -3,6 +3,7 @@
 // tmictl — the tmiDB command line.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/index.js';
+import { LaunchError, MissingBinaryError } from '../ops/index.js';
 import * as commands from './commands.js';
 import { NotRunningError } from './run-info.js';
 
@@ -69,8 +70,8 @@ async function main(argv: readonly string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof NotRunningError)
-      process.stderr.write(`tmictl: ${err.message}\n`);
+    const known = [ConfigError, NotRunningError, LaunchError, MissingBinaryError];
+    if (known.some((cls) => err instanceof cls)) process.stderr.write(`tmictl: ${(err as Error).message}\n`);
     else process.stderr.write(`tmictl: ${(err as Error)?.stack ?? String(err)}\n`);
     process.exit(1);
   },

@@ -209,10 +209,10 @@ function groupBuckets(
   return out;
 }
 
+/** fromEntries makes own properties, so a field named `__proto__` stays a field. */
 function emptyFields(fields: readonly string[], aggs: readonly ObsAgg[]): Record<string, FieldAggregates> {
-  const out: Record<string, FieldAggregates> = {};
-  for (const f of fields) out[f] = Object.fromEntries(aggs.map((a) => [a, a === 'count' ? 0 : null]));
-  return out;
+  const empty = (): FieldAggregates => Object.fromEntries(aggs.map((a) => [a, a === 'count' ? 0 : null]));
+  return Object.fromEntries(fields.map((f) => [f, empty()]));
 }
 
 function pickAggs(r: BucketSqlRow, aggs: readonly ObsAgg[]): FieldAggregates {

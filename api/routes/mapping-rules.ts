@@ -144,6 +144,7 @@ function registerList(app: FastifyInstance, ctx: ApiContext): void {
         response: {
           200: {
             type: 'object',
+            description: 'The rules.',
             required: ['rules'],
             properties: { rules: { type: 'array', items: ruleSchema } },
           },
@@ -166,7 +167,7 @@ function registerGet(app: FastifyInstance, ctx: ApiContext): void {
         summary: 'One mapping rule',
         description: 'Deleted rules too (with deleted_at).',
         params: idParams,
-        response: { 200: ruleSchema, ...problemResponses(400, 404, 503) },
+        response: { 200: { ...ruleSchema, description: 'The rule.' }, ...problemResponses(400, 404, 503) },
       },
     },
     async (req) => {
@@ -190,7 +191,10 @@ function registerCreate(app: FastifyInstance, ctx: ApiContext): void {
           'rename needs to_field; convert needs scale and offset, or a named unit; drop takes neither. ' +
           'The rule applies to events received from now on.',
         body: bodySchema,
-        response: { 201: ruleSchema, ...problemResponses(400, 404, 503) },
+        response: {
+          201: { ...ruleSchema, description: 'The created rule.' },
+          ...problemResponses(400, 404, 503),
+        },
       },
     },
     async (req, reply) => {

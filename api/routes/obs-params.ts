@@ -105,18 +105,26 @@ export function parseTimeParam(raw: string, name: 'from' | 'to'): number {
   }
 }
 
-/** The effective [from, to) in microseconds; the last 24 h for buckets when `from` is absent. */
+/** Origin of the bucket grid (2000-01-01T00:00:00Z, as date_bin is called with), in µs. */
+const bucketOriginMicros = Date.UTC(2000, 0, 1) * 1000;
+
+/**
+ * The effective [from, to) in microseconds. Bucketed without `from`: the 24 h before `to` (default now),
+ * from the start of the bucket holding that instant, so the first bucket is whole.
+ */
 export function parseRange(
   rawFrom: string | undefined,
   rawTo: string | undefined,
-  bucketed: boolean,
+  bucketSeconds: number | undefined,
   nowMicros: number,
 ): { from?: number; to?: number } {
   let to = rawTo === undefined ? undefined : parseTimeParam(rawTo, 'to');
   let from = rawFrom === undefined ? undefined : parseTimeParam(rawFrom, 'from');
-  if (bucketed && from === undefined) {
+  if (bucketSeconds !== undefined && from === undefined) {
     to ??= nowMicros;
-    from = Math.max(0, to - obsDefaultRangeMicros);
+    const width = bucketSeconds * 1_000_000;
+    const start = to - obsDefaultRangeMicros;
+    from = Math.max(0, bucketOriginMicros + Math.floor((start - bucketOriginMicros) / width) * width);
   }
   if (from !== undefined && to !== undefined && from > to) {
     throw invalidParam('from', `(${microsToIso(from)}) is after to (${microsToIso(to)})`);
@@ -143,7 +151,7 @@ export function parseObsParams(qs: ObsQuerystring, nowMicros: number): ObsParams
       'is required with bucket: name the fields to aggregate, e.g. fields=temp,humidity',
     );
   }
-  const { from, to } = parseRange(qs.from, qs.to, bucket !== undefined, nowMicros);
+  const { from, to } = parseRange(qs.from, qs.to, bucket?.seconds, nowMicros);
   const order = qs.order ?? 'asc';
   if (order !== 'asc' && order !== 'desc') throw invalidParam('order', 'must be asc or desc');
   const limit = parseLimit(qs.limit);

@@ -104,6 +104,7 @@ const bucketRowSchema = {
 
 const responseSchema = {
   type: 'object',
+  description: 'One page of the series.',
   required: ['target_id', 'from', 'to', 'rows'],
   properties: {
     target_id: { type: 'string', format: 'uuid' },

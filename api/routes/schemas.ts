@@ -77,6 +77,7 @@ export function registerSchemaRoutes(app: FastifyInstance, ctx: ApiContext): voi
         response: {
           200: {
             type: 'object',
+            description: 'Every kind, by name.',
             required: ['kinds'],
             properties: { kinds: { type: 'array', items: kindSummarySchema } },
           },
@@ -103,6 +104,7 @@ function registerKindRoute(app: FastifyInstance, ctx: ApiContext): void {
         response: {
           200: {
             type: 'object',
+            description: 'The subject and its versions.',
             required: ['kind', 'subject', 'compatibility', 'versions'],
             properties: {
               kind: { type: 'string' },
@@ -151,6 +153,7 @@ function registerVersionRoute(app: FastifyInstance, ctx: ApiContext): void {
         response: {
           200: {
             type: 'object',
+            description: 'The version.',
             required: ['kind', 'subject', ...versionSchema.required],
             properties: {
               kind: { type: 'string' },

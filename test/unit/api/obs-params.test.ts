@@ -144,44 +144,60 @@ describe('parseTimeParam', () => {
 
 describe('parseRange', () => {
   const t = (iso: string) => parseTimeParam(iso, 'from');
+  const offGrid = '2026-11-22T12:34:56.789Z';
   it.each([
-    ['raw, nothing', undefined, undefined, false, {}],
-    ['raw, from only', '2026-11-22T00:00:00Z', undefined, false, { from: t('2026-11-22T00:00:00Z') }],
+    ['raw, nothing', undefined, undefined, undefined, {}],
+    ['raw, from only', '2026-11-22T00:00:00Z', undefined, undefined, { from: t('2026-11-22T00:00:00Z') }],
     [
       'bucketed, nothing: last 24 h',
       undefined,
       undefined,
-      true,
+      3600,
       { from: now - obsDefaultRangeMicros, to: now },
     ],
     [
       'bucketed, to only: 24 h before it',
       undefined,
       '2026-11-20T00:00:00Z',
-      true,
+      60,
       { from: t('2026-11-19T00:00:00Z'), to: t('2026-11-20T00:00:00Z') },
+    ],
+    [
+      'bucketed, to off the grid: from the start of its bucket',
+      undefined,
+      offGrid,
+      300,
+      { from: t('2026-11-21T12:30:00Z'), to: t(offGrid) },
+    ],
+    [
+      'bucketed, 7 d buckets: grid from 2000-01-01 (a Saturday)',
+      undefined,
+      offGrid,
+      7 * 86_400,
+      { from: t('2026-11-21T00:00:00Z'), to: t(offGrid) },
     ],
     [
       'bucketed, from only: open end',
       '2026-11-20T00:00:00Z',
       undefined,
-      true,
+      60,
       { from: t('2026-11-20T00:00:00Z') },
     ],
+    ['bucketed, from off the grid: kept as given', offGrid, undefined, 3600, { from: t(offGrid) }],
     [
       'from = to',
       '2026-11-20T00:00:00Z',
       '2026-11-20T00:00:00Z',
-      false,
+      undefined,
       { from: t('2026-11-20T00:00:00Z'), to: t('2026-11-20T00:00:00Z') },
     ],
-  ])('%s', (_name, from, to, bucketed, expected) => {
-    const range = parseRange(from, to, bucketed, now);
+  ])('%s', (_name, from, to, bucketSeconds, expected) => {
+    const range = parseRange(from, to, bucketSeconds, now);
     expect({ from: range.from, to: range.to }).toEqual({ from: undefined, to: undefined, ...expected });
   });
 
   it('rejects from after to', () => {
-    const p = problemOf(() => parseRange('2026-11-22T00:00:01Z', '2026-11-22T00:00:00Z', false, now));
+    const p = problemOf(() => parseRange('2026-11-22T00:00:01Z', '2026-11-22T00:00:00Z', undefined, now));
     expect(p.message).toMatch(/^from .* is after to/);
   });
 });

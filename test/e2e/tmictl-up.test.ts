@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+// `tmictl up` on a fresh home, as a user runs it: embedded PostgreSQL + nats-server, banner, a second
+// `up` refused, the CLI's status / publish / pipeline status, and a clean stop on SIGTERM.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { packageRoot, VERSION } from '../../config/index.js';
+import { freePort, isPortFree } from '../../ops/index.js';
+
+const tmictl = path.join(packageRoot, 'dist', 'cli', 'tmictl.js');
+const run = promisify(execFile);
+let home: string;
+let env: NodeJS.ProcessEnv;
+let up: ChildProcess;
+let out = '';
+let ports: { http: number; pg: number; nats: number };
+
+function tmictlRun(...args: string[]) {
+  return run(process.execPath, [tmictl, ...args], { env }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({
+      code: e.code,
+      stdout: e.stdout,
+      stderr: e.stderr,
+    }),
+  );
+}
+
+beforeAll(async () => {
+  home = mkdtempSync(path.join(os.tmpdir(), 'tmidb-e2e-'));
+  chmodSync(home, 0o755); // as root the cluster runs as `postgres`, which must reach its data directory
+  ports = { http: await freePort(), pg: await freePort(), nats: await freePort() };
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TMIDB_')));
+  env = {
+    ...clean,
+    TMIDB_HOME: home,
+    TMIDB_HTTP_PORT: String(ports.http),
+    TMIDB_PG_PORT: String(ports.pg),
+    TMIDB_NATS_PORT: String(ports.nats),
+    TMIDB_NATS_SYNC: 'always',
+  };
+  up = spawn(process.execPath, [tmictl, 'up'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  up.stdout?.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  up.stderr?.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  const deadline = Date.now() + 90_000;
+  while (!out.includes('ready ===')) {
+    if (Date.now() > deadline || up.exitCode !== null)
+      throw new Error(`tmictl up did not get ready:\n${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+});
+
+afterAll(async () => {
+  if (up && up.exitCode === null) up.kill('SIGKILL');
+  rmSync(home, { recursive: true, force: true });
+});
+
+it('starts everything, refuses a second up, serves the CLI, and stops cleanly on SIGTERM', async () => {
+  expect(out).toContain(`=== tmiDB ${VERSION} ready ===`);
+  expect(out).toContain(`http://localhost:${ports.http}/docs`);
+  expect(readFileSync(path.join(home, 'nats', 'nats-server.conf'), 'utf8')).toMatch(
+    /sync_interval:\s*"?always/,
+  );
+
+  const second = await tmictlRun('up');
+  expect(second.code).toBe(1);
+  expect(second.stderr).toMatch(/already running on .* \(pid \d+\)/);
+
+  const status = await tmictlRun('status', '--json');
+  expect(status.code).toBe(0);
+  expect(JSON.parse(status.stdout)).toMatchObject({ running: true, health: 'ok' });
+
+  const created = await fetch(`http://127.0.0.1:${ports.http}/v1/targets`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'e2e', kind: 'e2e' }),
+  }).then((r) => r.json() as Promise<{ target_id: string }>);
+  const published = await tmictlRun('publish', created.target_id, '{"level": 3}', '--json');
+  expect(published.code, published.stderr).toBe(0);
+  expect(JSON.parse(published.stdout).accepted).toBe(1);
+
+  let state: { state: Record<string, { value: unknown }> } | undefined;
+  for (let i = 0; i < 100 && state?.state.level?.value !== 3; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    state = await fetch(`http://127.0.0.1:${ports.http}/v1/targets/${created.target_id}`).then(
+      (r) => r.json() as any,
+    );
+  }
+  expect(state?.state.level?.value).toBe(3);
+
+  const pipeline = await tmictlRun('pipeline', 'status', '--json');
+  expect(pipeline.code).toBe(0);
+  const stages = JSON.parse(pipeline.stdout) as { stage: string; pending: number; checkpoint: number }[];
+  expect(stages.map((s) => s.stage)).toEqual(['capture', 'normalize', 'project']);
+  expect(stages.every((s) => s.checkpoint >= 1)).toBe(true);
+
+  const sql = await tmictlRun(
+    'psql',
+    '-tA',
+    '-c',
+    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'tmiDB-Core'",
+  );
+  expect(Number(sql.stdout.trim())).toBeGreaterThan(0);
+
+  up.kill('SIGTERM');
+  const code = await new Promise<number | null>((resolve) => up.once('exit', resolve));
+  expect(code).toBe(0);
+  expect(out).toContain('stopped');
+  expect(await isPortFree(ports.pg)).toBe(true);
+  expect(await isPortFree(ports.nats)).toBe(true);
+  expect(await isPortFree(ports.http)).toBe(true);
+  expect((await tmictlRun('status')).code).toBe(1);
+});
