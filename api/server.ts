@@ -67,7 +67,9 @@ function toProblem(err: FastifyError & { status?: unknown }, url: string, bodyBy
   if (err.validation) {
     const first = err.validation[0];
     const where = `${err.validationContext ?? 'request'}${first?.instancePath ?? ''}`;
-    return problem(400, 'INVALID_REQUEST', `${where} ${first?.message ?? 'is invalid'}`.trim(), url);
+    const extra = (first?.params as { additionalProperty?: string } | undefined)?.additionalProperty;
+    const what = extra ? `has an unknown member '${extra}'` : (first?.message ?? 'is invalid');
+    return problem(400, 'INVALID_REQUEST', `${where} ${what}`, url);
   }
   // Domain errors (WriteRejectedError, InvalidDataError, SchemaConflictError …) carry status and code.
   if (

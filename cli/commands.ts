@@ -12,6 +12,7 @@ import {
   startLocalServers,
 } from '../ops/index.js';
 import { pipelineStatus, type StageName, stageNames, topology } from '../pipelines/index.js';
+import { createLog } from './log.js';
 import { endpoints, readRunInfo, removeRunInfo, writeRunInfo } from './run-info.js';
 import { startRuntime } from './runtime.js';
 import { formatPairs, formatTable } from './table.js';
@@ -40,7 +41,8 @@ export async function up(config: Config, io: Io): Promise<number> {
     }
     throw err;
   }
-  const log = (line: string) => io.err(`[tmidb] ${line}`);
+  const logAt = createLog(config.logLevel, 'tmidb', io.err);
+  const log = (line: string) => logAt('info', line);
   try {
     log(`home ${config.home}`);
     const servers = await startLocalServers(config, { log });
@@ -51,7 +53,7 @@ export async function up(config: Config, io: Io): Promise<number> {
       natsUrl: servers.natsUrl,
       stages: stageNames,
       api: true,
-      log: (level, msg) => log(`${level}: ${msg}`),
+      log: logAt,
     }).catch(async (err) => {
       await servers.stop().catch(() => {});
       throw err;
@@ -109,7 +111,7 @@ export async function stage(config: Config, io: Io, name: string | undefined): P
     natsUrl,
     stages: [name as StageName],
     api: false,
-    log: (level, msg) => io.err(`[${name}] ${level}: ${msg}`),
+    log: createLog(config.logLevel, name, io.err),
   });
   io.err(`[${name}] running (pid ${process.pid})`);
   await Promise.race([waitForSignal(), ...runtime.stages.map((s) => s.done)]);
@@ -206,12 +208,17 @@ export async function pipeline(config: Config, io: Io, sub: string | undefined):
   const pool = createPool(pgUrl, 1);
   try {
     const rows = await pipelineStatus(await jetstreamManager(nc), pool, topology(config.namespace));
-    print(io, rows, () => formatTable(rows as unknown as Record<string, unknown>[]));
+    print(io, rows, () => formatTable(rows.map((r) => snakeKeys(r as unknown as Record<string, unknown>))));
     return 0;
   } finally {
     await nc.close();
     await pool.end();
   }
+}
+
+/** `ackPending` → `ack_pending`: table headers a person can read. */
+function snakeKeys(row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
 }
 
 export function showConfig(config: Config, io: Io, markdown: boolean): number {

@@ -131,7 +131,7 @@ export const configFields = {
   natsSync: {
     env: 'TMIDB_NATS_SYNC',
     default: '2m',
-    unit: 'duration|always',
+    unit: 'duration or always',
     doc: "JetStream fsync interval of the embedded nats-server; 'always' fsyncs every write.",
     parse: natsSync,
   },
@@ -222,11 +222,7 @@ export const configFields = {
 } satisfies Record<string, FieldSpec<unknown>>;
 
 type Fields = typeof configFields;
-export type Config = {
-  readonly [K in keyof Fields]: Fields[K]['default'] extends undefined
-    ? string | undefined
-    : Fields[K]['default'];
-};
+export type Config = { readonly [K in keyof Fields]: ReturnType<Fields[K]['parse']> };
 
 /** Reads and validates the configuration from an environment (default: process.env). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {

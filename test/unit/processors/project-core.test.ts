@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+import { describe, expect, it } from 'vitest';
+import type { DecodedMessage } from '../../../processors/index.js';
+import { projectRows } from '../../../processors/index.js';
+import type { EventEnvelope } from '../../../schemas/index.js';
+
+const target = '0190f3c4-0000-7000-8000-000000000001';
+const other = '0190f3c4-0000-7000-8000-000000000002';
+
+function event(id: string, occurredAt: number, data: Record<string, unknown>, targetId = target) {
+  const envelope: EventEnvelope = {
+    event_id: `0190f3c4-0000-7000-8000-${id.padStart(12, '0')}`,
+    target_id: targetId,
+    kind: 'k',
+    speaker: 'test',
+    occurred_at: occurredAt,
+    received_at: 5_000_000,
+    schema_id: 1,
+    payload: Buffer.alloc(0),
+    attrs: {},
+  };
+  return { envelope, data };
+}
+
+function messages(...events: ReturnType<typeof event>[]): DecodedMessage[] {
+  return events.map((e, i) => ({
+    message: { seq: i + 1, subject: 's', body: new Uint8Array(), headers: {}, deliveryCount: 1 },
+    events: [e],
+  }));
+}
+
+describe('projectRows', () => {
+  it('one ts_obs row per event, with microsecond timestamps', () => {
+    const { obs } = projectRows(messages(event('1', 1_000_001, { a: 1 }), event('2', 2_000_000, { a: 2 })));
+    expect(obs.map((o) => [o.ts, JSON.parse(o.payload)])).toEqual([
+      ['1970-01-01T00:00:01.000001Z', { a: 1 }],
+      ['1970-01-01T00:00:02.000000Z', { a: 2 }],
+    ]);
+  });
+
+  const cases: {
+    name: string;
+    events: ReturnType<typeof event>[];
+    state: Record<string, [unknown, string]>;
+  }[] = [
+    {
+      name: 'newer wins',
+      events: [event('1', 1, { a: 1 }), event('2', 2, { a: 2 })],
+      state: { a: [2, '2'] },
+    },
+    {
+      name: 'late event does not overwrite',
+      events: [event('2', 2, { a: 2 }), event('1', 1, { a: 1 })],
+      state: { a: [2, '2'] },
+    },
+    {
+      name: 'per field: a late event still sets a field nobody else has',
+      events: [event('2', 2, { a: 2 }), event('1', 1, { a: 1, b: 1 })],
+      state: { a: [2, '2'], b: [1, '1'] },
+    },
+    {
+      name: 'equal time: the larger event id wins, in any order',
+      events: [event('9', 5, { a: 9 }), event('3', 5, { a: 3 })],
+      state: { a: [9, '9'] },
+    },
+    {
+      name: 'equal time, other order',
+      events: [event('3', 5, { a: 3 }), event('9', 5, { a: 9 })],
+      state: { a: [9, '9'] },
+    },
+    {
+      name: 'nested values stay whole',
+      events: [event('1', 1, { n: { x: 1 } })],
+      state: { n: [{ x: 1 }, '1'] },
+    },
+  ];
+  it.each(cases)('state: $name', ({ events, state }) => {
+    const rows = projectRows(messages(...events)).state;
+    const got = Object.fromEntries(rows.map((r) => [r.field, [JSON.parse(r.value), r.event_id.slice(-1)]]));
+    expect(got).toEqual(state);
+  });
+
+  it('state rows are unique per (target, field) and sorted, so concurrent workers cannot deadlock', () => {
+    const { state } = projectRows(
+      messages(
+        event('1', 1, { b: 1, a: 1 }, other),
+        event('2', 2, { b: 2 }),
+        event('3', 3, { a: 3 }),
+        event('4', 4, { a: 4 }),
+      ),
+    );
+    const keys = state.map((s) => `${s.target_id}/${s.field}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys).toEqual([...keys].sort());
+  });
+});
