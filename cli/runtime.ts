@@ -29,6 +29,8 @@ export interface RuntimeOptions {
   /** Serve the HTTP API and the NATS speaker connector. */
   readonly api: boolean;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  /** What to do when a stage crashes (default: exit the process with status 70). */
+  readonly onFatal?: (err: unknown) => void;
 }
 
 export interface Runtime {
@@ -72,9 +74,11 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
   const metrics = createMetrics();
   const stages = await startStages(opts.stages, { config, pool, js, registry, topology: topo, metrics, log });
   for (const s of stages) {
+    // A stage only fails this way on a broken invariant (e.g. a checkpoint moving back): crash, loudly,
+    // rather than run on with a stage missing; the streams keep everything for the restart.
     s.done.catch((err) => {
-      log('error', `stage ${s.stage} stopped: ${(err as Error).message}`);
-      process.exitCode = 1;
+      log('error', `stage ${s.stage} crashed: ${(err as Error).stack ?? String(err)}`);
+      (opts.onFatal ?? (() => process.exit(70)))(err);
     });
   }
   const maintenance = setInterval(() => {

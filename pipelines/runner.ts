@@ -32,19 +32,44 @@ export interface RunningStage {
 
 const retrySchedule = Schedule.union(Schedule.exponential('50 millis', 2), Schedule.spaced('5 seconds'));
 
+/** Re-attaching to the consumer after it was lost backs off up to this long. */
+export const reattachBackoffMaxMs = 5_000;
+
 export async function runStage(opts: RunStageOptions): Promise<RunningStage> {
   const spec = opts.topology.stages[opts.handler.stage];
-  const consumer = await opts.js.consumers.get(spec.stream, spec.durable);
-  const messages = await consumer.consume({ max_messages: opts.batchMessagesMax * 2 });
-  const loop = new StageLoop(opts, messages);
-  const done = loop.run();
+  const attach = async (): Promise<StageLoop> => {
+    const consumer = await opts.js.consumers.get(spec.stream, spec.durable);
+    return new StageLoop(opts, await consumer.consume({ max_messages: opts.batchMessagesMax * 2 }));
+  };
+  let stopping = false;
+  let loop = await attach();
+  // The loop ends when its consumer's message iterator ends (the consumer was deleted, heartbeats were
+  // missed for too long …); unless we are stopping, attach again rather than leave the stage dead.
+  const done = (async () => {
+    let backoffMs = 100;
+    for (;;) {
+      await loop.run();
+      while (!stopping) {
+        opts.log?.('warn', `${opts.handler.stage}: consumer lost; attaching again in ${backoffMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+        backoffMs = Math.min(backoffMs * 2, reattachBackoffMaxMs);
+        try {
+          if (!stopping) loop = await attach();
+          break;
+        } catch (err) {
+          opts.log?.('warn', `${opts.handler.stage}: attach failed: ${(err as Error).message}`);
+        }
+      }
+      if (stopping) return;
+      backoffMs = 100;
+    }
+  })();
   return {
     stage: opts.handler.stage,
     done,
     stop: async () => {
-      loop.stopping = true;
-      await messages.close().catch(() => {});
-      loop.wake();
+      stopping = true;
+      await loop.close();
       await done.catch(() => {});
     },
   };
@@ -60,6 +85,12 @@ class StageLoop {
     private readonly opts: RunStageOptions,
     private readonly messages: ConsumerMessages,
   ) {}
+
+  async close(): Promise<void> {
+    this.stopping = true;
+    await this.messages.close().catch(() => {});
+    this.wake();
+  }
 
   wake(): void {
     const w = this.waiter;
@@ -87,6 +118,8 @@ class StageLoop {
         this.buffer.push(m);
         if (this.buffer.length === 1 || this.buffer.length >= this.opts.batchMessagesMax) this.wake();
       }
+    } catch (err) {
+      this.opts.log?.('warn', `${this.opts.handler.stage}: message stream failed: ${(err as Error).message}`);
     } finally {
       this.pumpDone = true;
       this.stopping = true;
@@ -120,7 +153,13 @@ class StageLoop {
     }
     if (ready.length === 0) return;
     const end = metrics.stageBatchSeconds.startTimer({ stage: handler.stage });
-    await this.commitOrBisect(ready);
+    try {
+      await this.commitOrBisect(ready);
+    } catch (err) {
+      if (!(err instanceof StoppedError)) throw err;
+      // Stopped while the batch could not commit: hand it straight back to the other workers.
+      for (const m of ready) m.nak();
+    }
     end();
   }
 
