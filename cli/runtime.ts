@@ -20,6 +20,7 @@ import {
   type Topology,
   topology,
 } from '../pipelines/index.js';
+import { pruneLedger } from '../projections/index.js';
 import { SchemaRegistry } from '../schemas/index.js';
 
 export interface RuntimeOptions {
@@ -84,6 +85,9 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
   const maintenance = setInterval(() => {
     runPartitionMaintenance(pool).catch((err) =>
       log('warn', `partition maintenance failed: ${(err as Error).message}`),
+    );
+    pruneLedger(pool, config.streamMaxAgeMs + config.dedupeWindowMs).catch((err) =>
+      log('warn', `event ledger pruning failed: ${(err as Error).message}`),
     );
   }, partitionMaintenanceIntervalMs);
   maintenance.unref();

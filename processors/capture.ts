@@ -3,7 +3,7 @@
 import { withTransaction } from '../db/index.js';
 import { insertRawRows, saveCheckpoint } from '../projections/index.js';
 import { captureRows } from './capture-core.js';
-import { decodeBatch, eventCount, maxSeq } from './context.js';
+import { claimNewEvents, decodeBatch, eventCount, maxSeq } from './context.js';
 import type { StageDeps, StageHandler } from './types.js';
 
 export function captureStage(deps: StageDeps): StageHandler {
@@ -11,8 +11,8 @@ export function captureStage(deps: StageDeps): StageHandler {
     stage: 'capture',
     async handle(batch) {
       const { decoded, deadLetters } = await decodeBatch(deps.registry, batch);
-      const rows = captureRows(decoded);
       await withTransaction(deps.pool, async (client) => {
+        const rows = captureRows(await claimNewEvents(client, deps.checkpointName, decoded));
         await insertRawRows(client, rows);
         await saveCheckpoint(client, deps.checkpointName, deps.inputStream, maxSeq(batch), rows.length);
       });

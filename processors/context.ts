@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
-import type { RegisteredSchema, SchemaRegistry } from '../schemas/index.js';
+import type { PoolClient } from '../db/index.js';
+import { claimEvents } from '../projections/index.js';
+import { microsToIso, type RegisteredSchema, type SchemaRegistry } from '../schemas/index.js';
 import { type DecodedMessage, decodeEnvelopes, decodePayloads, schemaIdsOf } from './decode.js';
 import type { DeadLetter, StageMessage } from './types.js';
 
@@ -24,4 +26,27 @@ export function maxSeq(batch: readonly StageMessage[]): number {
 
 export function eventCount(messages: readonly DecodedMessage[]): number {
   return messages.reduce((n, m) => n + m.events.length, 0);
+}
+
+/**
+ * The events of the batch this stage has not applied before (claimed in its ledger inside the caller's
+ * transaction), each once: redeliveries and late client retries of an event id are dropped here.
+ */
+export async function claimNewEvents(
+  client: PoolClient,
+  consumer: string,
+  messages: readonly DecodedMessage[],
+): Promise<DecodedMessage[]> {
+  const all = messages.flatMap((m) => m.events.map((e) => e.envelope));
+  const claimed = await claimEvents(
+    client,
+    consumer,
+    all.map((e) => ({ event_id: e.event_id, received_at: microsToIso(e.received_at) })),
+  );
+  const out: DecodedMessage[] = [];
+  for (const m of messages) {
+    const events = m.events.filter((e) => claimed.delete(e.envelope.event_id));
+    if (events.length > 0) out.push({ message: m.message, events });
+  }
+  return out;
 }

@@ -2,7 +2,7 @@
 // project: TMI_NORM → ts_obs + target_state, one transaction per batch with the checkpoint.
 import { withTransaction } from '../db/index.js';
 import { insertObsRows, saveCheckpoint, upsertStateRows } from '../projections/index.js';
-import { decodeBatch, eventCount, maxSeq } from './context.js';
+import { claimNewEvents, decodeBatch, eventCount, maxSeq } from './context.js';
 import { projectRows } from './project-core.js';
 import type { StageDeps, StageHandler } from './types.js';
 
@@ -11,8 +11,8 @@ export function projectStage(deps: StageDeps): StageHandler {
     stage: 'project',
     async handle(batch) {
       const { decoded, deadLetters } = await decodeBatch(deps.registry, batch);
-      const { obs, state } = projectRows(decoded);
       await withTransaction(deps.pool, async (client) => {
+        const { obs, state } = projectRows(await claimNewEvents(client, deps.checkpointName, decoded));
         await insertObsRows(client, obs);
         await upsertStateRows(client, state);
         await saveCheckpoint(client, deps.checkpointName, deps.inputStream, maxSeq(batch), obs.length);
