@@ -3,26 +3,6 @@
 export type { CheckpointRow } from './checkpoint.js';
 export { CheckpointRegressionError, listCheckpoints, saveCheckpoint } from './checkpoint.js';
 export { claimEvents, pruneLedger } from './ledger.js';
-export type {
-  ListenerRow,
-  ListenerTargetRow,
-  MetaScalar,
-  NewSubscription,
-  SubscriptionRow,
-} from './listeners.js';
-export {
-  addSubscriptions,
-  deleteListener,
-  deleteSubscription,
-  getListenerBy,
-  insertListener,
-  listenerTargets,
-  listListeners,
-  loadAllSubscriptions,
-  targetMetaOfKinds,
-  targetStates,
-  updateListener,
-} from './listeners.js';
 export type { MappingRuleRow, NewMappingRule } from './mapping-rules.js';
 export {
   deleteMappingRule,
