@@ -218,7 +218,9 @@ export async function pipeline(config: Config, io: Io, sub: string | undefined):
 
 /** `ackPending` → `ack_pending`: table headers a person can read. */
 function snakeKeys(row: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
+  return Object.fromEntries(
+    Object.entries(row).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]),
+  );
 }
 
 export function showConfig(config: Config, io: Io, markdown: boolean): number {
