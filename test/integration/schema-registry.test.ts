@@ -100,7 +100,7 @@ describe('SchemaRegistry.ensure', () => {
     const attempt = registry.ensure('valve', [{ ok: 1 }, { ok: 2 }, { 'bad name': 3 }]);
     await expect(attempt).rejects.toBeInstanceOf(InvalidDataError);
     await expect(attempt).rejects.toMatchObject({ index: 2, path: 'data["bad name"]' });
-    await expect(attempt).rejects.toThrow(/^event 2: field name "bad name"/);
+    await expect(attempt).rejects.toThrow(/^events\[2\]: field name "bad name"/);
     const mixed = registry.ensure('valve', [{ ok: 1 }, { ok: 'x' }]);
     await expect(mixed).rejects.toThrow(
       "field 'ok' of kind 'valve' is double in another event of this write, cannot become string",
