@@ -5,14 +5,30 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { VERSION } from '../config/index.js';
+import { registerAuthHook } from './auth/index.js';
 import type { ApiContext } from './context.js';
 import { HttpProblem, problem, problemSchema, sendProblem } from './problem.js';
+import { registerAlarmRuleRoutes } from './routes/alarm-rules.js';
+import { registerAlarmRoutes } from './routes/alarms.js';
 import { registerEventRoutes } from './routes/events.js';
+import { registerGeoRoutes } from './routes/geo.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerKeyRoutes } from './routes/keys.js';
+import { registerListenerApiRoutes } from './routes/listener-api.js';
+import { registerListenerRoutes } from './routes/listeners.js';
 import { registerMappingRuleRoutes } from './routes/mapping-rules.js';
 import { registerObsRoutes } from './routes/obs.js';
 import { registerSchemaRoutes } from './routes/schemas.js';
+import { registerStreamRoute } from './routes/stream.js';
 import { registerTargetRoutes } from './routes/targets.js';
+import { WsGateway } from './ws/gateway.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The /tmi/ws gateway (its connections, stats, close). */
+    wsGateway: WsGateway;
+  }
+}
 
 export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   const app = Fastify({
@@ -21,9 +37,26 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
     ajv: { customOptions: { allErrors: false, coerceTypes: 'array', removeAdditional: false } },
   });
   app.addSchema(problemSchema);
+  // Before any route: every route, whoever adds it, is admin-only unless it declares `config.access`.
+  registerAuthHook(app, {
+    enabled: ctx.config.auth === 'on',
+    authenticator: ctx.authenticator,
+    limiter: ctx.limiter,
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'An API key (`tmi_…`, from POST /v1/keys or <TMIDB_HOME>/admin.key) or a token from POST /v1/tokens.',
+          },
+        },
+      },
+      security: [{ bearer: [] }],
       info: {
         title: 'tmiDB API',
         version: VERSION,
@@ -37,7 +70,13 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
         { name: 'series', description: 'Time series of observations' },
         { name: 'schemas', description: 'Payload schema versions per kind' },
         { name: 'normalize', description: 'Mapping rules of the normalize stage' },
+        { name: 'geo', description: 'Positions: nearest targets, position history' },
+        { name: 'alarms', description: 'Alarm rules, alarms and their lifecycle, backtests' },
         { name: 'ops', description: 'Health and metrics' },
+        { name: 'auth', description: 'API keys (admin, speaker, listener) and short-lived tokens' },
+        { name: 'listeners', description: 'Listeners and their subscriptions' },
+        { name: 'listener endpoints', description: "A listener's own view: /api/<listener>" },
+        { name: 'stream', description: 'The WebSocket stream of a listener: /tmi/ws' },
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
@@ -58,7 +97,20 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   registerObsRoutes(app, ctx);
   registerSchemaRoutes(app, ctx);
   registerMappingRuleRoutes(app, ctx);
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  registerGeoRoutes(app, ctx);
+  registerAlarmRuleRoutes(app, ctx);
+  registerAlarmRoutes(app, ctx);
+  registerKeyRoutes(app, ctx);
+  registerListenerRoutes(app, ctx);
+  registerListenerApiRoutes(app, ctx);
+  registerStreamRoute(app);
+  app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
+  const gateway = new WsGateway(ctx);
+  gateway.attach(app.server);
+  app.decorate('wsGateway', gateway);
+  app.addHook('preClose', async () => gateway.close());
   return app;
 }
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The tmictl commands. Each prints a human table by default and JSON with --json.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { adminKeyPath } from '../api/auth/index.js';
 import { type Config, configMarkdown, redactedConfig, redactUrl, VERSION } from '../config/index.js';
 import { createPool } from '../db/index.js';
 import {
@@ -13,7 +15,7 @@ import {
 } from '../ops/index.js';
 import { pipelineStatus, type StageName, stageNames, topology } from '../pipelines/index.js';
 import { createLog } from './log.js';
-import { endpoints, readRunInfo, removeRunInfo, writeRunInfo } from './run-info.js';
+import { cliApiKey, endpoints, readRunInfo, removeRunInfo, writeRunInfo } from './run-info.js';
 import { startRuntime } from './runtime.js';
 import { formatPairs, formatTable } from './table.js';
 
@@ -73,6 +75,10 @@ export async function up(config: Config, io: Io): Promise<number> {
     io.out(`  docs     ${httpUrl}/docs   (OpenAPI: ${httpUrl}/openapi.json)`);
     io.out(`  health   ${httpUrl}/healthz   metrics: ${httpUrl}/metrics`);
     io.out(`  NATS     ${servers.natsUrl}   (speak: ${config.namespace}.speak.<target_id>)`);
+    io.out(`  stream   ${httpUrl.replace(/^http/, 'ws')}/tmi/ws   (tmictl tail <listener>)`);
+    io.out(
+      `  key      ${runtime.adminKey?.path ?? '—'}   (admin API key, mode 0600: send it as Authorization: Bearer …)`,
+    );
     io.out(`  SQL      tmictl psql`);
     io.out('Ctrl-C stops tmiDB.');
     await waitForSignal();
@@ -137,6 +143,7 @@ export async function status(config: Config, io: Io): Promise<number> {
     nats: info?.natsUrl ?? null,
     postgres: info ? redactUrl(info.pgUrl) : null,
     health: health?.status ?? null,
+    key: existsSync(adminKeyPath(config.home)) ? adminKeyPath(config.home) : null,
   };
   print(io, data, () => formatPairs(data));
   return info ? 0 : 1;
@@ -171,7 +178,7 @@ export async function publish(
   const { httpUrl } = endpoints(config);
   const res = await fetch(`${httpUrl}/v1/targets/${encodeURIComponent(target)}/events`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${cliApiKey(config)}` },
     body: JSON.stringify(event),
   });
   const answer = (await res.json()) as Record<string, unknown>;

@@ -3,6 +3,7 @@
 // password), so `tmictl status | psql | publish | pipeline | stage` find a running instance.
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { adminKeyPath, readAdminKey } from '../api/auth/index.js';
 import type { Config } from '../config/index.js';
 import { readHomeLock } from '../ops/index.js';
 
@@ -53,4 +54,15 @@ export function endpoints(config: Config): { pgUrl: string; natsUrl: string; htt
     );
   }
   return { pgUrl, natsUrl, httpUrl: info?.httpUrl ?? `http://${config.httpHost}:${config.httpPort}` };
+}
+
+/** The key tmictl sends: TMIDB_API_KEY, else the admin key `tmictl up` keeps in <home>/admin.key. */
+export function cliApiKey(config: Config): string {
+  const key = config.apiKey ?? readAdminKey(config.home);
+  if (key === undefined) {
+    throw new NotRunningError(
+      `no API key: set TMIDB_API_KEY, or run 'tmictl up' once on ${config.home} (it keeps an admin key in ${adminKeyPath(config.home)})`,
+    );
+  }
+  return key;
 }

@@ -5,6 +5,13 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { FastifyInstance } from 'fastify';
+import {
+  Authenticator,
+  ensureAdminKey,
+  natsSpeakerAuthenticator,
+  RateLimiter,
+  TokenService,
+} from '../api/auth/index.js';
 import { buildServer } from '../api/server.js';
 import type { Config } from '../config/index.js';
 import { startNatsSpeaker, TargetKindCache } from '../connectors/index.js';
@@ -20,7 +27,7 @@ import {
   type Topology,
   topology,
 } from '../pipelines/index.js';
-import { pruneLedger } from '../projections/index.js';
+import { pruneLedger, pruneSkips } from '../projections/index.js';
 import { SchemaRegistry } from '../schemas/index.js';
 
 export interface RuntimeOptions {
@@ -44,6 +51,8 @@ export interface Runtime {
   /** Base URL of the HTTP API, when served. */
   readonly url: string | undefined;
   readonly app: FastifyInstance | undefined;
+  /** Where the admin key of this home is (API processes; `tmictl` reads it from there). */
+  readonly adminKey: { readonly path: string; readonly keyId: string; readonly created: boolean } | undefined;
   readonly stages: readonly RunningStage[];
   stop(): Promise<void>;
 }
@@ -73,7 +82,16 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
     depthMax: 8,
   });
   const metrics = createMetrics();
-  const stages = await startStages(opts.stages, { config, pool, js, registry, topology: topo, metrics, log });
+  const stages = await startStages(opts.stages, {
+    config,
+    pool,
+    js,
+    registry,
+    topology: topo,
+    metrics,
+    log,
+    nc,
+  });
   for (const s of stages) {
     // A stage only fails this way on a broken invariant (e.g. a checkpoint moving back): crash, loudly,
     // rather than run on with a stage missing; the streams keep everything for the restart.
@@ -89,17 +107,55 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
     pruneLedger(pool, config.streamMaxAgeMs + config.dedupeWindowMs).catch((err) =>
       log('warn', `event ledger pruning failed: ${(err as Error).message}`),
     );
+    // Skipped events (geo: bad coordinates) are counted within the streams' retention.
+    pruneSkips(pool, config.streamMaxAgeMs).catch((err) =>
+      log('warn', `stage skip pruning failed: ${(err as Error).message}`),
+    );
   }, partitionMaintenanceIntervalMs);
   maintenance.unref();
 
   let app: FastifyInstance | undefined;
   let url: string | undefined;
   let speaker: ReturnType<typeof startNatsSpeaker> | undefined;
+  let adminKey: Runtime['adminKey'];
   if (opts.api) {
     const targets = new TargetKindCache(pool);
-    const ctx = { config, js, jsm, pool, registry, topology: topo, metrics, targets, isReady: () => true };
-    speaker = startNatsSpeaker(nc, ctx);
+    const authenticator = new Authenticator(pool, TokenService.load(config));
+    const limiter = new RateLimiter(config.rateLimitPerS, config.rateLimitBurst);
+    adminKey = await ensureAdminKey(pool, config.home);
+    log('info', `admin key ${adminKey.created ? 'created in' : 'in'} ${adminKey.path} (mode 0600)`);
+    // Change notices: the fanout stage reloads subscriptions; every API process forgets cached keys.
+    const notify = async (what: 'listeners' | 'targets' | 'keys') => {
+      nc.publish(topo.sysSubject(what));
+      await nc.flush();
+    };
+    const ctx = {
+      config,
+      js,
+      jsm,
+      pool,
+      registry,
+      topology: topo,
+      metrics,
+      targets,
+      isReady: () => true,
+      authenticator,
+      limiter,
+      notify,
+    };
+    speaker = startNatsSpeaker(
+      nc,
+      ctx,
+      natsSpeakerAuthenticator({ enabled: config.auth === 'on', authenticator, limiter }),
+    );
     app = await buildServer(ctx);
+    const server = app;
+    nc.subscribe(topo.sysSubject('keys'), {
+      callback: () => {
+        authenticator.invalidate();
+        void server.wsGateway.recheckCredentials().catch(() => {});
+      },
+    });
     url = await app.listen({ host: config.httpHost, port: config.httpPort });
   }
 
@@ -112,6 +168,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
     registry,
     url,
     app,
+    adminKey,
     stages,
     async stop() {
       clearInterval(maintenance);

@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from '../config/index.js';
 import { LaunchError, MissingBinaryError } from '../ops/index.js';
 import * as commands from './commands.js';
 import { NotRunningError } from './run-info.js';
+import { tail } from './tail.js';
 
 const usage = `tmictl — tmiDB command line
 
@@ -13,9 +14,11 @@ const usage = `tmictl — tmiDB command line
   tmictl status                     is it running, where, healthy?
   tmictl version                    version
   tmictl publish <target> <json>    write one event ({"data":{...}} or a bare fields object)
+  tmictl tail <listener> [--from <cursor> | --oldest] [--count N]
+                                    print a listener's live stream (resumes by cursor on reconnect)
   tmictl psql [psql args]           psql on tmiDB's database (prompt tmiDB:db=#)
-  tmictl pipeline status            per stage: pending, ack pending, redeliveries, checkpoint
-  tmictl stage <capture|normalize|project>
+  tmictl pipeline status            per stage: pending, ack pending, redeliveries, checkpoint, skipped
+  tmictl stage <name>               capture, normalize, project, geo, alarm, fanout, fanout-alarm:
                                     run one stage in this process (scale out / kill independently)
   tmictl config [--markdown]        the configuration in force (secrets redacted)
 
@@ -31,6 +34,9 @@ async function main(argv: readonly string[]): Promise<number> {
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       markdown: { type: 'boolean' },
+      from: { type: 'string' },
+      oldest: { type: 'boolean' },
+      count: { type: 'string' },
     },
   });
   const io: commands.Io = {
@@ -53,6 +59,12 @@ async function main(argv: readonly string[]): Promise<number> {
       return commands.status(config, io);
     case 'version':
       return commands.version(io);
+    case 'tail':
+      return tail(config, io, rest[0], {
+        from: typeof values.from === 'string' ? values.from : undefined,
+        oldest: values.oldest === true,
+        count: typeof values.count === 'string' ? Number(values.count) : undefined,
+      });
     case 'publish':
       return commands.publish(config, io, rest[0], rest[1]);
     case 'psql':

@@ -212,6 +212,148 @@ export const configFields = {
     doc: 'Longest string value in event data.',
     parse: int(1, 1024 * 1024),
   },
+  auth: {
+    env: 'TMIDB_AUTH',
+    default: 'on',
+    unit: 'on or off',
+    doc: "API keys / tokens on every route but /healthz, /openapi.json, /docs. 'off' makes every caller an admin: only for a private laptop.",
+    parse: oneOf('on', 'off'),
+  },
+  apiKey: {
+    env: 'TMIDB_API_KEY',
+    default: undefined,
+    unit: 'secret',
+    doc: 'The key `tmictl` sends (publish, status, tail …); default: the admin key `tmictl up` keeps in <home>/admin.key.',
+    secret: true,
+    parse: optStr,
+  },
+  jwtAlg: {
+    env: 'TMIDB_JWT_ALG',
+    default: 'HS256',
+    unit: 'HS256 or EdDSA',
+    doc: 'Signature algorithm of the short-lived tokens POST /v1/tokens mints; the only one accepted.',
+    parse: oneOf('HS256', 'EdDSA'),
+  },
+  jwtSecret: {
+    env: 'TMIDB_JWT_SECRET',
+    default: undefined,
+    unit: 'secret',
+    doc: 'HS256: the signing secret (≥ 32 bytes); EdDSA: an Ed25519 private key (PKCS#8 PEM). Default: generated once into <home>/jwt.secret or <home>/jwt-ed25519.pem (mode 0600). Give it to every API process of one instance.',
+    secret: true,
+    parse: optStr,
+  },
+  jwtIssuer: {
+    env: 'TMIDB_JWT_ISSUER',
+    default: 'tmidb',
+    unit: 'string',
+    doc: '`iss` of minted tokens; a token with another issuer is refused.',
+    parse: str,
+  },
+  jwtAudience: {
+    env: 'TMIDB_JWT_AUDIENCE',
+    default: 'tmidb-api',
+    unit: 'string',
+    doc: '`aud` of minted tokens; a token for another audience is refused.',
+    parse: str,
+  },
+  jwtTtlMs: {
+    env: 'TMIDB_JWT_TTL_MS',
+    default: 15 * 60 * 1000,
+    unit: 'ms',
+    doc: 'Longest lifetime of a minted token (a request may ask for less).',
+    parse: int(10_000, 24 * 3600 * 1000),
+  },
+  rateLimitPerS: {
+    env: 'TMIDB_RATE_LIMIT_PER_S',
+    default: 1000,
+    unit: 'requests/s',
+    doc: 'Sustained requests per key and process (HTTP and NATS speak requests together); beyond it 429 with Retry-After. 0 = no limit.',
+    parse: int(0, 1_000_000),
+  },
+  rateLimitBurst: {
+    env: 'TMIDB_RATE_LIMIT_BURST',
+    default: 2000,
+    unit: 'requests',
+    doc: 'Requests a key may send at once above the sustained rate (token bucket size).',
+    parse: int(1, 10_000_000),
+  },
+  metricsAccess: {
+    env: 'TMIDB_METRICS_ACCESS',
+    default: 'admin',
+    unit: 'admin or public',
+    doc: '/metrics for admin keys only, or for anyone who reaches the port (a Prometheus without credentials).',
+    parse: oneOf('admin', 'public'),
+  },
+  wsOrigins: {
+    env: 'TMIDB_WS_ORIGINS',
+    default: '',
+    unit: 'origins',
+    doc: "Comma-separated Origins a browser may open /tmi/ws from (`https://app.example.com`); '*' = any. Empty: clients without Origin (servers, CLIs) and pages served by this host only.",
+    parse: str,
+  },
+  wsFrameBytesMax: {
+    env: 'TMIDB_WS_FRAME_BYTES_MAX',
+    default: 64 * 1024,
+    unit: 'bytes',
+    doc: 'Largest message a WebSocket client may send (closed with 1009 beyond).',
+    parse: int(1024, 16 * 1024 * 1024),
+  },
+  wsConnectionsPerKeyMax: {
+    env: 'TMIDB_WS_CONNECTIONS_PER_KEY_MAX',
+    default: 16,
+    unit: 'connections',
+    doc: 'Open WebSocket streams per key and process (close 4009 beyond).',
+    parse: int(1, 100_000),
+  },
+  wsSendBufferBytesMax: {
+    env: 'TMIDB_WS_SEND_BUFFER_BYTES_MAX',
+    default: 4 * 1024 * 1024,
+    unit: 'bytes',
+    doc: 'Bytes queued for one WebSocket client before it is closed as too slow (4008; it resumes from its last cursor).',
+    parse: int(16 * 1024, 1024 * 1024 * 1024),
+  },
+  wsSendStallMs: {
+    env: 'TMIDB_WS_SEND_STALL_MS',
+    default: 30_000,
+    unit: 'ms',
+    doc: 'How long a WebSocket client may leave half its send buffer unread before it is closed as too slow (4008).',
+    parse: int(100, 3_600_000),
+  },
+  wsHeartbeatMs: {
+    env: 'TMIDB_WS_HEARTBEAT_MS',
+    default: 30_000,
+    unit: 'ms',
+    doc: 'WebSocket ping interval; a client that misses a pong by the next ping is dropped.',
+    parse: int(100, 3_600_000),
+  },
+  wsAuthTimeoutMs: {
+    env: 'TMIDB_WS_AUTH_TIMEOUT_MS',
+    default: 10_000,
+    unit: 'ms',
+    doc: 'Time a WebSocket client has to send its auth and subscribe/resume frames (close 4001 after).',
+    parse: int(100, 600_000),
+  },
+  listenMaxAgeMs: {
+    env: 'TMIDB_LISTEN_MAX_AGE_MS',
+    default: 24 * 3600 * 1000,
+    unit: 'ms',
+    doc: 'Retention of the TMI_LISTEN stream: how far back a WebSocket client can resume by cursor.',
+    parse: int(60_000, 365 * 24 * 3600 * 1000),
+  },
+  listenMessagesMax: {
+    env: 'TMIDB_LISTEN_MESSAGES_MAX',
+    default: 10_000_000,
+    unit: 'messages',
+    doc: 'Messages TMI_LISTEN keeps (all listeners together), oldest dropped first.',
+    parse: int(1000, Number.MAX_SAFE_INTEGER),
+  },
+  listenBytesMax: {
+    env: 'TMIDB_LISTEN_BYTES_MAX',
+    default: 0,
+    unit: 'bytes',
+    doc: 'Size cap of TMI_LISTEN, oldest dropped first; 0 = bounded by age and message count only.',
+    parse: (raw, env) => (raw === '0' ? 0 : int(1024 ** 2, Number.MAX_SAFE_INTEGER)(raw, env)),
+  },
   logLevel: {
     env: 'TMIDB_LOG_LEVEL',
     default: 'info',
@@ -240,7 +382,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
 export function redactedConfig(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = { ...config };
   for (const [key, spec] of Object.entries(configFields) as [string, FieldSpec<unknown>][]) {
-    if (spec.secret && out[key] !== undefined) out[key] = redactUrl(String(out[key]));
+    if (spec.secret && out[key] !== undefined) {
+      // URLs keep their host (only the password is hidden); other secrets are hidden whole.
+      const value = String(out[key]);
+      out[key] = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? redactUrl(value) : '***';
+    }
   }
   return out;
 }

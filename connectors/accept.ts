@@ -32,8 +32,13 @@ export interface AcceptContext {
 }
 
 export interface AcceptOptions {
-  /** Who is writing (transport and, once keys exist, key id). */
+  /** Who is writing: the key id (or the transport when authentication is off). */
   readonly speaker: string;
+  /**
+   * Object-level access: may this speaker write about this target (of this kind)? A target it may not
+   * write answers exactly like one that does not exist (404 TARGET_NOT_FOUND), so ids cannot be probed.
+   */
+  readonly allows?: (targetId: string, kind: string) => boolean;
   readonly transport: 'http' | 'nats';
   /** Transport metadata kept with the raw event. */
   readonly attrs?: Readonly<Record<string, string>>;
@@ -101,7 +106,8 @@ async function acceptValidated(
   assertDistinctEventIds(valid);
   const kinds = await ctx.targets.kinds(valid.map((w) => w.targetId));
   for (const w of valid) {
-    if (!kinds.has(w.targetId)) {
+    const kind = kinds.get(w.targetId);
+    if (kind === undefined || (opts.allows !== undefined && !opts.allows(w.targetId, kind))) {
       throw new WriteRejectedError(
         404,
         'TARGET_NOT_FOUND',
@@ -230,40 +236,54 @@ function assertDistinctEventIds(writes: readonly ValidWrite[]): void {
   }
 }
 
-/** Consecutive events of one target share a message, up to messageEventsMax events / messageBytesMax bytes. */
+/**
+ * Events of one target share messages, in the order they were written, up to messageEventsMax events /
+ * messageBytesMax bytes each — also when the write interleaves targets (a gateway flushing its buffer in
+ * time order), so a batch of many targets costs one JetStream message per target, not one per event.
+ * Targets' messages go out in the order of their first event; per-target order is all that is kept.
+ */
 async function publishEnvelopes(
   ctx: AcceptContext,
   envelopes: readonly EventEnvelope[],
 ): Promise<AcceptResult> {
-  const groups: EventEnvelope[][] = [];
-  let current: EventEnvelope[] = [];
-  let bytes = 0;
-  for (const e of envelopes) {
-    const size = e.payload.length + 128;
-    const full = current.length >= limits.messageEventsMax || bytes + size > limits.messageBytesMax;
-    if (current.length > 0 && (current[0]!.target_id !== e.target_id || full)) {
-      groups.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(e);
-    bytes += size;
+  interface Group {
+    readonly events: EventEnvelope[];
+    /** Positions of the events in the write. */
+    readonly positions: number[];
+    bytes: number;
   }
-  if (current.length > 0) groups.push(current);
+  const groups: Group[] = [];
+  const open = new Map<string, Group>();
+  envelopes.forEach((e, position) => {
+    const size = e.payload.length + 128;
+    let group = open.get(e.target_id);
+    if (
+      group === undefined ||
+      group.events.length >= limits.messageEventsMax ||
+      group.bytes + size > limits.messageBytesMax
+    ) {
+      group = { events: [], positions: [], bytes: 0 };
+      groups.push(group);
+      open.set(e.target_id, group);
+    }
+    group.events.push(e);
+    group.positions.push(position);
+    group.bytes += size;
+  });
   const acks = await publishAll(
     ctx.js,
     groups.map((g) => ({
-      subject: ctx.topology.inSubject(g[0]!.target_id),
-      body: encodeEventBatch(g),
-      msgID: batchMessageId(g.map((e) => e.event_id)),
+      subject: ctx.topology.inSubject(g.events[0]!.target_id),
+      body: encodeEventBatch(g.events),
+      msgID: batchMessageId(g.events.map((e) => e.event_id)),
     })),
   );
-  const seqs: number[] = [];
+  const seqs: number[] = new Array(envelopes.length);
   let duplicates = 0;
   groups.forEach((g, i) => {
     const ack = acks[i]!;
-    if (ack.duplicate) duplicates += g.length;
-    for (let k = 0; k < g.length; k++) seqs.push(ack.seq);
+    if (ack.duplicate) duplicates += g.events.length;
+    for (const position of g.positions) seqs[position] = ack.seq;
   });
   return { accepted: envelopes.length, event_ids: envelopes.map((e) => e.event_id), seqs, duplicates };
 }

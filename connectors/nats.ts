@@ -2,25 +2,46 @@
 // The NATS speaker connector: request on `<ns>.speak.<target_id>` with a JSON body — one event
 // `{ts?, event_id?, data}` or an array of them. Reply `{event_id, seq}` (or `{event_ids, seqs}` for an
 // array) after the PubAck; `{error: {status, code, detail}}` otherwise. A queue group spreads requests
-// over every process that serves the connector.
+// over every process that serves the connector. The speaker authenticates with a NATS header
+// `Authorization: Bearer <API key or token>` on every request (checked by `authenticate`, which the
+// runtime wires to the API's key store): 401 without a valid one, 403 for a key that may not speak, and
+// a target outside its grants answers 404 TARGET_NOT_FOUND like an unknown one.
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { type AcceptContext, accept } from './accept.js';
 import { WriteRejectedError } from './errors.js';
 
 export const speakQueueGroup = 'tmidb-speak';
 
+/** Who a request comes from, once its Authorization header checked out. */
+export interface SpeakerIdentity {
+  readonly speaker: string;
+  readonly allows?: (targetId: string, kind: string) => boolean;
+  readonly attrs?: Readonly<Record<string, string>>;
+}
+
+/** Checks a request's Authorization header; throws a WriteRejectedError (401/403/429) to refuse it. */
+export type SpeakerAuthenticator = (authorization: string | undefined) => Promise<SpeakerIdentity>;
+
+/** No authentication (TMIDB_AUTH=off): every request speaks as `nats`. */
+export const anonymousNatsSpeaker: SpeakerAuthenticator = async () => ({ speaker: 'nats' });
+
 export interface NatsSpeakerConnector {
   readonly subscription: Subscription;
   stop(): Promise<void>;
 }
 
-export function startNatsSpeaker(nc: NatsConnection, ctx: AcceptContext): NatsSpeakerConnector {
+export function startNatsSpeaker(
+  nc: NatsConnection,
+  ctx: AcceptContext,
+  /** Required: a connector without authentication must say so (`anonymousNatsSpeaker`). */
+  authenticate: SpeakerAuthenticator,
+): NatsSpeakerConnector {
   const prefix = ctx.topology.speakPrefix;
   const subscription = nc.subscribe(ctx.topology.speakWildcard, {
     queue: speakQueueGroup,
     callback: (err, msg) => {
       if (err) return;
-      void handleSpeak(ctx, prefix, msg);
+      void handleSpeak(ctx, prefix, msg, authenticate);
     },
   });
   return {
@@ -31,8 +52,14 @@ export function startNatsSpeaker(nc: NatsConnection, ctx: AcceptContext): NatsSp
   };
 }
 
-async function handleSpeak(ctx: AcceptContext, prefix: string, msg: Msg): Promise<void> {
+async function handleSpeak(
+  ctx: AcceptContext,
+  prefix: string,
+  msg: Msg,
+  authenticate: SpeakerAuthenticator,
+): Promise<void> {
   try {
+    const who = await authenticate(msg.headers?.get('Authorization') || undefined);
     const targetId = msg.subject.slice(prefix.length);
     if (msg.data.length > ctx.config.bodyBytesMax) {
       throw new WriteRejectedError(
@@ -59,9 +86,10 @@ async function handleSpeak(ctx: AcceptContext, prefix: string, msg: Msg): Promis
         : item,
     );
     const result = await accept(ctx, writes, {
-      speaker: 'nats',
+      speaker: who.speaker,
+      allows: who.allows,
       transport: 'nats',
-      attrs: { source: 'nats', subject: msg.subject },
+      attrs: { source: 'nats', subject: msg.subject, ...who.attrs },
       idempotencyKey: msg.headers?.get('Idempotency-Key') || undefined,
     });
     reply(

@@ -35,13 +35,21 @@ export async function ensureTopology(jsm: JetStreamManager, topo: Topology, conf
   await ensureStream(jsm, topo.streams.in, base);
   await ensureStream(jsm, topo.streams.norm, base);
   await ensureStream(jsm, topo.streams.dlq, { ...base, maxAgeMs: dlqMaxAgeMs });
+  await ensureStream(jsm, topo.streams.alarm, base);
+  // Listeners resume by cursor within this window; older cursors get CURSOR_EXPIRED.
+  await ensureStream(jsm, topo.streams.listen, {
+    maxAgeMs: config.listenMaxAgeMs,
+    bytesMax: config.listenBytesMax,
+    dedupeMs: Math.min(config.dedupeWindowMs, config.listenMaxAgeMs),
+    messagesMax: config.listenMessagesMax,
+  });
   for (const name of stageNames) await ensureConsumer(jsm, topo.stages[name], config);
 }
 
 async function ensureStream(
   jsm: JetStreamManager,
   spec: StreamSpec,
-  limits: { maxAgeMs: number; bytesMax: number; dedupeMs: number },
+  limits: { maxAgeMs: number; bytesMax: number; dedupeMs: number; messagesMax?: number },
 ): Promise<void> {
   const cfg: Partial<StreamConfig> & { name: string } = {
     name: spec.name,
@@ -51,6 +59,7 @@ async function ensureStream(
     discard: DiscardPolicy.Old,
     max_age: nanos(limits.maxAgeMs),
     max_bytes: limits.bytesMax > 0 ? limits.bytesMax : -1,
+    max_msgs: limits.messagesMax ?? -1,
     duplicate_window: nanos(limits.dedupeMs),
     allow_direct: true,
   };

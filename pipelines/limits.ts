@@ -9,6 +9,10 @@ export const messageBytesMax = 512 * 1024;
 export const consumerAckPendingMax = 20_000;
 /** How long a stage waits for more messages before committing a partial batch. */
 export const stageLingerMs = 5;
+/** Messages a stage defers (it cannot apply them yet) are held and offered again after this long … */
+export const stageHeldRetryMs = 50;
+/** … up to this many; beyond, the newest go back to the stream for later. */
+export const stageHeldMessagesMax = 5_000;
 /** Retention of the dead-letter stream. */
 export const dlqMaxAgeMs = 30 * 24 * 3600 * 1000;
 /** Publishes in flight at once when a stage or connector publishes a batch. */

@@ -10,6 +10,8 @@ export interface Metrics {
   readonly stageEventsFailed: Counter<'stage' | 'code'>;
   readonly stageBatchRetries: Counter<'stage' | 'code'>;
   readonly stageBatchSeconds: Histogram<'stage'>;
+  readonly stageEventsSkipped: Counter<'stage' | 'reason'>;
+  readonly stageMessagesDeferred: Counter<'stage'>;
 }
 
 export function createMetrics(): Metrics {
@@ -44,6 +46,18 @@ export function createMetrics(): Metrics {
       name: 'tmidb_stage_batch_retries_total',
       help: 'Batches a stage retried after a transient error.',
       labelNames: ['stage', 'code'],
+      registers: [registry],
+    }),
+    stageEventsSkipped: new Counter({
+      name: 'tmidb_stage_events_skipped_total',
+      help: 'Events a stage read and deliberately did not project, by reason (geo: coordinates out of range …).',
+      labelNames: ['stage', 'reason'],
+      registers: [registry],
+    }),
+    stageMessagesDeferred: new Counter({
+      name: 'tmidb_stage_messages_deferred_total',
+      help: 'Times a stage could not apply a message yet (alarm: it came after a gap in the stream) and the runner held it to offer it again.',
+      labelNames: ['stage'],
       registers: [registry],
     }),
     stageBatchSeconds: new Histogram({

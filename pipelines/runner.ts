@@ -3,12 +3,14 @@
 // has committed. Transient failures retry the whole batch with backoff (the messages are kept alive with
 // `working()`); a permanent failure bisects the batch until the poison message stands alone, which goes to
 // the dead-letter subject with its error. Nothing is acked before it is committed or dead-lettered.
+// Messages a stage defers (alarm: it applies strictly in stream order) are held unacked, kept alive, and
+// offered again lowest-sequence first; a stage's `tick` (alarm: deadlines) runs beside the loop.
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { Effect, Schedule } from 'effect';
 import type { DeadLetter, StageHandler, StageMessage, StageName, StageResult } from '../processors/index.js';
 import { type ClassifiedError, classifyError, invariant } from './errors.js';
-import { stageLingerMs } from './limits.js';
+import { stageHeldMessagesMax, stageHeldRetryMs, stageLingerMs } from './limits.js';
 import type { Metrics } from './metrics.js';
 import type { Topology } from './topology.js';
 
@@ -19,6 +21,8 @@ export interface RunStageOptions {
   readonly metrics: Metrics;
   readonly batchMessagesMax: number;
   readonly maxDeliver: number;
+  /** The consumer's ack wait: messages a stage defers are kept alive well within it. */
+  readonly ackWaitMs?: number;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
 }
 
@@ -43,6 +47,7 @@ export async function runStage(opts: RunStageOptions): Promise<RunningStage> {
   };
   let stopping = false;
   let loop = await attach();
+  const ticker = opts.handler.tick ? startTicker(opts) : undefined;
   // The loop ends when its consumer's message iterator ends (the consumer was deleted, heartbeats were
   // missed for too long …); unless we are stopping, attach again rather than leave the stage dead.
   const done = (async () => {
@@ -69,8 +74,36 @@ export async function runStage(opts: RunStageOptions): Promise<RunningStage> {
     done,
     stop: async () => {
       stopping = true;
+      await ticker?.stop();
       await loop.close();
       await done.catch(() => {});
+    },
+  };
+}
+
+/** The stage's time-driven work (`tick`), one run at a time; a failed run is logged and tried again next time. */
+function startTicker(opts: RunStageOptions): { stop(): Promise<void> } {
+  const { handler } = opts;
+  const intervalMs = handler.tickIntervalMs ?? 1_000;
+  let stopped = false;
+  let running: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const run = () => {
+    running = handler.tick!()
+      .catch((err: unknown) => {
+        const e = classifyError(err);
+        opts.log?.(e.isRetryable ? 'warn' : 'error', `${handler.stage}: timer: ${e.code} ${e.message}`);
+      })
+      .finally(() => {
+        if (!stopped) timer = setTimeout(run, intervalMs);
+      });
+  };
+  timer = setTimeout(run, intervalMs);
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
     },
   };
 }
@@ -78,6 +111,12 @@ export async function runStage(opts: RunStageOptions): Promise<RunningStage> {
 class StageLoop {
   stopping = false;
   private readonly buffer: JsMsg[] = [];
+  /**
+   * Messages the stage deferred (alarm: they come after a gap in the stream), held unacked and offered again
+   * — lowest stream sequence first — until it can apply them; with when each was last kept alive.
+   */
+  private held: JsMsg[] = [];
+  private readonly touched = new Map<JsMsg, number>();
   private waiter: (() => void) | undefined;
   private pumpDone = false;
 
@@ -108,6 +147,8 @@ class StageLoop {
       }
     } finally {
       for (const m of this.buffer.splice(0)) m.nak();
+      for (const m of this.held.splice(0)) m.nak();
+      this.touched.clear();
       await pump;
     }
   }
@@ -131,12 +172,51 @@ class StageLoop {
     if (this.buffer.length === 0 && !this.pumpDone) {
       await new Promise<void>((resolve) => {
         this.waiter = resolve;
+        // Held messages are offered again after a pause even when nothing new arrives.
+        if (this.held.length > 0) setTimeout(() => this.wake(), stageHeldRetryMs);
       });
     }
     if (this.buffer.length > 0 && this.buffer.length < this.opts.batchMessagesMax && !this.stopping) {
       await new Promise((resolve) => setTimeout(resolve, stageLingerMs));
     }
-    return this.buffer.splice(0, this.opts.batchMessagesMax);
+    if (this.held.length === 0) return this.buffer.splice(0, this.opts.batchMessagesMax);
+    this.keepHeldAlive();
+    // The lowest sequences first: a stage that applies in stream order needs those.
+    const all = [...this.held, ...this.buffer.splice(0)].sort((a, b) => a.seq - b.seq);
+    this.held = [];
+    this.buffer.unshift(...all.slice(this.opts.batchMessagesMax));
+    return all.slice(0, this.opts.batchMessagesMax);
+  }
+
+  private hold(m: JsMsg): void {
+    if (!this.touched.has(m)) {
+      m.working();
+      this.touched.set(m, Date.now());
+    }
+    this.held.push(m);
+  }
+
+  private release(m: JsMsg): void {
+    this.touched.delete(m);
+  }
+
+  /** Resets the ack wait of held messages before it runs out; beyond the hold limit, the newest go back. */
+  private keepHeldAlive(): void {
+    const now = Date.now();
+    const every = (this.opts.ackWaitMs ?? 30_000) / 3;
+    for (const [m, at] of this.touched) {
+      if (now - at >= every) {
+        m.working();
+        this.touched.set(m, now);
+      }
+    }
+    if (this.held.length > stageHeldMessagesMax) {
+      this.held.sort((a, b) => a.seq - b.seq);
+      for (const m of this.held.splice(stageHeldMessagesMax)) {
+        this.release(m);
+        m.nak(stageHeldRetryMs * 10);
+      }
+    }
   }
 
   private async process(batch: JsMsg[]): Promise<void> {
@@ -167,12 +247,23 @@ class StageLoop {
     const outcome = await this.commitWithRetry(batch);
     if (outcome.ok) {
       const poison = new Map(outcome.result.deadLetters.map((d) => [d.seq, d]));
+      const deferred = new Set(outcome.result.deferred ?? []);
       for (const m of batch) {
         const dead = poison.get(m.seq);
+        if (deferred.has(m.seq) && !dead) {
+          this.hold(m);
+          continue;
+        }
+        this.release(m);
         if (dead) await this.deadLetter(m, dead);
         else m.ack();
       }
-      this.opts.metrics.stageEventsProcessed.inc({ stage: this.opts.handler.stage }, outcome.result.events);
+      const { stage } = this.opts.handler;
+      this.opts.metrics.stageEventsProcessed.inc({ stage }, outcome.result.events);
+      if (deferred.size > 0) this.opts.metrics.stageMessagesDeferred.inc({ stage }, deferred.size);
+      for (const [reason, n] of Object.entries(outcome.result.skipped ?? {})) {
+        this.opts.metrics.stageEventsSkipped.inc({ stage, reason }, n);
+      }
       return;
     }
     if (batch.length === 1) {

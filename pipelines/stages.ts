@@ -2,15 +2,21 @@
 // Wires stages to the topology and starts their runners. `tmictl up` starts all of them in its process;
 // `tmictl stage <name>` starts one per process — several may share one durable consumer.
 import type { JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Config } from '../config/index.js';
 import type { Pool } from '../db/index.js';
 import {
+  alarmStage,
   captureStage,
+  fanoutAlarmStage,
+  fanoutStage,
+  geoStage,
   normalizeStage,
   projectStage,
   type StageDeps,
   type StageHandler,
   type StageName,
+  SubscriptionCache,
 } from '../processors/index.js';
 import type { SchemaRegistry } from '../schemas/index.js';
 import type { Metrics } from './metrics.js';
@@ -26,13 +32,41 @@ export interface PipelineContext {
   readonly topology: Topology;
   readonly metrics: Metrics;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  /** Core NATS, for change notices (fanout reloads its subscriptions on `<ns>.sys.*.changed`). */
+  readonly nc?: NatsConnection;
 }
 
 const factories: Record<StageName, (deps: StageDeps) => StageHandler> = {
   capture: captureStage,
   normalize: normalizeStage,
   project: projectStage,
+  fanout: fanoutStage,
+  'fanout-alarm': fanoutAlarmStage,
+  geo: geoStage,
+  alarm: alarmStage,
 };
+
+/** alarm publishes transitions on `<ns>.alarm.<target_id>` and applies TMI_NORM strictly in order. */
+function alarmDeps(
+  ctx: PipelineContext,
+  stream: string,
+): Pick<StageDeps, 'outputSubject' | 'inputFirstSeq' | 'ackWaitMs' | 'log'> {
+  return {
+    outputSubject: ctx.topology.alarmSubject,
+    inputFirstSeq: async () => (await (await ctx.js.streams.get(stream)).info()).state.first_seq,
+    ackWaitMs: ctx.config.ackWaitMs,
+    log: ctx.log,
+  };
+}
+
+/** fanout's subscriptions, reloaded on the API's change notices about listeners and targets. */
+function fanoutDeps(ctx: PipelineContext): Pick<StageDeps, 'subscriptions' | 'listenSubject'> {
+  const subscriptions = new SubscriptionCache(ctx.pool);
+  for (const what of ['listeners', 'targets'] as const) {
+    ctx.nc?.subscribe(ctx.topology.sysSubject(what), { callback: () => subscriptions.markStale() });
+  }
+  return { subscriptions, listenSubject: ctx.topology.listenSubject };
+}
 
 export function stageHandler(name: StageName, ctx: PipelineContext): StageHandler {
   const spec = ctx.topology.stages[name];
@@ -45,6 +79,8 @@ export function stageHandler(name: StageName, ctx: PipelineContext): StageHandle
     checkpointName: `${ctx.topology.namespace}.${name}`,
     inputStream: spec.stream,
     outputSubject: ctx.topology.normSubject,
+    ...(name === 'fanout' || name === 'fanout-alarm' ? fanoutDeps(ctx) : {}),
+    ...(name === 'alarm' ? alarmDeps(ctx, spec.stream) : {}),
   });
 }
 
@@ -62,6 +98,7 @@ export async function startStages(
         metrics: ctx.metrics,
         batchMessagesMax: ctx.config.stageBatchMessagesMax,
         maxDeliver: ctx.config.stageMaxDeliver,
+        ackWaitMs: ctx.config.ackWaitMs,
         log: ctx.log,
       }),
     );

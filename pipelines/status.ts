@@ -3,7 +3,7 @@
 // stage's own checkpoint in PostgreSQL.
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { Pool } from '../db/index.js';
-import { listCheckpoints } from '../projections/index.js';
+import { countSkips, listCheckpoints } from '../projections/index.js';
 import { stageNames, type Topology } from './topology.js';
 
 export interface StageStatus {
@@ -20,6 +20,9 @@ export interface StageStatus {
   readonly checkpoint: number | null;
   readonly eventsCommitted: number | null;
   readonly deadLettered: number;
+  /** Events read and deliberately not projected (within the streams' retention), and why. */
+  readonly skipped: number;
+  readonly skipReasons: Readonly<Record<string, number>> | null;
 }
 
 export async function pipelineStatus(
@@ -28,6 +31,7 @@ export async function pipelineStatus(
   topo: Topology,
 ): Promise<StageStatus[]> {
   const checkpoints = new Map((await listCheckpoints(pool)).map((c) => [c.consumer, c]));
+  const skips = await countSkips(pool);
   const dlq = await jsm.streams
     .info(topo.streams.dlq.name, { subjects_filter: `${topo.namespace}.dlq.>` })
     .catch(() => undefined);
@@ -48,7 +52,15 @@ export async function pipelineStatus(
       checkpoint: cp?.stream_seq ?? null,
       eventsCommitted: cp?.events ?? null,
       deadLettered: dlq?.state.subjects?.[topo.dlqSubject(name)] ?? 0,
+      ...skippedOf(skips.get(`${topo.namespace}.${name}`)),
     });
   }
   return out;
+}
+
+function skippedOf(
+  byReason: Readonly<Record<string, number>> | undefined,
+): Pick<StageStatus, 'skipped' | 'skipReasons'> {
+  if (byReason === undefined) return { skipped: 0, skipReasons: null };
+  return { skipped: Object.values(byReason).reduce((a, b) => a + b, 0), skipReasons: byReason };
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 import type { PoolClient } from '../db/index.js';
 import { claimEvents } from '../projections/index.js';
-import { microsToIso, type RegisteredSchema, type SchemaRegistry } from '../schemas/index.js';
+import type { RegisteredSchema, SchemaRegistry } from '../schemas/index.js';
 import { type DecodedMessage, decodeEnvelopes, decodePayloads, schemaIdsOf } from './decode.js';
 import type { DeadLetter, StageMessage } from './types.js';
 
@@ -37,12 +37,14 @@ export async function claimNewEvents(
   consumer: string,
   messages: readonly DecodedMessage[],
 ): Promise<DecodedMessage[]> {
-  const all = messages.flatMap((m) => m.events.map((e) => e.envelope));
-  const claimed = await claimEvents(
-    client,
-    consumer,
-    all.map((e) => ({ event_id: e.event_id, received_at: microsToIso(e.received_at) })),
-  );
+  const claims: { event_id: string; received_us: number }[] = [];
+  for (const m of messages) {
+    for (const { envelope } of m.events) {
+      claims.push({ event_id: envelope.event_id, received_us: envelope.received_at });
+    }
+  }
+  const claimed = await claimEvents(client, consumer, claims);
+  if (claimed === 'all') return [...messages];
   const out: DecodedMessage[] = [];
   for (const m of messages) {
     const events = m.events.filter((e) => claimed.delete(e.envelope.event_id));

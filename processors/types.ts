@@ -3,9 +3,18 @@
 // client and no topology: the runner hands them messages and the few names and functions they need.
 import type { Pool } from '../db/index.js';
 import type { SchemaRegistry } from '../schemas/index.js';
+import type { SubscriptionSource } from './fanout-index.js';
 
-export type StageName = 'capture' | 'normalize' | 'project';
-export const stageNames: readonly StageName[] = ['capture', 'normalize', 'project'];
+export type StageName = 'capture' | 'normalize' | 'project' | 'fanout' | 'geo' | 'alarm' | 'fanout-alarm';
+export const stageNames: readonly StageName[] = [
+  'capture',
+  'normalize',
+  'project',
+  'fanout',
+  'geo',
+  'alarm',
+  'fanout-alarm',
+];
 
 export interface StageMessage {
   readonly seq: number;
@@ -26,12 +35,25 @@ export interface StageResult {
   readonly events: number;
   /** Messages the stage itself judged poison (undecodable …); they are dead-lettered, then acked. */
   readonly deadLetters: readonly DeadLetter[];
+  /**
+   * Messages the stage cannot apply yet (alarm: they come after a gap in the stream); the runner holds them
+   * unacked (kept alive) and offers them again, lowest stream sequence first, until the stage takes them.
+   */
+  readonly deferred?: readonly number[];
+  /** Events read and deliberately not projected, by reason (geo: coordinates out of range …). */
+  readonly skipped?: Readonly<Record<string, number>>;
 }
 
 export interface StageHandler {
   readonly stage: StageName;
   /** Computes and commits the batch's outputs (one transaction with the checkpoint). Throws classifiable errors. */
   handle(batch: readonly StageMessage[]): Promise<StageResult>;
+  /**
+   * Work that is due without new messages (alarm: deadlines that passed, unpublished transitions). The runner
+   * calls it every `tickIntervalMs` while the stage runs, never two at once.
+   */
+  tick?(): Promise<void>;
+  readonly tickIntervalMs?: number;
 }
 
 export interface OutboundMessage {
@@ -54,4 +76,13 @@ export interface StageDeps {
   readonly inputStream: string;
   /** Subject a stage publishes an event of this target to (normalize: `<ns>.norm.<target_id>`). */
   readonly outputSubject: (targetId: string) => string;
+  /** fanout: subject of a listener's copy of an event, `<ns>.listen.<listener_id>.<target_id>`. */
+  readonly listenSubject?: (listenerId: string, targetId: string) => string;
+  /** fanout: the compiled subscriptions, reloaded when listeners or targets change. */
+  readonly subscriptions?: SubscriptionSource;
+  /** alarm: sequence of the oldest message still in the input stream (where a fresh consumer starts). */
+  readonly inputFirstSeq?: () => Promise<number>;
+  /** alarm: how long JetStream waits for an ack before it redelivers (ms). */
+  readonly ackWaitMs?: number;
+  readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
 }

@@ -1,8 +1,74 @@
 // SPDX-License-Identifier: MIT
-
+export type {
+  AlarmEventRow,
+  AlarmListQuery,
+  AlarmRow,
+  AlarmRulePatch,
+  AlarmRuleRow,
+  AlarmStateName,
+  AlarmTransitionRecord,
+  ClearedAlarmRow,
+  HistoryRow,
+  NewAlarmRow,
+  NewAlarmRule,
+  OutboxRow,
+  StoredStateRow,
+} from './alarms.js';
+export {
+  AlarmNotOpenError,
+  acknowledgeAlarm,
+  alarmStateNames,
+  claimDueStates,
+  clearAlarmByHand,
+  deleteAlarmRule,
+  drainOutbox,
+  forgetTargetAlarms,
+  getAlarm,
+  getAlarmRule,
+  insertAlarmRule,
+  listAlarmEvents,
+  listAlarmRules,
+  listAlarms,
+  lockFrontier,
+  lockLiveRules,
+  lockLiveRuleVersions,
+  lockStates,
+  outboxBacklog,
+  patchAlarmRule,
+  readHistoryPage,
+  recordTransitions,
+  replaceAlarmRule,
+  saveStates,
+  transitionMessage,
+  writeAlarmChanges,
+} from './alarms.js';
 export type { CheckpointRow } from './checkpoint.js';
 export { CheckpointRegressionError, listCheckpoints, saveCheckpoint } from './checkpoint.js';
+export type { GeoRow, NearQuery, NearRow, PositionOut, TraceQuery } from './geo.js';
+export { getPosition, insertTraceRows, nearSql, queryNear, queryTrace, upsertPositionRows } from './geo.js';
+export type { ApiKeyRow, KeyScope, NewApiKey } from './keys.js';
+export { getApiKey, insertApiKey, keyScopes, listApiKeys, revokeApiKey } from './keys.js';
 export { claimEvents, pruneLedger } from './ledger.js';
+export type {
+  ListenerRow,
+  ListenerTargetRow,
+  MetaScalar,
+  NewSubscription,
+  SubscriptionRow,
+} from './listeners.js';
+export {
+  addSubscriptions,
+  deleteListener,
+  deleteSubscription,
+  getListenerBy,
+  insertListener,
+  listenerTargets,
+  listListeners,
+  loadAllSubscriptions,
+  targetMetaOfKinds,
+  targetStates,
+  updateListener,
+} from './listeners.js';
 export type { MappingRuleRow, NewMappingRule } from './mapping-rules.js';
 export {
   deleteMappingRule,
@@ -22,8 +88,10 @@ export type {
 } from './obs.js';
 export { bucketObsSql, obsAggs, queryObs, rawObsSql } from './obs.js';
 export type { ObsRow, RawRow, StateRow } from './rows.js';
+export type { SkipRow } from './skips.js';
+export { countSkips, insertSkipRows, pruneSkips } from './skips.js';
 export type { FieldState } from './state.js';
 export { getTargetState } from './state.js';
 export type { TargetRow } from './targets.js';
 export { deleteTarget, getTarget, insertTarget, listTargets, targetKinds, updateTarget } from './targets.js';
-export { insertObsRows, insertRawRows, upsertStateRows } from './write.js';
+export { fromMicrosSql, insertObsRows, insertRawRows, upsertStateRows } from './write.js';

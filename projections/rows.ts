@@ -1,32 +1,34 @@
 // SPDX-License-Identifier: MIT
-// The rows stages write. Times are ISO-8601 strings with microseconds; JSON columns are pre-serialized.
+// The rows stages write. Times are microseconds since the epoch (`_us`); JSON columns hold the values
+// themselves: a batch is serialized once, as one JSON document (projections/write.ts).
 
 export interface RawRow {
   readonly event_id: string;
   readonly target_id: string;
   readonly kind: string;
   readonly speaker: string;
-  readonly occurred_at: string;
-  readonly received_at: string;
+  readonly occurred_us: number;
+  readonly received_us: number;
   readonly schema_id: number;
   readonly stream_seq: number;
-  readonly payload: string;
-  readonly headers: string;
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly headers: Readonly<Record<string, unknown>>;
 }
 
 export interface ObsRow {
   readonly target_id: string;
-  readonly ts: string;
+  readonly ts_us: number;
   readonly event_id: string;
   readonly schema_id: number;
-  readonly payload: string;
-  readonly received_at: string;
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly received_us: number;
 }
 
 export interface StateRow {
   readonly target_id: string;
   readonly field: string;
-  readonly value: string;
-  readonly ts: string;
+  /** Any JSON value but null. */
+  readonly value: unknown;
+  readonly ts_us: number;
   readonly event_id: string;
 }

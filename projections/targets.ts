@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The target registry: SQL of create / read / list / change / delete.
 import { type Pool, withTransaction } from '../db/index.js';
+import { forgetTargetAlarms } from './alarms.js';
 
 export interface TargetRow {
   readonly target_id: string;
@@ -72,10 +73,13 @@ export async function updateTarget(
 /** Deletes the target and its projections (its events stay in the streams and raw_bucket). */
 export async function deleteTarget(pool: Pool, targetId: string): Promise<boolean> {
   return withTransaction(pool, async (client) => {
+    // Its open alarms are cleared (reason target_deleted, published); their history stays.
+    await forgetTargetAlarms(client, targetId);
     const res = await client.query('DELETE FROM tmi.target WHERE target_id = $1', [targetId]);
     await client.query('DELETE FROM tmi.target_state WHERE target_id = $1', [targetId]);
     await client.query('DELETE FROM tmi.ts_obs WHERE target_id = $1', [targetId]);
     await client.query('DELETE FROM tmi.geo_trace WHERE target_id = $1', [targetId]);
+    await client.query('DELETE FROM tmi.target_position WHERE target_id = $1', [targetId]);
     return (res.rowCount ?? 0) > 0;
   });
 }

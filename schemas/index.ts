@@ -17,6 +17,7 @@ export {
   depthMaxDefault,
   fieldNameLengthMaxDefault,
   fieldNamePattern,
+  fitsSchema,
   inferSchema,
   recordNameOf,
 } from './infer.js';

@@ -213,3 +213,95 @@ function jsonKind(value: unknown): string {
       return `a ${typeof value}`;
   }
 }
+
+/**
+ * Whether `data` is already covered by `schema` — inferring and merging it would change nothing — and
+ * passes the write limits, decided without allocating: the write path's fast path for the common case of
+ * a speaker sending the shape it sent before. Conservative: `false` only means "take the full path"
+ * (inferSchema + merge), which gives the exact answer and the error message. The field names need no
+ * check here (every name in a registered schema passed checkFieldName); the field count needs none when
+ * the schema itself is within the limit (a covered object has a subset of its fields).
+ */
+export function fitsSchema(data: unknown, schema: AvroRecordSchema, limits: InferLimits): boolean {
+  const ctx: Context = {
+    fieldsMax: limits.fieldsMax,
+    stringLengthMax: limits.stringLengthMax,
+    fieldNameLengthMax: limits.fieldNameLengthMax ?? fieldNameLengthMaxDefault,
+    depthMax: limits.depthMax ?? depthMaxDefault,
+  };
+  return isPlainObject(data) && countFields(schema) <= ctx.fieldsMax && fitsRecord(data, schema, 1, ctx);
+}
+
+function fitsRecord(
+  obj: Record<string, unknown>,
+  schema: AvroRecordSchema,
+  depth: number,
+  ctx: Context,
+): boolean {
+  if (depth > ctx.depthMax) return false;
+  let present = 0;
+  for (const name in obj) {
+    if (!Object.hasOwn(obj, name)) continue;
+    present++;
+    const value = obj[name];
+    if (value === undefined) continue; // absent, as inference has it
+    const field = fieldNamed(schema, name);
+    if (field === undefined) return false; // even a null adds the field
+    if (value === null) continue; // a null merges into any type of a known field unchanged
+    if (field.type === 'null' || !fitsValue(value, field.type[1], depth, ctx)) return false;
+  }
+  return present <= ctx.fieldsMax;
+}
+
+function fieldNamed(schema: AvroRecordSchema, name: string): AvroField | undefined {
+  for (const field of schema.fields) if (field.name === name) return field;
+  return undefined;
+}
+
+/** A non-null value of a field whose known type is `type`; `depth` is that of the containing object. */
+function fitsValue(value: unknown, type: AvroValueType, depth: number, ctx: Context): boolean {
+  switch (typeof value) {
+    case 'number':
+      return type === 'double' && Number.isFinite(value);
+    case 'string':
+      return type === 'string' && value.length <= ctx.stringLengthMax;
+    case 'boolean':
+      return type === 'boolean';
+    case 'object': {
+      if (typeof type === 'string') return false;
+      if (Array.isArray(value)) return type.type === 'array' && fitsArray(value, type, depth + 1, ctx);
+      return (
+        type.type === 'record' &&
+        isPlainObject(value) &&
+        fitsRecord(value as Record<string, unknown>, type, depth + 1, ctx)
+      );
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * An array merges unchanged when its items fit the known items type: nulls (and emptiness, which infers
+ * as null items) only where the items are nullable.
+ */
+function fitsArray(arr: readonly unknown[], type: AvroArraySchema, depth: number, ctx: Context): boolean {
+  if (depth > ctx.depthMax) return false;
+  const items = type.items;
+  const nullable = items === 'null' || Array.isArray(items);
+  if (arr.length === 0) return nullable;
+  const core =
+    items === 'null'
+      ? undefined
+      : Array.isArray(items)
+        ? (items as readonly ['null', AvroValueType])[1]
+        : (items as AvroValueType);
+  for (const element of arr) {
+    if (element === null || element === undefined) {
+      if (!nullable) return false;
+    } else if (core === undefined || !fitsValue(element, core, depth, ctx)) {
+      return false;
+    }
+  }
+  return true;
+}

@@ -6,7 +6,7 @@ import type { QueryResultRow } from 'pg';
 import { classifyDatabaseError, type Pool, type PoolClient, withTransaction } from '../db/index.js';
 import { avroType, fingerprintOfType } from './codec.js';
 import { InvalidDataError, SchemaConflictError, SchemaNotFoundError } from './errors.js';
-import { type InferLimits, inferSchema } from './infer.js';
+import { fitsSchema, type InferLimits, inferSchema } from './infer.js';
 import { mergeMany, mergeSchemas } from './merge.js';
 import type { AvroRecordSchema, Compatibility, RegisteredSchema, SubjectSummary } from './types.js';
 
@@ -83,6 +83,11 @@ export class SchemaRegistry {
     datas: readonly Readonly<Record<string, unknown>>[],
     indexOf: (i: number) => number = (i) => i,
   ): Promise<PreparedSchema> {
+    // Fast path: data of a shape the latest version already covers (what a speaker sends again and again).
+    const cached = this.subjects.get(subject)?.latest;
+    if (cached !== undefined && datas.every((data) => fitsSchema(data, cached.schema, this.limits))) {
+      return { subject, incoming: cached.schema, covering: cached };
+    }
     const inferred = datas.map((data, i) => {
       try {
         return inferSchema(data, this.limits);
@@ -129,6 +134,14 @@ export class SchemaRegistry {
       this.loadingIds.set(schemaId, loading);
     }
     return loading;
+  }
+
+  /**
+   * The latest version of `subject` as this process last saw it, without a database round trip;
+   * undefined before the subject was first used here. May lag a version registered by another process.
+   */
+  cachedLatest(subject: string): RegisteredSchema | undefined {
+    return this.subjects.get(subject)?.latest;
   }
 
   /** The latest version of `subject`, read from the database; undefined if it has none. */

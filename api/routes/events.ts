@@ -2,6 +2,7 @@
 // Speaker writes over HTTP (the http connector): answered 202 only after JetStream's PubAck.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { accept } from '../../connectors/index.js';
+import { mayWrite, principalOfRequest } from '../auth/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
 
@@ -46,15 +47,26 @@ const idempotencyHeader = {
     },
   },
 } as const;
-const writeErrors = problemResponses(400, 404, 409, 413, 415, 503);
+const writeErrors = problemResponses(400, 401, 403, 404, 409, 413, 415, 429, 503);
 // The body is validated by accept() itself, whose messages name the event and the rule; the schema is documentation.
 const documentOnly = () => () => true;
 
 function speakerAttrs(req: FastifyRequest): Record<string, string> {
+  const p = principalOfRequest(req);
   return {
     source: 'http',
     remote_addr: req.ip,
     ...(req.headers['user-agent'] ? { user_agent: String(req.headers['user-agent']).slice(0, 200) } : {}),
+    ...(p.via === 'anonymous' ? {} : { key_name: p.keyName.slice(0, 200) }),
+  };
+}
+
+/** The speaker is the key (the transport when authentication is off); it writes only what it is granted. */
+function speakerOf(req: FastifyRequest) {
+  const p = principalOfRequest(req);
+  return {
+    speaker: p.via === 'anonymous' ? 'http' : p.keyId,
+    allows: (targetId: string, kind: string) => mayWrite(p, targetId, kind),
   };
 }
 
@@ -67,6 +79,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
   app.post<{ Params: { id: string }; Body: unknown }>(
     '/v1/targets/:id/events',
     {
+      config: { access: 'speaker' },
       validatorCompiler: documentOnly,
       schema: {
         tags: ['events'],
@@ -87,7 +100,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
           : item,
       );
       const result = await accept(ctx, writes, {
-        speaker: 'http',
+        ...speakerOf(req),
         transport: 'http',
         attrs: speakerAttrs(req),
         idempotencyKey: idempotencyKey(req),
@@ -99,6 +112,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
   app.post<{ Body: unknown }>(
     '/v1/events',
     {
+      config: { access: 'speaker' },
       validatorCompiler: documentOnly,
       schema: {
         tags: ['events'],
@@ -119,7 +133,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
     async (req, reply) => {
       const writes = Array.isArray(req.body) ? req.body : [req.body];
       const result = await accept(ctx, writes, {
-        speaker: 'http',
+        ...speakerOf(req),
         transport: 'http',
         attrs: speakerAttrs(req),
         idempotencyKey: idempotencyKey(req),

@@ -11,7 +11,9 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ApiContext): voi
   app.get(
     '/healthz',
     {
+      config: { access: 'public' },
       schema: {
+        security: [],
         tags: ['ops'],
         summary: 'Health: PostgreSQL and JetStream reachable',
         response: {
@@ -51,7 +53,14 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ApiContext): voi
         .send({ status: ok ? 'ok' : 'degraded', version: VERSION, postgres, jetstream });
     },
   );
-  app.get('/metrics', { schema: { tags: ['ops'], summary: 'Prometheus metrics' } }, async (_req, reply) => {
+  const metricsAccess = ctx.config.metricsAccess === 'public' ? 'public' : 'admin';
+  const metricsSchema = {
+    tags: ['ops'],
+    summary: 'Prometheus metrics',
+    description: 'Admin keys only, unless TMIDB_METRICS_ACCESS=public.',
+    ...(metricsAccess === 'public' ? { security: [] } : {}),
+  };
+  app.get('/metrics', { config: { access: metricsAccess }, schema: metricsSchema }, async (_req, reply) => {
     const body = await ctx.metrics.registry.metrics();
     return reply.type(ctx.metrics.registry.contentType).send(body);
   });

@@ -23,7 +23,7 @@ import {
 const timeParamDescription =
   'ISO-8601 with a time zone (`2026-11-22T10:00:00Z`, `…+09:00`) or epoch milliseconds (`1795345200000`).';
 
-const querystringSchema = {
+export const obsQuerystringSchema = {
   type: 'object',
   properties: {
     from: { type: 'string', maxLength: 64, description: `Inclusive start. ${timeParamDescription}` },
@@ -102,7 +102,7 @@ const bucketRowSchema = {
   },
 } as const;
 
-const responseSchema = {
+export const obsResponseSchema = {
   type: 'object',
   description: 'One page of the series.',
   required: ['target_id', 'from', 'to', 'rows'],
@@ -139,8 +139,8 @@ export function registerObsRoutes(app: FastifyInstance, ctx: ApiContext): void {
           'Bucketed mode: per bucket and field, the requested aggregates; avg/min/max/sum over numeric values only, ' +
           'count of events holding the field, first/last values of any type. The range is [from, to).',
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
-        querystring: querystringSchema,
-        response: { 200: responseSchema, ...problemResponses(400, 404, 503) },
+        querystring: obsQuerystringSchema,
+        response: { 200: obsResponseSchema, ...problemResponses(400, 404, 503) },
       },
     },
     async (req) => {
@@ -148,12 +148,12 @@ export function registerObsRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const target = await getTarget(ctx.pool, req.params.id);
       if (target === undefined) throw new HttpProblem(404, 'TARGET_NOT_FOUND', `no target ${req.params.id}`);
       const result = await queryObs(ctx.pool, { targetId: target.target_id, ...params });
-      return toResponse(target.target_id, params, result);
+      return toObsResponse(target.target_id, params, result);
     },
   );
 }
 
-function toResponse(targetId: string, params: ObsParams, result: ObsResult) {
+export function toObsResponse(targetId: string, params: ObsParams, result: ObsResult) {
   const scope = { order: params.order, bucketSeconds: params.bucket?.seconds };
   return {
     target_id: targetId,

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import {
   deleteTarget,
+  getPosition,
   getTarget,
   getTargetState,
   insertTarget,
@@ -12,6 +13,7 @@ import {
 import { uuidv7 } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
 import { HttpProblem, problemResponses } from '../problem.js';
+import { positionSchema } from './geo.js';
 
 /** Limits of a target's description. */
 export const targetNameLengthMax = 200;
@@ -92,6 +94,7 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
         throw err;
       });
       ctx.targets.remember(row.target_id, row.kind);
+      await ctx.notify('targets'); // listeners subscribed by kind (+ meta) see it from the next event
       return reply.code(201).header('location', `/v1/targets/${row.target_id}`).send(row);
     },
   );
@@ -141,13 +144,20 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
     {
       schema: {
         tags: ['targets'],
-        summary: 'A target with its latest state',
+        summary: 'A target with its latest state and position',
         params: idParams,
         response: {
           200: {
             ...targetSchema,
-            required: [...targetSchema.required, 'state'],
-            properties: { ...targetSchema.properties, state: stateSchema },
+            required: [...targetSchema.required, 'state', 'position'],
+            properties: {
+              ...targetSchema.properties,
+              state: stateSchema,
+              position: {
+                anyOf: [positionSchema, { type: 'null' }],
+                description: 'The newest position (by observation time); null if none was seen.',
+              },
+            },
           },
           ...problemResponses(400, 404),
         },
@@ -156,7 +166,11 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
     async (req) => {
       const target = await getTarget(ctx.pool, req.params.id);
       if (!target) throw new HttpProblem(404, 'TARGET_NOT_FOUND', `target ${req.params.id} does not exist`);
-      return { ...target, state: await getTargetState(ctx.pool, target.target_id) };
+      const [state, position] = await Promise.all([
+        getTargetState(ctx.pool, target.target_id),
+        getPosition(ctx.pool, target.target_id),
+      ]);
+      return { ...target, state, position };
     },
   );
 
@@ -183,6 +197,7 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
       checkMeta(req.body.meta);
       const row = await updateTarget(ctx.pool, req.params.id, req.body);
       if (!row) throw new HttpProblem(404, 'TARGET_NOT_FOUND', `target ${req.params.id} does not exist`);
+      if (req.body.meta !== undefined) await ctx.notify('targets');
       return row;
     },
   );
@@ -204,6 +219,7 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
         throw new HttpProblem(404, 'TARGET_NOT_FOUND', `target ${req.params.id} does not exist`);
       }
       ctx.targets.forget(req.params.id);
+      await ctx.notify('targets');
       return reply.code(204).send();
     },
   );

@@ -2,13 +2,14 @@
 // `tmictl up` on a fresh home, as a user runs it: embedded PostgreSQL + nats-server, banner, a second
 // `up` refused, the CLI's status / publish / pipeline status, and a clean stop on SIGTERM.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { packageRoot, VERSION } from '../../config/index.js';
 import { freePort, isPortFree } from '../../ops/index.js';
+import { stageNames } from '../../pipelines/index.js';
 
 const tmictl = path.join(packageRoot, 'dist', 'cli', 'tmictl.js');
 const run = promisify(execFile);
@@ -77,29 +78,65 @@ it('starts everything, refuses a second up, serves the CLI, and stops cleanly on
   expect(status.code).toBe(0);
   expect(JSON.parse(status.stdout)).toMatchObject({ running: true, health: 'ok' });
 
+  // The admin key `up` made: where it said, mode 0600; nothing works without a key.
+  const keyFile = path.join(home, 'admin.key');
+  expect(out).toContain(keyFile);
+  expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+  const auth = { authorization: `Bearer ${readFileSync(keyFile, 'utf8').trim()}` };
+  expect((await fetch(`http://127.0.0.1:${ports.http}/v1/targets`)).status).toBe(401);
+
   const created = await fetch(`http://127.0.0.1:${ports.http}/v1/targets`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...auth },
     body: JSON.stringify({ name: 'e2e', kind: 'e2e' }),
   }).then((r) => r.json() as Promise<{ target_id: string }>);
+  const listener = await fetch(`http://127.0.0.1:${ports.http}/v1/listeners`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...auth },
+    body: JSON.stringify({ name: 'e2e-tail', subscriptions: [{ kind: 'e2e', fields: ['level'] }] }),
+  });
+  expect(listener.status).toBe(201);
+  // `tmictl tail` prints the listener's stream; it is attached once it says so on stderr.
+  const tail = spawn(process.execPath, [tmictl, 'tail', 'e2e-tail', '--count', '1', '--json'], { env });
+  const tailExit = new Promise<number | null>((resolve) => tail.once('exit', resolve));
+  let tailOut = '';
+  let tailErr = '';
+  tail.stdout.on('data', (c: Buffer) => {
+    tailOut += c.toString();
+  });
+  tail.stderr.on('data', (c: Buffer) => {
+    tailErr += c.toString();
+  });
+  for (let i = 0; i < 100 && !tailErr.includes('streaming after cursor'); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(tailErr).toContain('streaming after cursor');
   const published = await tmictlRun('publish', created.target_id, '{"level": 3}', '--json');
   expect(published.code, published.stderr).toBe(0);
   expect(JSON.parse(published.stdout).accepted).toBe(1);
+  const tailCode = await tailExit;
+  expect(tailCode, tailErr).toBe(0);
+  expect(JSON.parse(tailOut.trim())).toMatchObject({
+    type: 'event',
+    target_id: created.target_id,
+    data: { level: 3 },
+  });
 
   let state: { state: Record<string, { value: unknown }> } | undefined;
   for (let i = 0; i < 100 && state?.state.level?.value !== 3; i++) {
     await new Promise((r) => setTimeout(r, 100));
-    state = await fetch(`http://127.0.0.1:${ports.http}/v1/targets/${created.target_id}`).then(
-      (r) => r.json() as any,
-    );
+    state = await fetch(`http://127.0.0.1:${ports.http}/v1/targets/${created.target_id}`, {
+      headers: auth,
+    }).then((r) => r.json() as any);
   }
   expect(state?.state.level?.value).toBe(3);
 
   const pipeline = await tmictlRun('pipeline', 'status', '--json');
   expect(pipeline.code).toBe(0);
   const stages = JSON.parse(pipeline.stdout) as { stage: string; pending: number; checkpoint: number }[];
-  expect(stages.map((s) => s.stage)).toEqual(['capture', 'normalize', 'project']);
-  expect(stages.every((s) => s.checkpoint >= 1)).toBe(true);
+  expect(stages.map((s) => s.stage)).toEqual([...stageNames]);
+  // Every stage the event went through has committed it (fanout-alarm only sees alarms).
+  expect(stages.filter((s) => s.stage !== 'fanout-alarm').every((s) => s.checkpoint >= 1)).toBe(true);
 
   const sql = await tmictlRun(
     'psql',

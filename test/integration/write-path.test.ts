@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // A speaker's write, through REST and through NATS, lands in raw_bucket, ts_obs, target_state and the
 // read API with the right values and types.
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection, headers as natsHeaders } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countRows, eventually, startTestTmidb, type TestTmidb } from '../support/tmidb.js';
 
@@ -16,6 +16,13 @@ afterAll(async () => {
   await nc?.close();
   await t?.stop();
 });
+
+/** A speaker authenticates on NATS with the header `Authorization: Bearer <key>`. */
+function auth() {
+  const h = natsHeaders();
+  h.set('Authorization', `Bearer ${t.adminKey}`);
+  return h;
+}
 
 async function createTarget(kind: string, name = 'dev'): Promise<string> {
   const res = await t.request('POST', '/v1/targets', { name, kind, meta: { site: 'lab' } });
@@ -54,7 +61,7 @@ describe('a REST write', () => {
     );
     expect(raw.payload).toEqual(data);
     expect(raw.kind).toBe('thermo');
-    expect(raw.speaker).toBe('http');
+    expect(raw.speaker).toBe(t.adminKeyId);
     expect(raw.headers.source).toBe('http');
     const [obs] = await t.sql<any>(
       `SELECT payload, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS ts FROM tmi.ts_obs WHERE event_id = $1`,
@@ -126,9 +133,7 @@ describe('a NATS write on <ns>.speak.<target_id>', () => {
     const reply = await nc.request(
       `${t.env.namespace}.speak.${id}`,
       JSON.stringify({ data: { temp: 30.25, src: 'nats' } }),
-      {
-        timeout: 10_000,
-      },
+      { timeout: 10_000, headers: auth() },
     );
     const body = reply.json<{ event_id: string; seq: number }>();
     expect(body.seq).toBeGreaterThan(0);
@@ -139,7 +144,7 @@ describe('a NATS write on <ns>.speak.<target_id>', () => {
     const [raw] = await t.sql<any>('SELECT speaker, payload FROM tmi.raw_bucket WHERE event_id = $1', [
       body.event_id,
     ]);
-    expect(raw.speaker).toBe('nats');
+    expect(raw.speaker).toBe(t.adminKeyId);
     expect(raw.payload).toEqual({ temp: 30.25, src: 'nats' });
   });
 
@@ -157,7 +162,7 @@ describe('a NATS write on <ns>.speak.<target_id>', () => {
       [`${t.env.namespace}.speak.not-a-uuid`, JSON.stringify({ data: { x: 1 } }), 'INVALID_TARGET_ID'],
     ];
     for (const [subject, payload, code] of cases) {
-      const reply = await nc.request(subject, payload, { timeout: 10_000 });
+      const reply = await nc.request(subject, payload, { timeout: 10_000, headers: auth() });
       const body = reply.json<{ error: { status: number; code: string; detail: string } }>();
       expect(body.error.code, payload).toBe(code);
       expect(body.error.status).toBeGreaterThanOrEqual(400);

@@ -4,6 +4,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { readAdminKey } from '../../api/auth/index.js';
 import { type Runtime, startRuntime } from '../../cli/index.js';
 import { type Config, loadConfig } from '../../config/index.js';
 import { type StageName, stageNames } from '../../pipelines/index.js';
@@ -16,6 +17,13 @@ export interface TestTmidb {
   readonly url: string;
   /** Environment for a child `tmictl` process on the same database and namespace. */
   readonly childEnv: NodeJS.ProcessEnv;
+  /** The admin key the runtime made in its home (what `request` sends by default). */
+  readonly adminKey: string;
+  readonly adminKeyId: string;
+  /**
+   * An HTTP request, with `Authorization: Bearer <admin key>` unless headers name an `authorization`
+   * (an empty one sends none).
+   */
   request(
     method: string,
     route: string,
@@ -51,11 +59,14 @@ export async function startTestTmidb(name: string, opts: StartOptions = {}): Pro
     api: true,
   });
   const url = runtime.url!;
+  const adminKey = readAdminKey(home)!;
   return {
     env,
     config,
     runtime,
     url,
+    adminKey,
+    adminKeyId: runtime.adminKey!.keyId,
     childEnv: {
       ...process.env,
       TMIDB_HOME: home,
@@ -65,9 +76,13 @@ export async function startTestTmidb(name: string, opts: StartOptions = {}): Pro
       TMIDB_ACK_WAIT_MS: String(config.ackWaitMs),
     },
     async request(method, route, body, headers = {}) {
+      const auth = Object.keys(headers).find((h) => h.toLowerCase() === 'authorization');
+      const sent: Record<string, string> = { ...headers };
+      if (auth === undefined) sent.authorization = `Bearer ${adminKey}`;
+      else if (sent[auth] === '') delete sent[auth];
       const res = await fetch(`${url}${route}`, {
         method,
-        headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+        headers: body === undefined ? sent : { 'content-type': 'application/json', ...sent },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       });
       const text = await res.text();

@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: MIT
+// /v1/alarm-rules: CRUD of alarm rules, and the backtest (replay a rule over stored history without raising
+// anything). Bodies are validated by the one rule validator (processors/alarm-rule.ts), which names the
+// member and the rule it broke with a stable code; the JSON schemas here document the same shape.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type PoolClient, withTransaction } from '../../db/index.js';
+import {
+  backtestEventsMax,
+  backtestRule,
+  compareOps,
+  fenceTriggers,
+  parseRuleDefinition,
+  type RuleDefinition,
+  radiusMetersMax,
+  rangeOps,
+  ruleClausesMax,
+  ruleDurationSecondsMax,
+  ruleFieldNameLengthMax,
+  ruleKindPattern,
+  ruleTypes,
+  severities,
+  toAlarmRule,
+  toStoredRule,
+} from '../../processors/index.js';
+import {
+  type AlarmRuleRow,
+  deleteAlarmRule,
+  getAlarmRule,
+  getTarget,
+  insertAlarmRule,
+  listAlarmRules,
+  patchAlarmRule,
+  replaceAlarmRule,
+} from '../../projections/index.js';
+import { microsToIso, nowMicros, uuidv7 } from '../../schemas/index.js';
+import type { ApiContext } from '../context.js';
+import { HttpProblem, problemResponses } from '../problem.js';
+import { invalidParam, parseRange } from './obs-params.js';
+
+export const alarmRuleListLimitMax = 1000;
+
+const uuid = { type: 'string', format: 'uuid' } as const;
+const fieldPath = {
+  type: 'string',
+  minLength: 1,
+  maxLength: (ruleFieldNameLengthMax + 1) * 8,
+  description: `A field of the normalized data; dotted for nested fields (\`engine.temp\`), each name ≤ ${ruleFieldNameLengthMax} characters.`,
+} as const;
+const seconds = (description: string) =>
+  ({ type: 'number', minimum: 0, maximum: ruleDurationSecondsMax, description }) as const;
+
+const clauseSchema = {
+  type: 'object',
+  required: ['field', 'op'],
+  additionalProperties: false,
+  description:
+    '`{field, op, value}` with op one of `>`, `>=`, `<`, `<=` (numbers), `==`, `!=` (number, string or boolean); or `{field, op, min, max}` with op `between` (inclusive) or `outside`. A field not yet seen makes its clause false.',
+  properties: {
+    field: fieldPath,
+    op: { type: 'string', enum: [...compareOps, ...rangeOps] },
+    // Any of number, string, boolean — left open here: with type coercion, a union would turn `true` into 1.
+    value: { description: 'A number (any op), a string or a boolean (== and != only).' },
+    min: { type: 'number' },
+    max: { type: 'number' },
+  },
+} as const;
+const clauseList = { type: 'array', minItems: 1, maxItems: ruleClausesMax, items: clauseSchema } as const;
+const conditionSchema = {
+  type: 'object',
+  description: `\`{"all": [clauses]}\` (every clause holds) or \`{"any": [clauses]}\` (one does); 1 to ${ruleClausesMax} clauses.`,
+  minProperties: 1,
+  maxProperties: 1,
+  additionalProperties: false,
+  properties: { all: clauseList, any: clauseList },
+} as const;
+const fenceSchema = {
+  type: 'object',
+  required: ['lat', 'lon', 'radius_m'],
+  additionalProperties: false,
+  description: 'A circle: centre and radius in metres (great-circle distance, as /v1/geo/near measures).',
+  properties: {
+    lat: { type: 'number', minimum: -90, maximum: 90 },
+    lon: { type: 'number', minimum: -180, maximum: 180 },
+    radius_m: { type: 'number', exclusiveMinimum: 0, maximum: radiusMetersMax },
+  },
+} as const;
+
+const definitionProperties = {
+  name: { type: 'string', minLength: 1, maxLength: 200 },
+  description: { type: 'string', maxLength: 2000 },
+  target_id: { ...uuid, description: 'Scope: only this target (must exist).' },
+  kind: { type: 'string', pattern: ruleKindPattern.source, description: 'Scope: every target of this kind.' },
+  severity: { type: 'string', enum: [...severities], default: 'warning' },
+  enabled: { type: 'boolean', default: true },
+  type: {
+    type: 'string',
+    enum: [...ruleTypes],
+    description:
+      '`threshold`: `condition` (+ `clear`, `for_s`); `deadman`: `field`, `timeout_s`; `geofence`: `fence`, `trigger` (+ `for_s`).',
+  },
+  condition: conditionSchema,
+  clear: {
+    ...conditionSchema,
+    description:
+      'threshold: the open alarm clears when this holds (hysteresis); default: when `condition` no longer holds.',
+  },
+  for_s: seconds(
+    'threshold, geofence: the condition must hold this long (seconds) before the alarm is raised.',
+  ),
+  field: { ...fieldPath, description: 'deadman: the field that must keep arriving.' },
+  timeout_s: {
+    type: 'number',
+    exclusiveMinimum: 0,
+    maximum: ruleDurationSecondsMax,
+    description:
+      'deadman: seconds without a value of `field` (by observation time) before the alarm is raised.',
+  },
+  fence: fenceSchema,
+  trigger: {
+    type: 'string',
+    enum: [...fenceTriggers],
+    description:
+      'geofence: raise while `inside` / `outside` the circle, or when it `enter`s (was seen outside, now inside) / `exit`s it; an enter/inside alarm clears on leaving, an exit/outside alarm on coming back.',
+  },
+} as const;
+
+const definitionSchema = {
+  type: 'object',
+  required: ['name', 'type'],
+  additionalProperties: false,
+  description: 'Scope: `target_id`, or `kind`, or neither (every target).',
+  properties: definitionProperties,
+} as const;
+
+const ruleSchema = {
+  type: 'object',
+  required: ['rule_id', 'name', 'type', 'severity', 'enabled', 'version', 'created_at', 'updated_at'],
+  properties: {
+    rule_id: uuid,
+    ...definitionProperties,
+    target_id: { type: ['string', 'null'], format: 'uuid' },
+    kind: { type: ['string', 'null'] },
+    clear: { anyOf: [conditionSchema, { type: 'null' }] },
+    version: { type: 'integer', description: 'Rises with each PUT (a new definition).' },
+    created_at: { type: 'string', format: 'date-time' },
+    updated_at: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+const idParams = { type: 'object', required: ['id'], properties: { id: uuid } } as const;
+
+/** A rule as the API shows it: the definition members flat, as they were sent. */
+export function ruleOut(row: AlarmRuleRow): Record<string, unknown> {
+  return {
+    rule_id: row.rule_id,
+    name: row.name,
+    description: row.description,
+    target_id: row.target_id,
+    kind: row.kind,
+    severity: row.severity,
+    enabled: row.enabled,
+    type: row.type,
+    ...row.spec,
+    version: row.version,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+/** Runs the rule validator first (precise codes), then reports what the documented schema still refuses. */
+function definitionOf(req: FastifyRequest): RuleDefinition {
+  const def = parseRuleDefinition(req.body);
+  if (req.validationError) throw req.validationError;
+  return def;
+}
+
+async function checkScope(ctx: ApiContext, def: RuleDefinition): Promise<void> {
+  if (def.target_id !== null && (await getTarget(ctx.pool, def.target_id)) === undefined) {
+    throw new HttpProblem(404, 'TARGET_NOT_FOUND', `no target ${def.target_id} (the rule's scope)`);
+  }
+}
+
+function notFound(id: string): HttpProblem {
+  return new HttpProblem(404, 'ALARM_RULE_NOT_FOUND', `no alarm rule ${id}`);
+}
+
+export function registerAlarmRuleRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const inTransaction = <T>(fn: (client: PoolClient) => Promise<T>) => withTransaction(ctx.pool, fn);
+
+  app.post(
+    '/v1/alarm-rules',
+    {
+      attachValidation: true,
+      schema: {
+        tags: ['alarms'],
+        summary: 'Create an alarm rule',
+        description:
+          'Takes effect for events the alarm stage reads from now on. Threshold: `{"type":"threshold","condition":{"all":[{"field":"temp","op":">","value":90}]},"clear":{"all":[{"field":"temp","op":"<","value":80}]},"for_s":30}`; deadman: `{"type":"deadman","field":"temp","timeout_s":300}`; geofence: `{"type":"geofence","fence":{"lat":37.5,"lon":127,"radius_m":500},"trigger":"exit"}`.',
+        body: definitionSchema,
+        response: { 201: ruleSchema, ...problemResponses(400, 404) },
+      },
+    },
+    async (req, reply) => {
+      const def = definitionOf(req);
+      await checkScope(ctx, def);
+      const row = await insertAlarmRule(ctx.pool, uuidv7(), toStoredRule(def));
+      return reply.code(201).header('location', `/v1/alarm-rules/${row.rule_id}`).send(ruleOut(row));
+    },
+  );
+
+  app.get<{
+    Querystring: {
+      kind?: string;
+      target_id?: string;
+      type?: string;
+      enabled?: boolean;
+      after?: string;
+      limit: number;
+    };
+  }>(
+    '/v1/alarm-rules',
+    {
+      schema: {
+        tags: ['alarms'],
+        summary: 'List alarm rules',
+        description: 'In creation order; pass `next` as `after` for the following page.',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            kind: { type: 'string', pattern: ruleKindPattern.source },
+            target_id: uuid,
+            type: { type: 'string', enum: [...ruleTypes] },
+            enabled: { type: 'boolean' },
+            after: uuid,
+            limit: { type: 'integer', minimum: 1, maximum: alarmRuleListLimitMax, default: 100 },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['rules'],
+            properties: { rules: { type: 'array', items: ruleSchema }, next: uuid },
+          },
+          ...problemResponses(400),
+        },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const rows = await listAlarmRules(ctx.pool, {
+        kind: q.kind,
+        targetId: q.target_id,
+        type: q.type,
+        enabled: q.enabled,
+        after: q.after,
+        limit: q.limit + 1,
+      });
+      const page = rows.slice(0, q.limit);
+      return {
+        rules: page.map(ruleOut),
+        ...(rows.length > q.limit ? { next: page[page.length - 1]!.rule_id } : {}),
+      };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/alarm-rules/:id',
+    {
+      schema: {
+        tags: ['alarms'],
+        summary: 'An alarm rule',
+        params: idParams,
+        response: { 200: ruleSchema, ...problemResponses(400, 404) },
+      },
+    },
+    async (req) => {
+      const row = await getAlarmRule(ctx.pool, req.params.id);
+      if (row === undefined) throw notFound(req.params.id);
+      return ruleOut(row);
+    },
+  );
+
+  app.put<{ Params: { id: string } }>(
+    '/v1/alarm-rules/:id',
+    {
+      attachValidation: true,
+      schema: {
+        tags: ['alarms'],
+        summary: "Replace an alarm rule's definition",
+        description:
+          'A new version: the open alarms of the rule are cleared (`clear_reason` `rule_changed`) and its evaluation starts afresh.',
+        params: idParams,
+        body: definitionSchema,
+        response: { 200: ruleSchema, ...problemResponses(400, 404) },
+      },
+    },
+    async (req) => {
+      const def = definitionOf(req);
+      await checkScope(ctx, def);
+      const row = await inTransaction((c) => replaceAlarmRule(c, req.params.id, toStoredRule(def)));
+      if (row === undefined) throw notFound(req.params.id);
+      return ruleOut(row);
+    },
+  );
+
+  app.patch<{
+    Params: { id: string };
+    Body: { name?: string; description?: string; severity?: string; enabled?: boolean };
+  }>(
+    '/v1/alarm-rules/:id',
+    {
+      schema: {
+        tags: ['alarms'],
+        summary: 'Rename, re-describe, change the severity of, enable or disable an alarm rule',
+        description:
+          'Severity applies to alarms raised from now on. Disabling clears the open alarms (`rule_disabled`) and forgets the evaluation state.',
+        params: idParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          properties: {
+            name: definitionProperties.name,
+            description: definitionProperties.description,
+            severity: { type: 'string', enum: [...severities] },
+            enabled: { type: 'boolean' },
+          },
+        },
+        response: { 200: ruleSchema, ...problemResponses(400, 404) },
+      },
+    },
+    async (req) => {
+      if (req.body.name !== undefined && req.body.name.trim() === '') {
+        throw new HttpProblem(400, 'INVALID_RULE', 'name must not be empty');
+      }
+      const row = await inTransaction((c) => patchAlarmRule(c, req.params.id, req.body));
+      if (row === undefined) throw notFound(req.params.id);
+      return ruleOut(row);
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/v1/alarm-rules/:id',
+    {
+      schema: {
+        tags: ['alarms'],
+        summary: 'Delete an alarm rule',
+        description: 'Its open alarms are cleared (`rule_deleted`); its alarms and their history stay.',
+        params: idParams,
+        response: { 204: { type: 'null', description: 'Deleted' }, ...problemResponses(400, 404) },
+      },
+    },
+    async (req, reply) => {
+      if (!(await inTransaction((c) => deleteAlarmRule(c, req.params.id)))) throw notFound(req.params.id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Params: { id: string }; Querystring: { from: string; to?: string } }>(
+    '/v1/alarm-rules/:id/backtest',
+    {
+      schema: {
+        tags: ['alarms'],
+        summary: 'Replay a rule over stored history',
+        description: `Runs the rule over the stored observations in [from, to) — positions included — with the same evaluation the alarm stage runs, and returns the alarms it would have raised (and when they would have cleared). Nothing is written, nothing is published. Every target of the scope starts unknown at \`from\`; \`for_s\` and deadman deadlines pass in observation time up to \`to\` (default: now). At most ${backtestEventsMax} events are read; beyond, \`truncated\` is true and \`evaluated_until\` says where it stopped.`,
+        params: idParams,
+        querystring: {
+          type: 'object',
+          required: ['from'],
+          additionalProperties: false,
+          properties: {
+            from: {
+              type: 'string',
+              maxLength: 64,
+              description: 'Inclusive start (ISO-8601 with a zone, or epoch ms).',
+            },
+            to: { type: 'string', maxLength: 64, description: 'Exclusive end; default now.' },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: [
+              'rule_id',
+              'from',
+              'to',
+              'events_scanned',
+              'targets',
+              'truncated',
+              'evaluated_until',
+              'alarms',
+            ],
+            properties: {
+              rule_id: uuid,
+              from: { type: 'string', format: 'date-time' },
+              to: { type: 'string', format: 'date-time' },
+              events_scanned: { type: 'integer' },
+              targets: { type: 'integer', description: 'Targets whose data the rule read.' },
+              truncated: { type: 'boolean' },
+              evaluated_until: { type: 'string', format: 'date-time' },
+              alarms: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    alarm_id: uuid,
+                    target_id: uuid,
+                    raised_at: { type: 'string', format: 'date-time' },
+                    reason: { type: 'string' },
+                    event_id: { type: ['string', 'null'], format: 'uuid' },
+                    values: { type: 'object', additionalProperties: true },
+                    cleared_at: { type: ['string', 'null'], format: 'date-time' },
+                    clear_reason: { type: ['string', 'null'] },
+                  },
+                },
+              },
+            },
+          },
+          ...problemResponses(400, 404),
+        },
+      },
+    },
+    async (req) => {
+      const now = nowMicros();
+      const range = parseRange(req.query.from, req.query.to, undefined, now);
+      const fromMicros = range.from!;
+      const toMicros = Math.min(range.to ?? now, now);
+      if (fromMicros >= toMicros) throw invalidParam('from', 'must be before to (and before now)');
+      const row = await getAlarmRule(ctx.pool, req.params.id);
+      if (row === undefined) throw notFound(req.params.id);
+      const result = await backtestRule(ctx.pool, toAlarmRule(row), { fromMicros, toMicros });
+      return { rule_id: row.rule_id, from: microsToIso(fromMicros), to: microsToIso(toMicros), ...result };
+    },
+  );
+}

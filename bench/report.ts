@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: MIT
+// The results: one table on stdout (or JSON with --json) and the same figures in
+// bench/results/<date>-<host>.json with the machine they were measured on.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { MachineInfo } from './env.js';
+import type { IngestResult } from './ingest.js';
+import type { LatencyResult } from './latency.js';
+import type { LimitsResult } from './limits.js';
+import { otherCores } from './memory.js';
+import type { Sizes } from './options.js';
+import type { QueriesResult } from './queries.js';
+
+/** The issue's targets (a benchmark's, not a test's). */
+export const ingestEventsPerSTarget = 20_000;
+export const ingestLimitRatioTarget = 0.5;
+export const latencyP99MsTarget = 50;
+export const queryP99MsTarget = 20;
+
+export interface Figure {
+  readonly scenario: string;
+  readonly measure: string;
+  readonly value: number;
+  readonly unit: string;
+  /** e.g. '≥ 20000'. */
+  readonly target?: string;
+  readonly met?: boolean;
+  readonly note?: string;
+}
+
+export interface BenchResults {
+  readonly ingest: IngestResult[];
+  readonly limits: LimitsResult[];
+  readonly latency: LatencyResult[];
+  readonly queries?: QueriesResult;
+}
+
+export interface BenchReport {
+  readonly tool: 'tmidb-bench';
+  readonly version: string;
+  readonly startedAt: string;
+  readonly durationS: number;
+  readonly quick: boolean;
+  readonly processes: 'per-stage' | 'one';
+  readonly machine: MachineInfo;
+  readonly sizes: Sizes;
+  readonly stages: readonly string[];
+  readonly figures: Figure[];
+  readonly results: BenchResults;
+  readonly notes: string[];
+}
+
+const atLeast = (target: number) => ({ target: `≥ ${fmt(target)}`, ok: (v: number) => v >= target });
+const atMost = (target: number) => ({ target: `≤ ${fmt(target)}`, ok: (v: number) => v <= target });
+
+export function figures(r: BenchResults, cores: number): Figure[] {
+  const out: Figure[] = [];
+  const add = (
+    scenario: string,
+    measure: string,
+    value: number,
+    unit: string,
+    goal?: { target: string; ok: (v: number) => boolean },
+    note?: string,
+  ) =>
+    out.push({
+      scenario,
+      measure,
+      value,
+      unit,
+      ...(goal ? { target: goal.target, met: goal.ok(value) } : {}),
+      ...(note ? { note } : {}),
+    });
+  for (const i of r.ingest) {
+    const s = `1 ingest ${i.transport.toUpperCase()}`;
+    add(
+      s,
+      'end to end (all stages committed)',
+      i.endToEndEventsPerS,
+      'events/s',
+      atLeast(ingestEventsPerSTarget),
+    );
+    add(s, 'accepted (speaker acknowledged)', i.acceptedEventsPerS, 'events/s');
+    add(s, 'last event landed after last ack', i.lastEventLandMs, 'ms');
+    add(s, 'total time', i.totalMs, 'ms', undefined, `${fmt(i.events)} events, ${fmt(i.targets)} targets`);
+    add(s, 'events per request', round2(i.eventsPerRequest), 'events');
+    add(s, 'events per JetStream message', round2(i.eventsPerMessage), 'events');
+    const cpu = i.memory.cpuMs;
+    const groups = Object.keys(cpu).filter((g) => !g.endsWith(':total'));
+    const totalMs = groups.reduce((n, g) => n + (g.startsWith('other') ? 0 : (cpu[g] ?? 0)), 0);
+    for (const g of groups) {
+      add(
+        s,
+        `CPU per 1,000 events: ${g.replace(/^tmidb:/, 'tmiDB ')}`,
+        perThousand(cpu[g] ?? 0, i.events),
+        'ms',
+      );
+    }
+    for (const st of i.statements.slice(0, reportedStatements)) {
+      add(
+        s,
+        'PostgreSQL time per 1,000 events',
+        st.msPerThousandEvents,
+        'ms',
+        undefined,
+        shortStatement(st.query),
+      );
+    }
+    add(
+      s,
+      'CPU per 1,000 events: tmiDB + servers + driver',
+      perThousand(totalMs, i.events),
+      'ms',
+      undefined,
+      `cores busy: ${round2(totalMs / i.totalMs)} of ${cores} by these, ${otherCores(i.memory, i.totalMs)} by other work`,
+    );
+  }
+  for (const l of r.limits) {
+    const s = `2 limits ${l.transport.toUpperCase()}`;
+    add(
+      s,
+      '(a) JetStream publish alone',
+      l.jetstreamPublishEventsPerS,
+      'events/s',
+      undefined,
+      `${fmt(l.jetstreamPublishMsgsPerS)} msg/s of ${fmt(l.messageBytes)} B`,
+    );
+    add(
+      s,
+      '(a) JetStream pull-consume + ack alone',
+      l.jetstreamConsumeEventsPerS,
+      'events/s',
+      undefined,
+      `${fmt(l.jetstreamConsumeMsgsPerS)} msg/s`,
+    );
+    add(
+      s,
+      '(b) PostgreSQL COPY alone',
+      l.copyEventsPerS,
+      'events/s',
+      undefined,
+      `${fmt(l.copyRowsPerS)} rows/s into ${Object.keys(l.tables).join(', ')}`,
+    );
+    add(s, '(c) naive INSERT per row', l.naiveInsertEventsPerS, 'events/s');
+    add(
+      s,
+      'pipeline / min(a, b)',
+      l.ratio,
+      'ratio',
+      atLeast(ingestLimitRatioTarget),
+      `${fmt(l.pipelineEventsPerS)} / ${fmt(Math.min(l.jetstreamEventsPerS, l.copyEventsPerS))}`,
+    );
+  }
+  for (const l of r.latency) {
+    const s = `3 latency ${l.mode.toUpperCase()} ${l.offeredEventsPerS}/s`;
+    const note = `${fmt(l.offeredEventsPerS)} events/s × ${l.seconds} s; ${l.how}`;
+    add(s, 'request → listener p50', l.endToEndMs.p50, 'ms', undefined, note);
+    add(s, 'request → listener p95', l.endToEndMs.p95, 'ms');
+    add(s, 'request → listener p99', l.endToEndMs.p99, 'ms', atMost(latencyP99MsTarget));
+    add(s, 'request → listener max', l.endToEndMs.max, 'ms');
+    add(s, 'request → speaker ack p99', l.speakerAckMs.p99, 'ms');
+    add(
+      s,
+      'deliveries received',
+      l.deliveriesReceived,
+      'deliveries',
+      undefined,
+      `of ${fmt(l.deliveriesExpected)}; ${l.errors} errors`,
+    );
+    add(
+      s,
+      'cores used by other work meanwhile',
+      l.otherCores,
+      'cores',
+      undefined,
+      'noise: other processes on the machine',
+    );
+  }
+  if (r.queries) {
+    const q = r.queries;
+    const s = '4 queries';
+    const load = `${fmt(q.obsRows)} ts_obs rows, ${fmt(q.targets)} targets (loaded in ${q.loadSeconds} s)`;
+    const each: [string, typeof q.latestState][] = [
+      ['latest state of one target', q.latestState],
+      ['one day at 1 Hz by minute', q.dayByMinute],
+      ['radius (~100 targets)', q.radius],
+    ];
+    for (const [name, f] of each) {
+      add(s, `${name} p50`, f.p50, 'ms', undefined, name === 'latest state of one target' ? load : f.how);
+      add(s, `${name} p99`, f.p99, 'ms', atMost(queryP99MsTarget), `${f.rowsMean} rows per answer`);
+    }
+    add(
+      s,
+      'cores used by other work meanwhile',
+      q.otherCores,
+      'cores',
+      undefined,
+      'noise: other processes on the machine',
+    );
+  }
+  for (const i of r.ingest) {
+    const s = `5 memory ${i.transport.toUpperCase()}`;
+    const m = i.memory;
+    for (const [name, mb] of Object.entries(m.hwmMiB)) add(s, `peak RSS tmiDB ${name}`, mb, 'MiB');
+    add(
+      s,
+      'peak RSS tmiDB processes together',
+      m.peakMiB['tmidb:total'] ?? 0,
+      'MiB',
+      undefined,
+      'sampled sum',
+    );
+    add(s, 'peak PostgreSQL (PSS, all backends)', m.peakMiB.postgresql ?? 0, 'MiB');
+    add(s, 'peak nats-server RSS', m.peakMiB['nats-server'] ?? 0, 'MiB');
+  }
+  return out;
+}
+
+export function formatTable(figs: readonly Figure[]): string {
+  const header = ['scenario', 'measure', 'value', 'unit', 'target', 'met', 'note'];
+  const rows = figs.map((f) => [
+    f.scenario,
+    f.measure,
+    fmt(f.value),
+    f.unit,
+    f.target ?? '',
+    f.met === undefined ? '' : f.met ? 'yes' : 'NO',
+    f.note ?? '',
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, c) => (c === 2 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd();
+  const out = [line(header), line(widths.map((w) => '-'.repeat(w)))];
+  let previous = '';
+  for (const r of rows) {
+    const scenario = r[0]!;
+    out.push(line([scenario === previous ? '' : scenario, ...r.slice(1)]));
+    previous = scenario;
+  }
+  return out.join('\n');
+}
+
+export function formatReport(report: BenchReport): string {
+  const m = report.machine;
+  return [
+    `tmiDB ${report.version} benchmark — ${report.startedAt}${report.quick ? ' (quick sizes)' : ''}`,
+    `machine: ${m.host}, ${m.cores} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}, PostgreSQL ${m.postgres}, nats-server ${m.natsServer}`,
+    `stages: ${report.stages.join(', ')}`,
+    '',
+    formatTable(report.figures),
+    '',
+    ...report.notes.map((n) => `note: ${n}`),
+    `took ${report.durationS} s`,
+  ].join('\n');
+}
+
+/** Writes `<outDir>/<YYYY-MM-DD>-<host>.json`; returns its path. */
+export function writeReport(report: BenchReport, outDir: string): string {
+  mkdirSync(outDir, { recursive: true });
+  const date = report.startedAt.slice(0, 10);
+  const host = report.machine.host.replace(/[^A-Za-z0-9_.-]+/g, '_');
+  const file = path.join(outDir, `${date}-${host}.json`);
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  return file;
+}
+
+export function fmt(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  if (Number.isInteger(n)) return n.toLocaleString('en-US');
+  return n.toLocaleString('en-US', { maximumFractionDigits: 2 });
+}
+
+/** Statements of pg_stat_statements shown in the table (all are in the JSON). */
+const reportedStatements = 5;
+
+/** `INSERT INTO tmi.ts_obs …`, `WITH claimed AS (INSERT INTO tmi.event_ledger …`: enough to tell them apart. */
+function shortStatement(query: string): string {
+  const table = /\b(?:INSERT INTO|UPDATE|DELETE FROM|FROM)\s+([\w.]+)/i.exec(query)?.[1];
+  const verb = query.trim().split(/\s+/).slice(0, 2).join(' ');
+  return table ? `${verb} … ${table}` : query.slice(0, 60);
+}
+
+function perThousand(ms: number, events: number): number {
+  return Math.round((ms / events) * 1000 * 10) / 10;
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+// `npm run bench`: starts a private PostgreSQL and nats-server, runs the scenarios (ingest end to end,
+// the limits of the parts on the same data, latency, queries, memory), prints the table and writes
+// bench/results/<date>-<host>.json. See `npm run bench -- --help`.
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { packageRoot, VERSION } from '../config/index.js';
+import { stageNames } from '../pipelines/index.js';
+import { machineInfo, startBenchServers } from './env.js';
+import { type IngestResult, runIngest } from './ingest.js';
+import { type LatencyResult, listenerModes, runLatency } from './latency.js';
+import { type LimitsResult, runLimits } from './limits.js';
+import { type BenchOptions, parseOptions, usage } from './options.js';
+import { Progress } from './progress.js';
+import { type QueriesResult, runQueries } from './queries.js';
+import { type BenchReport, figures, formatReport, writeReport } from './report.js';
+
+async function main(argv: readonly string[]): Promise<number> {
+  let opts: BenchOptions | 'help';
+  try {
+    opts = parseOptions(argv, path.join(packageRoot, 'bench', 'results'));
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n\n${usage}\n`);
+    return 2;
+  }
+  if (opts === 'help') {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
+  const progress = new Progress(opts.progress);
+  const nodeFlags = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(opts.profileDir)}`] : [];
+  const startedAt = new Date().toISOString();
+  const started = performance.now();
+  const loadAtStart = os.loadavg()[0] ?? 0;
+  progress.start('starting PostgreSQL and nats-server');
+  const servers = await startBenchServers();
+  try {
+    const machine = await machineInfo(servers);
+    const ingest: IngestResult[] = [];
+    const limits: LimitsResult[] = [];
+    const latency: LatencyResult[] = [];
+    let queries: QueriesResult | undefined;
+    if (opts.scenarios.includes('ingest')) {
+      for (const transport of opts.transports) {
+        const run = await runIngest(servers, transport, opts.sizes, progress, nodeFlags, opts.processes);
+        ingest.push(run.result);
+        try {
+          if (opts.scenarios.includes('limits'))
+            limits.push(await runLimits(servers, run, opts.sizes, progress));
+        } finally {
+          await run.db.drop().catch(() => {});
+        }
+      }
+    }
+    if (opts.scenarios.includes('latency')) {
+      const rates = [opts.sizes.latencyEventsPerS, opts.sizes.latencyLowEventsPerS].filter((r) => r > 0);
+      for (const rate of rates) {
+        for (const mode of listenerModes) {
+          const result = await runLatency(
+            servers,
+            opts.sizes,
+            progress,
+            nodeFlags,
+            mode,
+            rate,
+            opts.processes,
+          );
+          if (result) latency.push(result);
+          else progress.note(`scenario 3 (${mode}): this tmiDB has no listeners API; skipped`);
+        }
+      }
+    }
+    if (opts.scenarios.includes('queries'))
+      queries = await runQueries(servers, opts.sizes, progress, nodeFlags);
+    progress.end();
+    const results = { ingest, limits, latency, queries };
+    const loadAtEnd = os.loadavg()[0] ?? 0;
+    const report: BenchReport = {
+      tool: 'tmidb-bench',
+      version: VERSION,
+      startedAt,
+      durationS: Math.round((performance.now() - started) / 1000),
+      quick: opts.quick,
+      processes: opts.processes,
+      machine,
+      sizes: opts.sizes,
+      stages: [...stageNames],
+      figures: figures(results, machine.cores),
+      results,
+      notes: [
+        'Everything runs on this one machine: the benchmark driver (HTTP/NATS clients, listeners) shares the cores with tmiDB, PostgreSQL and nats-server.',
+        opts.processes === 'one'
+          ? `tmiDB ran as one process: the API (+ NATS speaker connector) and every stage (${stageNames.join(', ')}).`
+          : `tmiDB ran as ${stageNames.length + 1} processes: the API (+ NATS speaker connector) and one \`tmictl stage\` per stage (${stageNames.join(', ')}).`,
+        'PostgreSQL ran with the launcher defaults (fsync, synchronous_commit on); nats-server with the default sync interval.',
+        ...latency
+          .filter((l) => l.mode === 'nats')
+          .map(
+            (l) =>
+              `Scenario 3 (nats): ${l.how}; 500 such subscribers would be ${(l.offeredEventsPerS * 500).toLocaleString('en-US')} deliveries/s, more than the driver can receive on this machine next to the system under test.`,
+          ),
+        `1-minute load average: ${loadAtStart.toFixed(2)} at start, ${loadAtEnd.toFixed(2)} at end (other work on the machine adds noise).`,
+      ],
+    };
+    const file = writeReport(report, opts.outDir);
+    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+    process.stderr.write(`[bench] results written to ${file}\n`);
+    return 0;
+  } finally {
+    progress.end();
+    await servers.stop();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`\nbench: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+// The fanout stage's view of the subscriptions: compiled once into memory and reloaded when told that
+// listeners or targets changed (markStale, wired to `<ns>.sys.*.changed` notices by the pipeline),
+// every `subscriptionReloadIntervalMs` as a safety net, and — throttled — when an event names a target
+// of a meta-filtered kind whose meta it has not seen. Never a database read per event.
+import type { Pool } from '../db/index.js';
+import { loadAllSubscriptions, type SubscriptionRow, targetMetaOfKinds } from '../projections/index.js';
+import { compileIndex, type Subscription, type SubscriptionIndex } from './fanout-core.js';
+
+/** Periodic reload, in case a change notice was lost (notices are core NATS, not stored). */
+export const subscriptionReloadIntervalMs = 30_000;
+/** Least time between two reloads caused by targets whose meta is unknown. */
+export const metaMissReloadMinMs = 1_000;
+
+export interface SubscriptionSnapshot {
+  readonly index: SubscriptionIndex;
+  readonly meta: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
+}
+
+export interface SubscriptionSource {
+  /** The index in force, reloaded first if a change was signalled or it is old. */
+  current(): Promise<SubscriptionSnapshot>;
+  /** Reload (throttled) because these targets of meta-filtered kinds are unknown. */
+  refreshForUnknownTargets(targetIds: readonly string[]): Promise<SubscriptionSnapshot>;
+  /** A change happened: the next current() reloads. */
+  markStale(): void;
+}
+
+export function toSubscription(row: SubscriptionRow): Subscription {
+  return {
+    listenerId: row.listener_id,
+    targetId: row.target_id,
+    kind: row.kind,
+    meta: row.meta,
+    fields: row.fields,
+    alarms: row.alarms,
+  };
+}
+
+export class SubscriptionCache implements SubscriptionSource {
+  private snapshot: SubscriptionSnapshot | undefined;
+  private loadedAtMs = 0;
+  private lastMissReloadMs = 0;
+  /** Bumped by markStale; a load remembers the value it started at. */
+  private staleGeneration = 1;
+  private loadedGeneration = 0;
+  private loading: Promise<SubscriptionSnapshot> | undefined;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly reloadIntervalMs = subscriptionReloadIntervalMs,
+  ) {}
+
+  markStale(): void {
+    this.staleGeneration++;
+  }
+
+  async current(): Promise<SubscriptionSnapshot> {
+    const old = Date.now() - this.loadedAtMs > this.reloadIntervalMs;
+    if (this.snapshot && !old && this.loadedGeneration >= this.staleGeneration) return this.snapshot;
+    return this.reload();
+  }
+
+  async refreshForUnknownTargets(targetIds: readonly string[]): Promise<SubscriptionSnapshot> {
+    const now = Date.now();
+    if (targetIds.length === 0 || now - this.lastMissReloadMs < metaMissReloadMinMs) return this.current();
+    this.lastMissReloadMs = now;
+    this.markStale();
+    return this.current();
+  }
+
+  private reload(): Promise<SubscriptionSnapshot> {
+    if (this.loading) return this.loading.then(() => this.current());
+    const generation = this.staleGeneration;
+    const startedAt = Date.now();
+    this.loading = (async () => {
+      const index = compileIndex((await loadAllSubscriptions(this.pool)).map(toSubscription));
+      const meta = await targetMetaOfKinds(this.pool, [...index.metaKinds]);
+      const snapshot: SubscriptionSnapshot = { index, meta };
+      this.snapshot = snapshot;
+      this.loadedAtMs = startedAt;
+      this.loadedGeneration = generation;
+      return snapshot;
+    })().finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+}

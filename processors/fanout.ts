@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+// fanout: TMI_NORM → one copy per subscribed listener, masked to its fields, on
+// `<ns>.listen.<listener_id>.<target_id>` (TMI_LISTEN). Message ids `<event_id>:<listener_id>` make a
+// redelivered batch republish duplicates that JetStream drops; the checkpoint is saved after every
+// PubAck is in, and the runner acks after that.
+import { withTransaction } from '../db/index.js';
+import { saveCheckpoint } from '../projections/index.js';
+import { microsToIso } from '../schemas/index.js';
+import { decodeBatch, eventCount, maxSeq } from './context.js';
+import { type DecodedMessage, decodeEnvelopes } from './decode.js';
+import {
+  type FanoutAlarm,
+  type FanoutEvent,
+  fanoutAlarms,
+  fanoutEvents,
+  type ListenOutput,
+  parseAlarmMessage,
+  targetsMissingMeta,
+} from './fanout-core.js';
+import type { SubscriptionSnapshot, SubscriptionSource } from './fanout-index.js';
+import type { DeadLetter, OutboundMessage, StageDeps, StageHandler } from './types.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function fanoutStage(deps: StageDeps): StageHandler {
+  const source = deps.subscriptions;
+  const listenSubject = deps.listenSubject;
+  if (!source || !listenSubject) throw new Error('the fanout stage needs subscriptions and listenSubject');
+  return {
+    stage: 'fanout',
+    async handle(batch) {
+      let snapshot = await source.current();
+      let events = 0;
+      const deadLetters: DeadLetter[] = [];
+      if (snapshot.index.size > 0) {
+        const decoded = await decodeBatch(deps.registry, batch);
+        deadLetters.push(...decoded.deadLetters);
+        events = eventCount(decoded.decoded);
+        const list = toFanoutEvents(decoded.decoded);
+        snapshot = await withKnownMeta(source, snapshot, list);
+        const outputs = fanoutEvents(snapshot.index, list, (id) => snapshot.meta.get(id));
+        await deps.publish(outputs.map((o) => toMessage(o, listenSubject)));
+      } else {
+        // Nobody listens: no payload to decode, nothing to publish; only the checkpoint moves.
+        const enveloped = decodeEnvelopes(batch);
+        deadLetters.push(...enveloped.deadLetters);
+        events = enveloped.ok.reduce((n, m) => n + m.envelopes.length, 0);
+      }
+      await withTransaction(deps.pool, (client) =>
+        saveCheckpoint(client, deps.checkpointName, deps.inputStream, maxSeq(batch), events),
+      );
+      return { events, deadLetters };
+    },
+  };
+}
+
+/**
+ * fanout-alarm: TMI_ALARM → the transitions, masked, to the listeners whose subscriptions ask for alarms.
+ * Message ids `<alarm_id>:<transition>:<listener_id>`.
+ */
+export function fanoutAlarmStage(deps: StageDeps): StageHandler {
+  const source = deps.subscriptions;
+  const listenSubject = deps.listenSubject;
+  if (!source || !listenSubject)
+    throw new Error('the fanout-alarm stage needs subscriptions and listenSubject');
+  return {
+    stage: 'fanout-alarm',
+    async handle(batch) {
+      let snapshot = await source.current();
+      const deadLetters: DeadLetter[] = [];
+      const alarms: FanoutAlarm[] = [];
+      for (const m of batch) {
+        let parsed: FanoutAlarm | undefined;
+        try {
+          parsed = parseAlarmMessage(JSON.parse(decoder.decode(m.body)));
+        } catch {
+          parsed = undefined;
+        }
+        if (parsed) alarms.push(parsed);
+        else
+          deadLetters.push({ seq: m.seq, code: 'ALARM_UNDECODABLE', reason: 'not a JSON alarm transition' });
+      }
+      if (snapshot.index.size > 0 && alarms.length > 0) {
+        snapshot = await withKnownMeta(source, snapshot, alarms);
+        const outputs = fanoutAlarms(snapshot.index, alarms, (id) => snapshot.meta.get(id));
+        await deps.publish(outputs.map((o) => toMessage(o, listenSubject)));
+      }
+      await withTransaction(deps.pool, (client) =>
+        saveCheckpoint(client, deps.checkpointName, deps.inputStream, maxSeq(batch), alarms.length),
+      );
+      return { events: alarms.length, deadLetters };
+    },
+  };
+}
+
+function toFanoutEvents(messages: readonly DecodedMessage[]): FanoutEvent[] {
+  const out: FanoutEvent[] = [];
+  for (const m of messages) {
+    for (const { envelope, data } of m.events) {
+      out.push({
+        eventId: envelope.event_id,
+        targetId: envelope.target_id,
+        kind: envelope.kind,
+        ts: microsToIso(envelope.occurred_at),
+        data,
+      });
+    }
+  }
+  return out;
+}
+
+async function withKnownMeta(
+  source: SubscriptionSource,
+  snapshot: SubscriptionSnapshot,
+  targets: readonly { targetId: string; kind: string }[],
+): Promise<SubscriptionSnapshot> {
+  const missing = targetsMissingMeta(snapshot.index, targets, (id) => snapshot.meta.has(id));
+  return missing.length === 0 ? snapshot : source.refreshForUnknownTargets(missing);
+}
+
+export function toMessage(
+  o: ListenOutput,
+  listenSubject: (listenerId: string, targetId: string) => string,
+): OutboundMessage {
+  return {
+    subject: listenSubject(o.listenerId, o.targetId),
+    body: encoder.encode(JSON.stringify(o.payload)),
+    msgID: o.msgId,
+  };
+}

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+// API keys: SQL of create / read / list / revoke. Only the SHA-256 of a key's secret is stored.
+import type { Pool } from '../db/index.js';
+
+export type KeyScope = 'admin' | 'speaker' | 'listener';
+export const keyScopes: readonly KeyScope[] = ['admin', 'speaker', 'listener'];
+
+export interface ApiKeyRow {
+  readonly key_id: string;
+  readonly name: string;
+  readonly scope: KeyScope;
+  readonly secret_sha256: string;
+  readonly listener_id: string | null;
+  /** The listener's name (listener keys). */
+  readonly listener: string | null;
+  readonly grant_targets: string[];
+  readonly grant_kinds: string[];
+  readonly created_at: string;
+  readonly expires_at: string | null;
+  readonly revoked_at: string | null;
+}
+
+const iso = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const columns = `k.key_id, k.name, k.scope, k.secret_sha256, k.listener_id, l.name AS listener,
+  k.grant_targets::text[] AS grant_targets, k.grant_kinds, ${iso('k.created_at')} AS created_at,
+  ${iso('k.expires_at')} AS expires_at, ${iso('k.revoked_at')} AS revoked_at`;
+const from = 'tmi.api_key k LEFT JOIN tmi.listener l USING (listener_id)';
+
+export interface NewApiKey {
+  readonly key_id: string;
+  readonly name: string;
+  readonly scope: KeyScope;
+  readonly secret_sha256: string;
+  readonly listener_id: string | null;
+  readonly grant_targets: readonly string[];
+  readonly grant_kinds: readonly string[];
+  readonly expires_at: string | null;
+}
+
+export async function insertApiKey(pool: Pool, k: NewApiKey): Promise<ApiKeyRow> {
+  await pool.query(
+    `INSERT INTO tmi.api_key (key_id, name, scope, secret_sha256, listener_id, grant_targets, grant_kinds, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6::uuid[], $7::text[], $8)`,
+    [k.key_id, k.name, k.scope, k.secret_sha256, k.listener_id, k.grant_targets, k.grant_kinds, k.expires_at],
+  );
+  return (await getApiKey(pool, k.key_id))!;
+}
+
+export async function getApiKey(pool: Pool, keyId: string): Promise<ApiKeyRow | undefined> {
+  const { rows } = await pool.query<ApiKeyRow>(`SELECT ${columns} FROM ${from} WHERE k.key_id = $1`, [keyId]);
+  return rows[0];
+}
+
+export async function listApiKeys(
+  pool: Pool,
+  q: { after?: string; limit: number; includeRevoked: boolean },
+): Promise<ApiKeyRow[]> {
+  const { rows } = await pool.query<ApiKeyRow>(
+    `SELECT ${columns} FROM ${from}
+     WHERE ($1::uuid IS NULL OR k.key_id > $1) AND ($2 OR k.revoked_at IS NULL)
+     ORDER BY k.key_id LIMIT $3`,
+    [q.after ?? null, q.includeRevoked, q.limit],
+  );
+  return rows;
+}
+
+/** Revokes a key (kept for the audit trail); false when it does not exist or was revoked before. */
+export async function revokeApiKey(pool: Pool, keyId: string): Promise<boolean> {
+  const res = await pool.query(
+    'UPDATE tmi.api_key SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL',
+    [keyId],
+  );
+  return (res.rowCount ?? 0) > 0;
+}
