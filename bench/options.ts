@@ -104,7 +104,7 @@ export interface BenchOptions {
   /** Write V8 CPU profiles of the tmiDB processes here (node --cpu-prof). */
   readonly profileDir: string | undefined;
   readonly progress: boolean;
-  /** How tmiDB runs: one process per stage beside the API process (default), or all in one process. */
+  /** How tmiDB runs: all in one process (default, as `tmictl up` runs it), or one process per stage beside the API process. */
   readonly processes: 'per-stage' | 'one';
   readonly sizes: Sizes;
 }
@@ -119,8 +119,8 @@ export const usage = `npm run bench -- [options]
   --out-dir <dir>         where <date>-<host>.json goes (default bench/results)
   --profile-dir <dir>     CPU profiles of the tmiDB processes (node --cpu-prof)
   --no-progress           no progress bar on stderr
-  --processes <layout>    per-stage (default: the API process + one \`tmictl stage\` process per stage)
-                          or one (the API and every stage in one process)
+  --processes <layout>    one (default: the API and every stage in one process, as \`tmictl up\` runs them)
+                          or per-stage (the API process + one \`tmictl stage\` process per stage)
   sizes: --events N --targets N --rest-batch N --nats-batch N --rate N --low-rate N --duration-s N --listeners N --ws-listeners N
          --obs-rows N --query-targets N --busy-targets N --query-runs N`;
 
@@ -185,7 +185,7 @@ export function parseOptions(argv: readonly string[], defaultOutDir: string): Be
   const all = scenarioNames.filter(
     (s) => scenarios.includes(s) || (withIngest && (s === 'ingest' || s === 'memory')),
   );
-  const processes = values.processes ?? 'per-stage';
+  const processes = values.processes ?? 'one';
   if (processes !== 'per-stage' && processes !== 'one') {
     throw new UsageError(`--processes must be per-stage or one, got '${processes}'`);
   }

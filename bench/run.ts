@@ -35,6 +35,13 @@ async function main(argv: readonly string[]): Promise<number> {
   const loadAtStart = os.loadavg()[0] ?? 0;
   progress.start('starting PostgreSQL and nats-server');
   const servers = await startBenchServers();
+  // Ctrl-C (or a CI timeout) still stops the private servers; the tmiDB children die with this process.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      progress.note(`${signal}: stopping PostgreSQL and nats-server`);
+      servers.stop().finally(() => process.exit(130));
+    });
+  }
   try {
     const machine = await machineInfo(servers);
     const ingest: IngestResult[] = [];

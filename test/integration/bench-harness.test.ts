@@ -45,7 +45,14 @@ it(
   'runs every scenario at quick size, prints the table and writes the JSON with sane figures',
   async () => {
     expect(existsSync(runJs), `${runJs} missing: run 'npm run build' first`).toBe(true);
-    const { code, stdout, stderr } = await runBench(['--quick', '--out-dir', outDir]);
+    // The scale-out layout (a `tmictl stage` process per stage) exercises more of the harness than the default.
+    const { code, stdout, stderr } = await runBench([
+      '--quick',
+      '--processes',
+      'per-stage',
+      '--out-dir',
+      outDir,
+    ]);
     expect(code, stderr.slice(-3000)).toBe(0);
 
     // The table, with a row of every scenario and the targets.
