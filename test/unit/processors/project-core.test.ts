@@ -1,33 +1,7 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
-import type { DecodedMessage } from '../../../processors/index.js';
 import { projectRows } from '../../../processors/index.js';
-import type { EventEnvelope } from '../../../schemas/index.js';
-
-const target = '0190f3c4-0000-7000-8000-000000000001';
-const other = '0190f3c4-0000-7000-8000-000000000002';
-
-function event(id: string, occurredAt: number, data: Record<string, unknown>, targetId = target) {
-  const envelope: EventEnvelope = {
-    event_id: `0190f3c4-0000-7000-8000-${id.padStart(12, '0')}`,
-    target_id: targetId,
-    kind: 'k',
-    speaker: 'test',
-    occurred_at: occurredAt,
-    received_at: 5_000_000,
-    schema_id: 1,
-    payload: Buffer.alloc(0),
-    attrs: {},
-  };
-  return { envelope, data };
-}
-
-function messages(...events: ReturnType<typeof event>[]): DecodedMessage[] {
-  return events.map((e, i) => ({
-    message: { seq: i + 1, subject: 's', body: new Uint8Array(), headers: {}, deliveryCount: 1 },
-    events: [e],
-  }));
-}
+import { event, messages, other } from '../../support/decoded.js';
 
 describe('projectRows', () => {
   it('one ts_obs row per event, with microsecond timestamps', () => {
