@@ -498,8 +498,11 @@ export async function recordTransitions(
 ): Promise<void> {
   if (ts.length === 0) return;
   await client.query(
-    `INSERT INTO tmi.alarm_event (alarm_id, transition, at, by, reason, detail)
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::jsonb[])
+    // recorded_at is the insert's own clock, not the transaction's start: a deadline claimed by the timer is
+    // never recorded as handled before it was due.
+    `INSERT INTO tmi.alarm_event (alarm_id, transition, at, by, reason, detail, recorded_at)
+     SELECT u.*, clock_timestamp()
+     FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::jsonb[]) AS u
      ON CONFLICT DO NOTHING`,
     [
       ts.map((t) => t.alarm_id),

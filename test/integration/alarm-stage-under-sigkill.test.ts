@@ -194,7 +194,7 @@ it('a deadman timer running when every alarm process dies still fires on time af
     kind: 'beacon',
     type: 'deadman',
     field: 'ping',
-    timeout_s: 4,
+    timeout_s: 8, // leaves a restarted process time to attach before the deadline, even on a loaded machine
   });
   expect(rule.status).toBe(201);
   const beacon = (await t.request('POST', '/v1/targets', { name: 'b', kind: 'beacon' })).body.target_id;
@@ -209,7 +209,7 @@ it('a deadman timer running when every alarm process dies still fires on time af
   for (const w of workers) await kill(w);
   await new Promise((r) => setTimeout(r, 1_000));
   spawnAlarmStage(workers[0]);
-  const due = ts + 4_000;
+  const due = ts + 8_000;
   await eventually(
     'the deadman alarm',
     async () => (await t.sql('SELECT 1 FROM tmi.alarm WHERE rule_id = $1', [rule.body.rule_id])).length === 1,
