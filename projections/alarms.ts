@@ -5,8 +5,7 @@
 // stage publishes the outbox after the commit (Nats-Msg-Id `<alarm_id>:<transition>`) and deletes it.
 // Lock order everywhere: rule rows, then state rows, then alarm rows (so writers don't deadlock).
 import type { Pool, PoolClient } from '../db/index.js';
-
-const isoOf = (col: string): string => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+import { isoOf } from './sql.js';
 
 // ── rules ───────────────────────────────────────────────────────────────────
 
@@ -40,21 +39,17 @@ export interface NewAlarmRule {
 const ruleColumns = `r.rule_id, r.name, r.description, r.target_id, r.kind, r.severity, r.type, r.spec, r.enabled,
   r.version, ${isoOf('r.created_at')} AS created_at, ${isoOf('r.updated_at')} AS updated_at`;
 
+/** $1 … $9 of the insert and the update: the rule's id and its definition. */
+function ruleParams(ruleId: string, rule: NewAlarmRule): unknown[] {
+  const { name, description, target_id, kind, severity, type, spec, enabled } = rule;
+  return [ruleId, name, description, target_id, kind, severity, type, JSON.stringify(spec), enabled];
+}
+
 export async function insertAlarmRule(pool: Pool, ruleId: string, rule: NewAlarmRule): Promise<AlarmRuleRow> {
   const { rows } = await pool.query<AlarmRuleRow>(
     `INSERT INTO tmi.alarm_rule AS r (rule_id, name, description, target_id, kind, severity, type, spec, enabled)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${ruleColumns}`,
-    [
-      ruleId,
-      rule.name,
-      rule.description,
-      rule.target_id,
-      rule.kind,
-      rule.severity,
-      rule.type,
-      JSON.stringify(rule.spec),
-      rule.enabled,
-    ],
+    ruleParams(ruleId, rule),
   );
   return rows[0]!;
 }
@@ -120,17 +115,7 @@ export async function replaceAlarmRule(
     `UPDATE tmi.alarm_rule AS r SET name = $2, description = $3, target_id = $4, kind = $5, severity = $6,
        type = $7, spec = $8, enabled = $9, version = r.version + 1, updated_at = now()
      WHERE r.rule_id = $1 AND r.deleted_at IS NULL RETURNING ${ruleColumns}`,
-    [
-      ruleId,
-      rule.name,
-      rule.description,
-      rule.target_id,
-      rule.kind,
-      rule.severity,
-      rule.type,
-      JSON.stringify(rule.spec),
-      rule.enabled,
-    ],
+    ruleParams(ruleId, rule),
   );
   if (rows.length === 0) return undefined;
   await resetRule(client, ruleId, 'rule_changed');

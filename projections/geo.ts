@@ -3,6 +3,7 @@
 // position per target). Radius queries use cube + earthdistance (no PostGIS): the GiST index on
 // ll_to_earth(lat, lon) answers the earth_box prefilter, earth_distance the exact test.
 import type { Pool, PoolClient } from '../db/index.js';
+import { isoOf } from './sql.js';
 
 export interface GeoRow {
   readonly target_id: string;
@@ -70,8 +71,6 @@ export async function upsertPositionRows(client: PoolClient, rows: readonly GeoR
   );
   return res.rowCount ?? 0;
 }
-
-const isoOf = (col: string): string => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 export interface PositionOut {
   readonly ts: string;

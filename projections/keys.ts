@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // API keys: SQL of create / read / list / revoke. Only the SHA-256 of a key's secret is stored.
 import type { Pool } from '../db/index.js';
+import { isoOf } from './sql.js';
 
 export type KeyScope = 'admin' | 'speaker' | 'listener';
 export const keyScopes: readonly KeyScope[] = ['admin', 'speaker', 'listener'];
@@ -20,10 +21,9 @@ export interface ApiKeyRow {
   readonly revoked_at: string | null;
 }
 
-const iso = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 const columns = `k.key_id, k.name, k.scope, k.secret_sha256, k.listener_id, l.name AS listener,
-  k.grant_targets::text[] AS grant_targets, k.grant_kinds, ${iso('k.created_at')} AS created_at,
-  ${iso('k.expires_at')} AS expires_at, ${iso('k.revoked_at')} AS revoked_at`;
+  k.grant_targets::text[] AS grant_targets, k.grant_kinds, ${isoOf('k.created_at')} AS created_at,
+  ${isoOf('k.expires_at')} AS expires_at, ${isoOf('k.revoked_at')} AS revoked_at`;
 const from = 'tmi.api_key k LEFT JOIN tmi.listener l USING (listener_id)';
 
 export interface NewApiKey {

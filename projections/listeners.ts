@@ -2,6 +2,7 @@
 // Listeners and their subscriptions: SQL of CRUD, of the fanout stage's index load, and of the
 // listener's own endpoint (its targets and their latest state).
 import { type Pool, type PoolClient, withTransaction } from '../db/index.js';
+import { isoOf } from './sql.js';
 
 export type MetaScalar = string | number | boolean | null;
 
@@ -35,11 +36,10 @@ export interface NewSubscription {
   readonly alarms: boolean;
 }
 
-const iso = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 const subscriptionColumns = `s.subscription_id, s.listener_id, s.target_id, s.kind, s.meta_filter AS meta, s.fields,
-  s.alarms, ${iso('s.created_at')} AS created_at`;
-const listenerColumns = `l.listener_id, l.name, l.description, ${iso('l.created_at')} AS created_at,
-  ${iso('l.updated_at')} AS updated_at`;
+  s.alarms, ${isoOf('s.created_at')} AS created_at`;
+const listenerColumns = `l.listener_id, l.name, l.description, ${isoOf('l.created_at')} AS created_at,
+  ${isoOf('l.updated_at')} AS updated_at`;
 
 async function subscriptionsOf(db: Pool | PoolClient, listenerIds: readonly string[]) {
   const { rows } = await db.query<SubscriptionRow>(
@@ -233,7 +233,7 @@ export async function targetStates(
   const out = new Map<string, Record<string, { value: unknown; ts: string }>>();
   if (targetIds.length === 0) return out;
   const { rows } = await pool.query<{ target_id: string; field: string; value: unknown; ts: string }>(
-    `SELECT target_id, field, value, ${iso('ts')} AS ts FROM tmi.target_state
+    `SELECT target_id, field, value, ${isoOf('ts')} AS ts FROM tmi.target_state
      WHERE target_id = ANY($1::uuid[]) ORDER BY target_id, field`,
     [targetIds],
   );

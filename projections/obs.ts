@@ -4,6 +4,7 @@
 // the SQL text only varies by which fixed clauses are present, so nothing a caller sends is spliced in.
 // Every scan filters on target_id and a ts range, so it runs on the (target_id, ts, event_id) key.
 import type { Pool } from '../db/index.js';
+import { isoOf } from './sql.js';
 
 export type ObsAgg = 'avg' | 'min' | 'max' | 'last' | 'count' | 'first' | 'sum';
 export const obsAggs: readonly ObsAgg[] = ['avg', 'min', 'max', 'last', 'count', 'first', 'sum'];
@@ -52,8 +53,6 @@ export interface ObsSql {
   readonly values: unknown[];
 }
 
-const isoFormat = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
-const isoOf = (col: string): string => `to_char(${col} AT TIME ZONE 'UTC', ${isoFormat})`;
 /** The bucket grid's origin: buckets of one size line up across queries and pages. */
 const bucketOrigin = `timestamptz '2000-01-01 00:00:00+00'`;
 

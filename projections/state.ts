@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 import type { Pool } from '../db/index.js';
+import { isoOf } from './sql.js';
 
 export interface FieldState {
   readonly value: unknown;
@@ -9,7 +10,7 @@ export interface FieldState {
 /** Latest value and observation time per field of one target. */
 export async function getTargetState(pool: Pool, targetId: string): Promise<Record<string, FieldState>> {
   const { rows } = await pool.query<{ field: string; value: unknown; ts: string }>(
-    `SELECT field, value, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts
+    `SELECT field, value, ${isoOf('ts')} AS ts
      FROM tmi.target_state WHERE target_id = $1 ORDER BY field`,
     [targetId],
   );

@@ -2,6 +2,7 @@
 // The target registry: SQL of create / read / list / change / delete.
 import { type Pool, withTransaction } from '../db/index.js';
 import { forgetTargetAlarms } from './alarms.js';
+import { isoOf } from './sql.js';
 
 export interface TargetRow {
   readonly target_id: string;
@@ -13,8 +14,7 @@ export interface TargetRow {
 }
 
 const columns = `target_id, name, kind, meta,
-  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at,
-  to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated_at`;
+  ${isoOf('created_at')} AS created_at, ${isoOf('updated_at')} AS updated_at`;
 
 export async function insertTarget(
   pool: Pool,
