@@ -3,7 +3,7 @@
 // client and no topology: the runner hands them messages and the few names and functions they need.
 import type { Pool } from '../db/index.js';
 import type { SchemaRegistry } from '../schemas/index.js';
-import type { SubscriptionSource } from './fanout-index.js';
+import type { SubscriptionSource } from './fanout/subscription-cache.js';
 
 export type StageName = 'capture' | 'normalize' | 'project' | 'fanout' | 'geo' | 'alarm' | 'fanout-alarm';
 export const stageNames: readonly StageName[] = [

@@ -3,8 +3,8 @@
 // listeners or targets changed (markStale, wired to `<ns>.sys.*.changed` notices by the pipeline),
 // every `subscriptionReloadIntervalMs` as a safety net, and — throttled — when an event names a target
 // of a meta-filtered kind whose meta it has not seen. Never a database read per event.
-import type { Pool } from '../db/index.js';
-import { loadAllSubscriptions, type SubscriptionRow, targetMetaOfKinds } from '../projections/index.js';
+import type { Pool } from '../../db/index.js';
+import { loadAllSubscriptions, type SubscriptionRow, targetMetaOfKinds } from '../../projections/index.js';
 import { compileIndex, type Subscription, type SubscriptionIndex } from './fanout-core.js';
 
 /** Periodic reload, in case a change notice was lost (notices are core NATS, not stored). */

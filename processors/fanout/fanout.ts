@@ -3,11 +3,12 @@
 // `<ns>.listen.<listener_id>.<target_id>` (TMI_LISTEN). Message ids `<event_id>:<listener_id>` make a
 // redelivered batch republish duplicates that JetStream drops; the checkpoint is saved after every
 // PubAck is in, and the runner acks after that.
-import { withTransaction } from '../db/index.js';
-import { saveCheckpoint } from '../projections/index.js';
-import { microsToIso } from '../schemas/index.js';
-import { decodeBatch, eventCount, maxSeq } from './context.js';
-import { type DecodedMessage, decodeEnvelopes } from './decode.js';
+import { withTransaction } from '../../db/index.js';
+import { saveCheckpoint } from '../../projections/index.js';
+import { microsToIso } from '../../schemas/index.js';
+import { decodeBatch, eventCount, maxSeq } from '../batch.js';
+import { type DecodedMessage, decodeEnvelopes } from '../decode.js';
+import type { DeadLetter, OutboundMessage, StageDeps, StageHandler } from '../types.js';
 import {
   type FanoutAlarm,
   type FanoutEvent,
@@ -17,8 +18,7 @@ import {
   parseAlarmMessage,
   targetsMissingMeta,
 } from './fanout-core.js';
-import type { SubscriptionSnapshot, SubscriptionSource } from './fanout-index.js';
-import type { DeadLetter, OutboundMessage, StageDeps, StageHandler } from './types.js';
+import type { SubscriptionSnapshot, SubscriptionSource } from './subscription-cache.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -1,25 +1,25 @@
 // SPDX-License-Identifier: MIT
 // normalize: TMI_IN → mapping rules → TMI_NORM. The output message id is derived from the input event
 // ids, so a redelivered batch republishes duplicates that JetStream drops.
-import { withTransaction } from '../db/index.js';
-import { loadAllMappingRules, type MappingRuleRow, saveCheckpoint } from '../projections/index.js';
+import { withTransaction } from '../../db/index.js';
+import { loadAllMappingRules, type MappingRuleRow, saveCheckpoint } from '../../projections/index.js';
 import {
   batchMessageId,
   type EventEnvelope,
   encodeEventBatch,
   encodePayload,
   type RegisteredSchema,
-} from '../schemas/index.js';
-import { eventCount, maxSeq } from './context.js';
+} from '../../schemas/index.js';
+import { eventCount, maxSeq } from '../batch.js';
 import {
   type DecodedMessage,
   decodeEnvelopes,
   decodePayloads,
   type EnvelopedMessage,
   schemaIdsOf,
-} from './decode.js';
+} from '../decode.js';
+import type { OutboundMessage, StageDeps, StageHandler } from '../types.js';
 import { applyRules, type MappingRule, rulesInForce } from './normalize-core.js';
-import type { OutboundMessage, StageDeps, StageHandler } from './types.js';
 
 /** Subject of the registry under which normalized payloads of a kind are versioned. */
 export function normalizedSubject(kind: string): string {

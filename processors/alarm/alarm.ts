@@ -8,7 +8,7 @@
 // that JetStream drops. The stage's timer (`tick`) does the same for states whose deadline passed (`for_s`,
 // deadman) — claimed with SKIP LOCKED, so the deadline is kept in the database and survives a restart — and
 // drains outbox rows written by the API (acknowledge, clear, rule changes).
-import { type PoolClient, withTransaction } from '../db/index.js';
+import { type PoolClient, withTransaction } from '../../db/index.js';
 import {
   type AlarmTransitionRecord,
   type ClearedAlarmRow,
@@ -24,8 +24,10 @@ import {
   saveCheckpoint,
   saveStates,
   writeAlarmChanges,
-} from '../projections/index.js';
-import { microsToIso, nowMicros } from '../schemas/index.js';
+} from '../../projections/index.js';
+import { microsToIso, nowMicros } from '../../schemas/index.js';
+import { claimNewEvents, decodeBatch } from '../batch.js';
+import type { DeadLetter, StageDeps, StageHandler } from '../types.js';
 import {
   advanceTo,
   byObservation,
@@ -39,8 +41,6 @@ import {
 } from './alarm-core.js';
 import { frontierJump, partitionBySeq } from './alarm-order.js';
 import { type AlarmRule, ruleCovers, toAlarmRule } from './alarm-rule.js';
-import { claimNewEvents, decodeBatch } from './context.js';
-import type { DeadLetter, StageDeps, StageHandler } from './types.js';
 
 /** How often the timer looks for due deadlines and unpublished transitions. */
 export const alarmTickIntervalMs = 250;
