@@ -25,9 +25,17 @@ import {
   saveStates,
   writeAlarmChanges,
 } from '../../projections/index.js';
-import { microsToIso, nowMicros } from '../../schemas/index.js';
+import { microsToIso } from '../../schemas/index.js';
 import { claimNewEvents, decodeBatch } from '../batch.js';
-import type { DeadLetter, StageDeps, StageHandler } from '../types.js';
+import type { DecodedMessage } from '../decode.js';
+import type {
+  DeadLetter,
+  OutboundMessage,
+  StageDeps,
+  StageHandler,
+  StageMessage,
+  StageResult,
+} from '../types.js';
 import {
   advanceTo,
   byObservation,
@@ -61,48 +69,145 @@ interface Evaluated {
   readonly transitions: readonly Transition[];
 }
 
-export function alarmStage(deps: StageDeps): StageHandler {
-  const log = deps.log ?? (() => {});
-  const gapWaitMs = alarmGapWaitAckWaits * (deps.ackWaitMs ?? 30_000);
-  let rules = new Map<string, AlarmRule>();
+/** What the alarm stage needs besides the common dependencies. */
+export interface AlarmStageDeps extends StageDeps {
+  /** Publishes and resolves once every PubAck is in. */
+  readonly publish: (messages: readonly OutboundMessage[]) => Promise<void>;
+  /** Subject of a target's transitions, `<ns>.alarm.<target_id>`. */
+  readonly outputSubject: (targetId: string) => string;
+  /** Sequence of the oldest message still in the input stream (where a fresh consumer starts). */
+  readonly inputFirstSeq: () => Promise<number>;
+  /** How long JetStream waits for an ack before it redelivers (ms). */
+  readonly ackWaitMs: number;
+  readonly log: (level: 'info' | 'warn' | 'error', msg: string) => void;
+}
+
+export function alarmStage(deps: AlarmStageDeps): StageHandler {
+  return new AlarmStage(deps);
+}
+
+/** A batch's work in its transaction: what it applied (and deferred), the events and transitions written. */
+interface BatchOutcome {
+  readonly part: ReturnType<typeof partitionBySeq>;
+  readonly events: number;
+  readonly transitions: number;
+}
+
+class AlarmStage implements StageHandler {
+  readonly stage = 'alarm' as const;
+  readonly tickIntervalMs = alarmTickIntervalMs;
+  private readonly gapWaitMs: number;
+  private rules = new Map<string, AlarmRule>();
   /** Since when (ms) the frontier has been waiting for a gap to fill; undefined while it moves. */
-  let blocked: { frontier: number; sinceMs: number } | undefined;
+  private blocked: { frontier: number; sinceMs: number } | undefined;
   /** When a batch was last handled: a worker waiting for a gap is offered its held messages constantly. */
-  let lastBatchMs = 0;
-  let firstSeq: { value: number; atMs: number } | undefined;
+  private lastBatchMs = 0;
+  private firstSeq: { value: number; atMs: number } | undefined;
+
+  constructor(private readonly deps: AlarmStageDeps) {
+    this.gapWaitMs = alarmGapWaitAckWaits * deps.ackWaitMs;
+  }
+
+  private nowMs(): number {
+    return this.deps.nowMicros() / 1000;
+  }
+
+  async handle(batch: readonly StageMessage[]): Promise<StageResult> {
+    this.lastBatchMs = this.nowMs();
+    const { decoded, deadLetters } = await decodeBatch(this.deps.registry, batch);
+    const outcome = await withTransaction(this.deps.pool, (client) =>
+      this.applyBatch(client, batch, decoded),
+    );
+    if (outcome.transitions > 0) {
+      await this.drain().catch((err) =>
+        this.deps.log('warn', `alarm: publishing transitions failed (retried): ${err.message}`),
+      );
+    }
+    const applied = new Set(outcome.part.apply);
+    return {
+      events: outcome.events,
+      // Poison messages count as applied (the frontier passes them); those beyond a gap wait with the rest.
+      deadLetters: deadLetters.filter((d: DeadLetter) => applied.has(d.seq)),
+      deferred: outcome.part.defer,
+    };
+  }
+
+  async tick(): Promise<void> {
+    // While the frontier waits for a gap, events that may cancel a deadline are still on their way.
+    const waiting = this.blocked !== undefined && this.nowMs() - this.lastBatchMs < alarmBlockedStaleMs;
+    if (!waiting) await this.fireDue();
+    await this.drain();
+  }
+
+  /** Applies the messages that come next after the frontier; holds those beyond a gap. */
+  private async applyBatch(
+    client: PoolClient,
+    batch: readonly StageMessage[],
+    decoded: readonly DecodedMessage[],
+  ): Promise<BatchOutcome> {
+    const frontier = await this.frontierOf(client);
+    let part = partitionBySeq(
+      batch.map((m) => m.seq),
+      frontier,
+    );
+    if (part.apply.length === 0 && part.defer.length > 0) {
+      const jump = await this.maybeJump(frontier, part.defer[0]!);
+      if (jump !== undefined) part = partitionBySeq(part.defer, jump);
+    }
+    this.blocked =
+      part.defer.length === 0
+        ? undefined
+        : this.blocked?.frontier === part.frontier
+          ? this.blocked
+          : { frontier: part.frontier, sinceMs: this.nowMs() };
+    if (part.apply.length === 0) return { part, events: 0, transitions: 0 };
+    const applying = new Set(part.apply);
+    const mine = decoded.filter((m) => applying.has(m.message.seq));
+    let events = mine.reduce((n, m) => n + m.events.length, 0);
+    let transitions = 0;
+    const live = await this.currentRules(client);
+    if (live.size > 0) {
+      const fresh = await claimNewEvents(client, this.deps.checkpointName, mine);
+      events = fresh.reduce((n, m) => n + m.events.length, 0);
+      transitions = await evaluateEvents(client, live, fresh);
+    }
+    await saveCheckpoint(client, this.deps.checkpointName, this.deps.inputStream, part.frontier, events);
+    return { part, events, transitions };
+  }
 
   /** The input stream's first sequence, asked of JetStream at most once a second. */
-  async function streamFirstSeq(): Promise<number> {
-    if (!deps.inputFirstSeq) return 1;
-    if (firstSeq === undefined || Date.now() - firstSeq.atMs > 1_000) {
-      firstSeq = { value: await deps.inputFirstSeq(), atMs: Date.now() };
+  private async streamFirstSeq(): Promise<number> {
+    if (this.firstSeq === undefined || this.nowMs() - this.firstSeq.atMs > 1_000) {
+      this.firstSeq = { value: await this.deps.inputFirstSeq(), atMs: this.nowMs() };
     }
-    return firstSeq.value;
+    return this.firstSeq.value;
   }
 
   /** The live rules, re-read in this transaction when any was added, changed or removed since last time. */
-  async function currentRules(client: PoolClient): Promise<Map<string, AlarmRule>> {
+  private async currentRules(client: PoolClient): Promise<Map<string, AlarmRule>> {
     const versions = await lockLiveRuleVersions(client);
+    const rules = this.rules;
     const same =
       versions.size === rules.size && [...versions].every(([id, v]) => rules.get(id)?.version === v);
-    if (!same) rules = new Map((await lockLiveRules(client)).map((r) => [r.rule_id, toAlarmRule(r)]));
-    return rules;
+    if (!same) this.rules = new Map((await lockLiveRules(client)).map((r) => [r.rule_id, toAlarmRule(r)]));
+    return this.rules;
   }
 
-  async function frontierOf(client: PoolClient): Promise<number> {
-    const stored = await lockFrontier(client, deps.checkpointName);
+  private async frontierOf(client: PoolClient): Promise<number> {
+    const { checkpointName, inputStream } = this.deps;
+    const stored = await lockFrontier(client, checkpointName);
     if (stored !== undefined) return stored;
     // First batch ever: the consumer delivers from the stream's first message.
-    const first = await streamFirstSeq();
-    await saveCheckpoint(client, deps.checkpointName, deps.inputStream, first - 1, 0);
-    return (await lockFrontier(client, deps.checkpointName))!;
+    const first = await this.streamFirstSeq();
+    await saveCheckpoint(client, checkpointName, inputStream, first - 1, 0);
+    return (await lockFrontier(client, checkpointName))!;
   }
 
-  async function drain(): Promise<void> {
-    await drainOutbox(deps.pool, alarmOutboxDrainMax, (rows) =>
-      deps.publish(
+  private async drain(): Promise<void> {
+    await drainOutbox(this.deps.pool, alarmOutboxDrainMax, (rows) =>
+      this.deps.publish(
         rows.map((r) => ({
-          subject: deps.outputSubject(r.target_id),
+          subject: this.deps.outputSubject(r.target_id),
           body: new TextEncoder().encode(JSON.stringify(r.body)),
           msgID: r.msg_id,
           headers: { 'Content-Type': 'application/json', 'Tmi-Alarm-Transition': String(r.body.transition) },
@@ -111,141 +216,87 @@ export function alarmStage(deps: StageDeps): StageHandler {
     );
   }
 
-  return {
-    stage: 'alarm',
-    tickIntervalMs: alarmTickIntervalMs,
-    async handle(batch) {
-      lastBatchMs = Date.now();
-      const { decoded, deadLetters } = await decodeBatch(deps.registry, batch);
-      const outcome = await withTransaction(deps.pool, async (client) => {
-        const frontier = await frontierOf(client);
-        let part = partitionBySeq(
-          batch.map((m) => m.seq),
-          frontier,
-        );
-        if (part.apply.length === 0 && part.defer.length > 0) {
-          const jump = await maybeJump(frontier, part.defer[0]!);
-          if (jump !== undefined) part = partitionBySeq(part.defer, jump);
-        }
-        blocked =
-          part.defer.length === 0
-            ? undefined
-            : blocked?.frontier === part.frontier
-              ? blocked
-              : { frontier: part.frontier, sinceMs: Date.now() };
-        if (part.apply.length === 0) return { part, events: 0, transitions: 0 };
-        const applying = new Set(part.apply);
-        const mine = decoded.filter((m) => applying.has(m.message.seq));
-        let events = mine.reduce((n, m) => n + m.events.length, 0);
-        let transitions = 0;
-        const live = await currentRules(client);
-        if (live.size > 0) {
-          const fresh = await claimNewEvents(client, deps.checkpointName, mine);
-          events = fresh.reduce((n, m) => n + m.events.length, 0);
-          transitions = await evaluateEvents(client, live, fresh);
-        }
-        await saveCheckpoint(client, deps.checkpointName, deps.inputStream, part.frontier, events);
-        return { part, events, transitions };
-      });
-      if (outcome.transitions > 0) {
-        await drain().catch((err) =>
-          log('warn', `alarm: publishing transitions failed (retried): ${err.message}`),
-        );
-      }
-      const applied = new Set(outcome.part.apply);
-      return {
-        events: outcome.events,
-        // Poison messages count as applied (the frontier passes them); those beyond a gap wait with the rest.
-        deadLetters: deadLetters.filter((d: DeadLetter) => applied.has(d.seq)),
-        deferred: outcome.part.defer,
-      };
-    },
-    async tick() {
-      // While the frontier waits for a gap, events that may cancel a deadline are still on their way.
-      const waiting = blocked !== undefined && Date.now() - lastBatchMs < alarmBlockedStaleMs;
-      if (!waiting) await fireDue();
-      await drain();
-    },
-  };
-
-  async function maybeJump(frontier: number, lowestWaiting: number): Promise<number | undefined> {
-    const since = blocked?.frontier === frontier ? blocked.sinceMs : Date.now();
+  private async maybeJump(frontier: number, lowestWaiting: number): Promise<number | undefined> {
+    const since = this.blocked?.frontier === frontier ? this.blocked.sinceMs : this.nowMs();
     const jump = frontierJump({
       frontier,
       lowestWaiting,
-      streamFirstSeq: await streamFirstSeq(),
+      streamFirstSeq: await this.streamFirstSeq(),
       blockedSinceMs: since,
-      nowMs: Date.now(),
-      gapWaitMs,
+      nowMs: this.nowMs(),
+      gapWaitMs: this.gapWaitMs,
     });
     if (jump === undefined) return undefined;
-    log(
+    this.deps.log(
       'warn',
-      `alarm: skipping TMI_NORM sequences ${frontier + 1}…${jump.frontier} (${jump.why === 'expired' ? 'no longer in the stream' : `not redelivered within ${gapWaitMs} ms`})`,
+      `alarm: skipping TMI_NORM sequences ${frontier + 1}…${jump.frontier} (${jump.why === 'expired' ? 'no longer in the stream' : `not redelivered within ${this.gapWaitMs} ms`})`,
     );
     return jump.frontier;
   }
 
-  /** Steps every rule × target the events concern, in observation order per target, and writes the result. */
-  async function evaluateEvents(
-    client: PoolClient,
-    live: ReadonlyMap<string, AlarmRule>,
-    messages: Awaited<ReturnType<typeof claimNewEvents>>,
-  ): Promise<number> {
-    const work = new Map<string, { rule: AlarmRule; targetId: string; kind: string; events: CoreEvent[] }>();
-    for (const m of messages) {
-      for (const { envelope, data } of m.events) {
-        for (const rule of live.values()) {
-          if (!ruleCovers(rule, envelope.target_id, envelope.kind) || !eventConcerns(rule, data)) continue;
-          const key = `${rule.ruleId}/${envelope.target_id}`;
-          const w = work.get(key) ?? { rule, targetId: envelope.target_id, kind: envelope.kind, events: [] };
-          w.events.push({ ts: envelope.occurred_at, eventId: envelope.event_id, data });
-          work.set(key, w);
-        }
-      }
-    }
-    if (work.size === 0) return 0;
-    const stored = await lockStates(
-      client,
-      [...work.values()].map((w) => ({ rule_id: w.rule.ruleId, target_id: w.targetId })),
-    );
-    const byKey = new Map(stored.map((s) => [`${s.rule_id}/${s.target_id}`, s]));
-    const evaluated: Evaluated[] = [];
-    for (const [key, w] of work) {
-      const state = stateOf(byKey.get(key), w.rule);
-      const result = stepAll(w.rule, w.targetId, state, w.events.sort(byObservation));
-      evaluated.push({ rule: w.rule, targetId: w.targetId, kind: w.kind, ...result });
-    }
-    return writeEvaluations(client, evaluated);
-  }
-
   /** Deadlines that passed: `for_s` conditions that held long enough, deadmen that expired. */
-  async function fireDue(): Promise<void> {
-    await withTransaction(deps.pool, async (client) => {
-      const live = await currentRules(client);
-      const now = nowMicros();
+  private async fireDue(): Promise<void> {
+    await withTransaction(this.deps.pool, async (client) => {
+      const live = await this.currentRules(client);
+      const now = this.deps.nowMicros();
       const due = await claimDueStates(client, now, alarmTimerClaimMax);
       if (due.length === 0) return;
-      const evaluated: Evaluated[] = [];
-      for (const row of due) {
-        const rule = live.get(row.rule_id);
-        if (rule === undefined || rule.version !== row.rule_version) {
-          // A rule disabled or changed since: its states were reset; nothing is due any more.
-          evaluated.push({
-            rule: rule ?? staleRule(row),
-            targetId: row.target_id,
-            kind: row.kind,
-            state: { ...toEvalState(row.state), due: null },
-            transitions: [],
-          });
-          continue;
-        }
-        const result = advanceTo(rule, row.target_id, stateOf(row, rule), now);
-        evaluated.push({ rule, targetId: row.target_id, kind: row.kind, ...result });
-      }
-      await writeEvaluations(client, evaluated);
+      await writeEvaluations(
+        client,
+        due.map((row) => advanceDue(live, row, now)),
+      );
     });
   }
+}
+
+/** A due state moved to `now`; a state whose rule was disabled or changed since just loses its deadline. */
+function advanceDue(live: ReadonlyMap<string, AlarmRule>, row: StoredStateRow, now: number): Evaluated {
+  const rule = live.get(row.rule_id);
+  if (rule === undefined || rule.version !== row.rule_version) {
+    // A rule disabled or changed since: its states were reset; nothing is due any more.
+    return {
+      rule: rule ?? staleRule(row),
+      targetId: row.target_id,
+      kind: row.kind,
+      state: { ...toEvalState(row.state), due: null },
+      transitions: [],
+    };
+  }
+  const result = advanceTo(rule, row.target_id, stateOf(row, rule), now);
+  return { rule, targetId: row.target_id, kind: row.kind, ...result };
+}
+
+/** Steps every rule × target the events concern, in observation order per target, and writes the result. */
+async function evaluateEvents(
+  client: PoolClient,
+  live: ReadonlyMap<string, AlarmRule>,
+  messages: readonly DecodedMessage[],
+): Promise<number> {
+  const work = new Map<string, { rule: AlarmRule; targetId: string; kind: string; events: CoreEvent[] }>();
+  for (const m of messages) {
+    for (const { envelope, data } of m.events) {
+      for (const rule of live.values()) {
+        if (!ruleCovers(rule, envelope.target_id, envelope.kind) || !eventConcerns(rule, data)) continue;
+        const key = `${rule.ruleId}/${envelope.target_id}`;
+        const w = work.get(key) ?? { rule, targetId: envelope.target_id, kind: envelope.kind, events: [] };
+        w.events.push({ ts: envelope.occurred_at, eventId: envelope.event_id, data });
+        work.set(key, w);
+      }
+    }
+  }
+  if (work.size === 0) return 0;
+  const stored = await lockStates(
+    client,
+    [...work.values()].map((w) => ({ rule_id: w.rule.ruleId, target_id: w.targetId })),
+  );
+  const byKey = new Map(stored.map((s) => [`${s.rule_id}/${s.target_id}`, s]));
+  const evaluated: Evaluated[] = [];
+  for (const [key, w] of work) {
+    const state = stateOf(byKey.get(key), w.rule);
+    const result = stepAll(w.rule, w.targetId, state, w.events.sort(byObservation));
+    evaluated.push({ rule: w.rule, targetId: w.targetId, kind: w.kind, ...result });
+  }
+  return writeEvaluations(client, evaluated);
 }
 
 function staleRule(row: StoredStateRow): AlarmRule {

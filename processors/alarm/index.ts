@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The alarm stage: rules (alarm-rule), their pure evaluation (alarm-core), the order it applies TMI_NORM in
 // (alarm-order), the effectful stage (alarm) and the backtest over stored history (alarm-backtest).
+export type { AlarmStageDeps } from './alarm.js';
 export { alarmStage } from './alarm.js';
 export type { BacktestAlarm, BacktestResult } from './alarm-backtest.js';
 export { backtestEventsMax, backtestRule } from './alarm-backtest.js';

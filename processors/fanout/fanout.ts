@@ -23,10 +23,18 @@ import type { SubscriptionSnapshot, SubscriptionSource } from './subscription-ca
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export function fanoutStage(deps: StageDeps): StageHandler {
-  const source = deps.subscriptions;
-  const listenSubject = deps.listenSubject;
-  if (!source || !listenSubject) throw new Error('the fanout stage needs subscriptions and listenSubject');
+/** What the fanout stages need besides the common dependencies. */
+export interface FanoutStageDeps extends StageDeps {
+  /** Publishes and resolves once every PubAck is in. */
+  readonly publish: (messages: readonly OutboundMessage[]) => Promise<void>;
+  /** Subject of a listener's copy of an event, `<ns>.listen.<listener_id>.<target_id>`. */
+  readonly listenSubject: (listenerId: string, targetId: string) => string;
+  /** The compiled subscriptions, reloaded when listeners or targets change. */
+  readonly subscriptions: SubscriptionSource;
+}
+
+export function fanoutStage(deps: FanoutStageDeps): StageHandler {
+  const { subscriptions: source, listenSubject } = deps;
   return {
     stage: 'fanout',
     async handle(batch) {
@@ -59,11 +67,8 @@ export function fanoutStage(deps: StageDeps): StageHandler {
  * fanout-alarm: TMI_ALARM → the transitions, masked, to the listeners whose subscriptions ask for alarms.
  * Message ids `<alarm_id>:<transition>:<listener_id>`.
  */
-export function fanoutAlarmStage(deps: StageDeps): StageHandler {
-  const source = deps.subscriptions;
-  const listenSubject = deps.listenSubject;
-  if (!source || !listenSubject)
-    throw new Error('the fanout-alarm stage needs subscriptions and listenSubject');
+export function fanoutAlarmStage(deps: FanoutStageDeps): StageHandler {
+  const { subscriptions: source, listenSubject } = deps;
   return {
     stage: 'fanout-alarm',
     async handle(batch) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The fanout stages: events and alarm transitions copied to each subscribed listener's subject, masked to
 // its fields (fanout-core, pure), with the compiled subscriptions kept in a cache (subscription-cache).
+export type { FanoutStageDeps } from './fanout.js';
 export { fanoutAlarmStage, fanoutStage } from './fanout.js';
 export type {
   FanoutAlarm,
