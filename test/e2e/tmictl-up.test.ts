@@ -10,6 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { packageRoot, VERSION } from '../../config/index.js';
 import { freePort, isPortFree } from '../../ops/index.js';
 import { stageNames } from '../../pipelines/index.js';
+import { eventually } from '../support/wait.js';
 
 const tmictl = path.join(packageRoot, 'dist', 'cli', 'tmictl.js');
 const run = promisify(execFile);
@@ -50,12 +51,16 @@ beforeAll(async () => {
   up.stderr?.on('data', (c: Buffer) => {
     out += c.toString();
   });
-  const deadline = Date.now() + 90_000;
-  while (!out.includes('ready ===')) {
-    if (Date.now() > deadline || up.exitCode !== null)
-      throw new Error(`tmictl up did not get ready:\n${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await eventually(
+    'tmictl up to say it is ready',
+    () => {
+      if (up.exitCode !== null) throw new Error('tmictl up exited before it was ready');
+      return out.includes('ready ===');
+    },
+    90_000,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}\n${out}`);
+  });
 });
 
 afterAll(async () => {
@@ -107,10 +112,7 @@ it('starts everything, refuses a second up, serves the CLI, and stops cleanly on
   tail.stderr.on('data', (c: Buffer) => {
     tailErr += c.toString();
   });
-  for (let i = 0; i < 100 && !tailErr.includes('streaming after cursor'); i++) {
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  expect(tailErr).toContain('streaming after cursor');
+  await eventually('tmictl tail to attach', () => tailErr.includes('streaming after cursor'), 10_000);
   const published = await tmictlRun('publish', created.target_id, '{"level": 3}', '--json');
   expect(published.code, published.stderr).toBe(0);
   expect(JSON.parse(published.stdout).accepted).toBe(1);
@@ -122,14 +124,16 @@ it('starts everything, refuses a second up, serves the CLI, and stops cleanly on
     data: { level: 3 },
   });
 
-  let state: { state: Record<string, { value: unknown }> } | undefined;
-  for (let i = 0; i < 100 && state?.state.level?.value !== 3; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    state = await fetch(`http://127.0.0.1:${ports.http}/v1/targets/${created.target_id}`, {
-      headers: auth,
-    }).then((r) => r.json() as any);
-  }
-  expect(state?.state.level?.value).toBe(3);
+  await eventually(
+    'the state projected',
+    async () => {
+      const state = await fetch(`http://127.0.0.1:${ports.http}/v1/targets/${created.target_id}`, {
+        headers: auth,
+      }).then((r) => r.json() as Promise<{ state: Record<string, { value: unknown }> }>);
+      return state.state.level?.value === 3;
+    },
+    10_000,
+  );
 
   const pipeline = await tmictlRun('pipeline', 'status', '--json');
   expect(pipeline.code).toBe(0);

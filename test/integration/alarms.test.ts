@@ -6,7 +6,7 @@
 // changes; and the backtest, which must find what the live engine raised and write nothing.
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestTmidb, type TestTmidb } from '../support/tmidb.js';
+import { eventually, pipelineCaughtUp, startTestTmidb, type TestTmidb } from '../support/tmidb.js';
 
 let t: TestTmidb;
 beforeAll(async () => {
@@ -54,20 +54,21 @@ async function transitionsOf(ruleId: string): Promise<string[]> {
   return rows.map((r) => `${r.transition}@${(r.ms - base) / 1000}`);
 }
 
-async function checkpointOf(stage: string): Promise<number> {
-  const rows = await t.sql<{ stream_seq: number }>(
-    'SELECT stream_seq FROM tmi.consumer_checkpoint WHERE consumer = $1',
-    [`${t.runtime.topology.namespace}.${stage}`],
-  );
-  return rows[0]?.stream_seq ?? 0;
-}
-
-/** Waits until the alarm stage has applied everything written so far, and its timer has had a turn. */
+/**
+ * Waits until the alarm stage has applied everything written so far, its timer has fired every deadline
+ * that has passed, and every transition is published (the outbox is empty).
+ */
 async function settled(): Promise<void> {
-  const jsm = await jetstreamManager(t.runtime.nc);
-  const last = (await jsm.streams.info(t.runtime.topology.streams.norm.name)).state.last_seq;
-  await eventually('the alarm stage caught up', async () => (await checkpointOf('alarm')) >= last);
-  await new Promise((r) => setTimeout(r, 600));
+  await pipelineCaughtUp(t, ['normalize', 'alarm']);
+  const nowMicros = Date.now() * 1000;
+  await eventually('the alarm timer to fire what is due and publish every transition', async () => {
+    const [row] = await t.sql<{ due: number; outbox: number }>(
+      `SELECT (SELECT count(*)::int FROM tmi.alarm_state WHERE due_us <= $1) AS due,
+              (SELECT count(*)::int FROM tmi.alarm_outbox) AS outbox`,
+      [nowMicros],
+    );
+    return row!.due === 0 && row!.outbox === 0;
+  });
 }
 
 const seq = (field: string, values: unknown[]): [number, Record<string, unknown>][] =>
@@ -245,10 +246,18 @@ describe('tables of event sequences → alarm transitions', () => {
       for await (const m of batch) got.push({ id: m.headers?.get('Nats-Msg-Id'), body: m.json() });
       return got.length >= 4;
     });
-    await new Promise((r) => setTimeout(r, 300));
-    for await (const m of await consumer.fetch({ max_messages: 100, expires: 1000 })) {
-      got.push({ id: m.headers?.get('Nats-Msg-Id'), body: m.json() });
-    }
+    // Whatever else was published on the subject is in the stream once the stage has settled: read it all.
+    await settled();
+    const jsm = await jetstreamManager(t.runtime.nc);
+    const info = await jsm.streams.info(t.runtime.topology.streams.alarm.name, { subjects_filter: subject });
+    const published = info.state.subjects?.[subject] ?? 0;
+    await eventually(`all ${published} messages on ${subject} read`, async () => {
+      for await (const m of await consumer.fetch({ max_messages: 100, expires: 1000 })) {
+        got.push({ id: m.headers?.get('Nats-Msg-Id'), body: m.json() });
+      }
+      return got.length >= published;
+    });
+    expect(published).toBe(4);
     expect(got).toHaveLength(4);
     const alarms = await t.sql<{ alarm_id: string }>(
       'SELECT alarm_id FROM tmi.alarm WHERE rule_id = $1 ORDER BY raised_at',

@@ -3,7 +3,7 @@
 // event_id (or Idempotency-Key) store one event; schemas evolve by versions, and a type change is a 409.
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestTmidb, type TestTmidb } from '../support/tmidb.js';
+import { eventually, pipelineCaughtUp, startTestTmidb, type TestTmidb } from '../support/tmidb.js';
 
 let t: TestTmidb;
 let target: string;
@@ -26,7 +26,9 @@ afterAll(async () => {
   await t?.stop();
 });
 
+/** What a refused write must not change, read once every stage that could change it has caught up. */
 async function snapshot() {
+  await pipelineCaughtUp(t, ['capture', 'normalize', 'project']);
   const counts = await t.sql<Record<string, number>>(`SELECT
     (SELECT count(*)::int FROM tmi.raw_bucket) AS raw, (SELECT count(*)::int FROM tmi.ts_obs) AS obs,
     (SELECT count(*)::int FROM tmi.target_state) AS state, (SELECT count(*)::int FROM tmi.model_versions) AS schemas,
@@ -203,7 +205,6 @@ describe('bad input', () => {
     expect(res.body.title).toBeTruthy();
     expect(res.body.type).toMatch(/^https:\/\//);
     expect(res.body.detail).toMatch(c.detail);
-    await new Promise((r) => setTimeout(r, 100));
     expect(await snapshot()).toEqual(before);
   });
 
@@ -243,7 +244,8 @@ describe('idempotent retries', () => {
       'projected',
       async () => (await t.sql('SELECT 1 FROM tmi.ts_obs WHERE event_id = $1', [eventId])).length === 1,
     );
-    await new Promise((r) => setTimeout(r, 300));
+    // A second copy, had one got into TMI_IN, is applied once the pipeline has caught up.
+    await pipelineCaughtUp(t, ['capture', 'normalize', 'project']);
     for (const table of ['ts_obs', 'raw_bucket']) {
       const rows = await t.sql(`SELECT 1 FROM tmi.${table} WHERE event_id = $1`, [eventId]);
       expect(rows, table).toHaveLength(1);
