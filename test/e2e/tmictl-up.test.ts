@@ -68,6 +68,31 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
+/** `tmictl tail` prints the listener's stream; once attached (it says so on stderr) it sees a publish. */
+async function expectTailSeesPublish(targetId: string): Promise<void> {
+  const tail = spawn(process.execPath, [tmictl, 'tail', 'e2e-tail', '--count', '1', '--json'], { env });
+  const tailExit = new Promise<number | null>((resolve) => tail.once('exit', resolve));
+  let tailOut = '';
+  let tailErr = '';
+  tail.stdout.on('data', (c: Buffer) => {
+    tailOut += c.toString();
+  });
+  tail.stderr.on('data', (c: Buffer) => {
+    tailErr += c.toString();
+  });
+  await eventually('tmictl tail to attach', () => tailErr.includes('streaming after cursor'), 10_000);
+  const published = await tmictlRun('publish', targetId, '{"level": 3}', '--json');
+  expect(published.code, published.stderr).toBe(0);
+  expect(JSON.parse(published.stdout).accepted).toBe(1);
+  const tailCode = await tailExit;
+  expect(tailCode, tailErr).toBe(0);
+  expect(JSON.parse(tailOut.trim())).toMatchObject({
+    type: 'event',
+    target_id: targetId,
+    data: { level: 3 },
+  });
+}
+
 it('starts everything, refuses a second up, serves the CLI, and stops cleanly on SIGTERM', async () => {
   expect(out).toContain(`=== tmiDB ${VERSION} ready ===`);
   expect(out).toContain(`http://localhost:${ports.http}/docs`);
@@ -101,28 +126,7 @@ it('starts everything, refuses a second up, serves the CLI, and stops cleanly on
     body: JSON.stringify({ name: 'e2e-tail', subscriptions: [{ kind: 'e2e', fields: ['level'] }] }),
   });
   expect(listener.status).toBe(201);
-  // `tmictl tail` prints the listener's stream; it is attached once it says so on stderr.
-  const tail = spawn(process.execPath, [tmictl, 'tail', 'e2e-tail', '--count', '1', '--json'], { env });
-  const tailExit = new Promise<number | null>((resolve) => tail.once('exit', resolve));
-  let tailOut = '';
-  let tailErr = '';
-  tail.stdout.on('data', (c: Buffer) => {
-    tailOut += c.toString();
-  });
-  tail.stderr.on('data', (c: Buffer) => {
-    tailErr += c.toString();
-  });
-  await eventually('tmictl tail to attach', () => tailErr.includes('streaming after cursor'), 10_000);
-  const published = await tmictlRun('publish', created.target_id, '{"level": 3}', '--json');
-  expect(published.code, published.stderr).toBe(0);
-  expect(JSON.parse(published.stdout).accepted).toBe(1);
-  const tailCode = await tailExit;
-  expect(tailCode, tailErr).toBe(0);
-  expect(JSON.parse(tailOut.trim())).toMatchObject({
-    type: 'event',
-    target_id: created.target_id,
-    data: { level: 3 },
-  });
+  await expectTailSeesPublish(created.target_id);
 
   await eventually(
     'the state projected',
