@@ -242,3 +242,27 @@ export function hasSpdxHeader(text: string): boolean {
 export function importsOfTree(root: string): ImportRef[] {
   return sourceFiles(root).flatMap((file) => importsOf(file, readFileSync(path.join(root, file), 'utf8')));
 }
+
+/**
+ * What a Markdown document points at inside the repository: relative link targets (without `#…`), and
+ * paths in backticks that start with a top-level folder (`pipelines/runner`, `docs/adr/`). Placeholders
+ * (`<…>`, `*`, `…`, `{…}`) and URLs are not paths.
+ */
+export function documentRefs(
+  markdown: string,
+  folders: ReadonlySet<string>,
+): { links: string[]; paths: string[] } {
+  const links = [...markdown.matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((m) => m[1]!.split('#')[0]!)
+    .filter((target) => target !== '' && !/^[a-z][a-z0-9+.-]*:/i.test(target));
+  const paths = [...markdown.matchAll(/`([A-Za-z0-9_.-]+\/[^`\s]*)`/g)]
+    .map((m) => m[1]!)
+    .filter((p) => folders.has(p.slice(0, p.indexOf('/'))) && !/[<>*…{}$]/.test(p));
+  return { links, paths };
+}
+
+/** A path named in a document resolves when it exists as written, as a `.ts` module, or as a folder. */
+export function resolvesIn(exists: (p: string) => boolean, base: string, target: string): boolean {
+  const p = path.posix.normalize(path.posix.join(base, target));
+  return exists(p) || exists(`${p}.ts`);
+}
