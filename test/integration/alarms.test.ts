@@ -84,143 +84,144 @@ const outside = { lat: 0, lon: 0.02 };
 const path = (...ps: Record<string, unknown>[]): [number, Record<string, unknown>][] =>
   ps.map((p, i) => [i + 1, p]);
 
-describe('tables of event sequences → alarm transitions', () => {
-  const cases: [string, Record<string, unknown>, [number, Record<string, unknown>][], string[]][] = [
-    [
-      '>',
-      threshold({ field: 't', op: '>', value: 90 }),
-      seq('t', [89, 91, 90, 95, 80]),
-      ['raised@2', 'cleared@3', 'raised@4', 'cleared@5'],
-    ],
-    ['>=', threshold({ field: 't', op: '>=', value: 90 }), seq('t', [89, 90, 89]), ['raised@2', 'cleared@3']],
-    ['<', threshold({ field: 't', op: '<', value: 10 }), seq('t', [11, 9, 10]), ['raised@2', 'cleared@3']],
-    ['<=', threshold({ field: 't', op: '<=', value: 10 }), seq('t', [11, 10, 11]), ['raised@2', 'cleared@3']],
-    [
-      '==',
-      threshold({ field: 'm', op: '==', value: 'idle' }),
-      seq('m', ['run', 'idle', 'idle', 'run']),
-      ['raised@2', 'cleared@4'],
-    ],
-    [
-      '!=',
-      threshold({ field: 'on', op: '!=', value: true }),
-      seq('on', [true, false, true]),
-      ['raised@2', 'cleared@3'],
-    ],
-    [
-      'between',
-      threshold({ field: 't', op: 'between', min: 10, max: 20 }),
-      seq('t', [5, 10, 20, 21]),
-      ['raised@2', 'cleared@4'],
-    ],
-    [
-      'outside',
-      threshold({ field: 't', op: 'outside', min: 10, max: 20 }),
-      seq('t', [15, 9, 10, 25]),
-      ['raised@2', 'cleared@3', 'raised@4'],
-    ],
-    [
-      'all, over fields arriving apart',
-      {
-        type: 'threshold',
-        condition: {
-          all: [
-            { field: 'a', op: '>', value: 1 },
-            { field: 'b', op: '>', value: 1 },
-          ],
-        },
+/** Rule, events (second of observation, data), and the transitions the alarm stage must make of them. */
+const sequenceCases: [string, Record<string, unknown>, [number, Record<string, unknown>][], string[]][] = [
+  [
+    '>',
+    threshold({ field: 't', op: '>', value: 90 }),
+    seq('t', [89, 91, 90, 95, 80]),
+    ['raised@2', 'cleared@3', 'raised@4', 'cleared@5'],
+  ],
+  ['>=', threshold({ field: 't', op: '>=', value: 90 }), seq('t', [89, 90, 89]), ['raised@2', 'cleared@3']],
+  ['<', threshold({ field: 't', op: '<', value: 10 }), seq('t', [11, 9, 10]), ['raised@2', 'cleared@3']],
+  ['<=', threshold({ field: 't', op: '<=', value: 10 }), seq('t', [11, 10, 11]), ['raised@2', 'cleared@3']],
+  [
+    '==',
+    threshold({ field: 'm', op: '==', value: 'idle' }),
+    seq('m', ['run', 'idle', 'idle', 'run']),
+    ['raised@2', 'cleared@4'],
+  ],
+  [
+    '!=',
+    threshold({ field: 'on', op: '!=', value: true }),
+    seq('on', [true, false, true]),
+    ['raised@2', 'cleared@3'],
+  ],
+  [
+    'between',
+    threshold({ field: 't', op: 'between', min: 10, max: 20 }),
+    seq('t', [5, 10, 20, 21]),
+    ['raised@2', 'cleared@4'],
+  ],
+  [
+    'outside',
+    threshold({ field: 't', op: 'outside', min: 10, max: 20 }),
+    seq('t', [15, 9, 10, 25]),
+    ['raised@2', 'cleared@3', 'raised@4'],
+  ],
+  [
+    'all, over fields arriving apart',
+    {
+      type: 'threshold',
+      condition: {
+        all: [
+          { field: 'a', op: '>', value: 1 },
+          { field: 'b', op: '>', value: 1 },
+        ],
       },
-      [
-        [1, { a: 2 }],
-        [2, { b: 2 }],
-        [3, { a: 0 }],
-      ],
-      ['raised@2', 'cleared@3'],
-    ],
+    },
     [
-      'any',
-      {
-        type: 'threshold',
-        condition: {
-          any: [
-            { field: 'a', op: '>', value: 1 },
-            { field: 'b', op: '>', value: 1 },
-          ],
-        },
+      [1, { a: 2 }],
+      [2, { b: 2 }],
+      [3, { a: 0 }],
+    ],
+    ['raised@2', 'cleared@3'],
+  ],
+  [
+    'any',
+    {
+      type: 'threshold',
+      condition: {
+        any: [
+          { field: 'a', op: '>', value: 1 },
+          { field: 'b', op: '>', value: 1 },
+        ],
       },
-      [
-        [1, { a: 2 }],
-        [2, { b: 0 }],
-        [3, { a: 0 }],
-      ],
-      ['raised@1', 'cleared@3'],
-    ],
+    },
     [
-      'for: held long enough',
-      threshold({ field: 't', op: '>', value: 90 }, { for_s: 10 }),
-      [
-        [0, { t: 95 }],
-        [5, { t: 96 }],
-        [12, { t: 97 }],
-        [13, { t: 1 }],
-      ],
-      ['raised@10', 'cleared@13'],
+      [1, { a: 2 }],
+      [2, { b: 0 }],
+      [3, { a: 0 }],
     ],
+    ['raised@1', 'cleared@3'],
+  ],
+  [
+    'for: held long enough',
+    threshold({ field: 't', op: '>', value: 90 }, { for_s: 10 }),
     [
-      'for: interrupted',
-      threshold({ field: 't', op: '>', value: 90 }, { for_s: 10 }),
-      [
-        [0, { t: 95 }],
-        [9, { t: 50 }],
-      ],
-      [],
+      [0, { t: 95 }],
+      [5, { t: 96 }],
+      [12, { t: 97 }],
+      [13, { t: 1 }],
     ],
+    ['raised@10', 'cleared@13'],
+  ],
+  [
+    'for: interrupted',
+    threshold({ field: 't', op: '>', value: 90 }, { for_s: 10 }),
     [
-      'hysteresis',
-      threshold({ field: 't', op: '>', value: 90 }, { clear: { all: [{ field: 't', op: '<', value: 80 }] } }),
-      seq('t', [95, 85, 91, 79, 85, 95]),
-      ['raised@1', 'cleared@4', 'raised@6'],
+      [0, { t: 95 }],
+      [9, { t: 50 }],
     ],
-    // Deadlines an hour old are long past: the timer fires them as soon as the batch is in.
+    [],
+  ],
+  [
+    'hysteresis',
+    threshold({ field: 't', op: '>', value: 90 }, { clear: { all: [{ field: 't', op: '<', value: 80 }] } }),
+    seq('t', [95, 85, 91, 79, 85, 95]),
+    ['raised@1', 'cleared@4', 'raised@6'],
+  ],
+  // Deadlines an hour old are long past: the timer fires them as soon as the batch is in.
+  [
+    'deadman',
+    { type: 'deadman', field: 'hb', timeout_s: 10 },
     [
-      'deadman',
-      { type: 'deadman', field: 'hb', timeout_s: 10 },
-      [
-        [0, { hb: 1 }],
-        [30, { hb: 2 }],
-        [35, { other: 1 }],
-      ],
-      ['raised@10', 'cleared@30', 'raised@40'],
+      [0, { hb: 1 }],
+      [30, { hb: 2 }],
+      [35, { other: 1 }],
     ],
-    [
-      'geofence inside',
-      { type: 'geofence', fence, trigger: 'inside' },
-      path(inside, outside, inside),
-      ['raised@1', 'cleared@2', 'raised@3'],
-    ],
-    [
-      'geofence outside',
-      { type: 'geofence', fence, trigger: 'outside' },
-      path(inside, outside, inside),
-      ['raised@2', 'cleared@3'],
-    ],
-    [
-      'geofence enter',
-      { type: 'geofence', fence, trigger: 'enter' },
-      path(inside, outside, inside, outside),
-      ['raised@3', 'cleared@4'],
-    ],
-    [
-      'geofence exit',
-      { type: 'geofence', fence, trigger: 'exit' },
-      path(outside, inside, outside, inside),
-      ['raised@3', 'cleared@4'],
-    ],
-  ];
+    ['raised@10', 'cleared@30', 'raised@40'],
+  ],
+  [
+    'geofence inside',
+    { type: 'geofence', fence, trigger: 'inside' },
+    path(inside, outside, inside),
+    ['raised@1', 'cleared@2', 'raised@3'],
+  ],
+  [
+    'geofence outside',
+    { type: 'geofence', fence, trigger: 'outside' },
+    path(inside, outside, inside),
+    ['raised@2', 'cleared@3'],
+  ],
+  [
+    'geofence enter',
+    { type: 'geofence', fence, trigger: 'enter' },
+    path(inside, outside, inside, outside),
+    ['raised@3', 'cleared@4'],
+  ],
+  [
+    'geofence exit',
+    { type: 'geofence', fence, trigger: 'exit' },
+    path(outside, inside, outside, inside),
+    ['raised@3', 'cleared@4'],
+  ],
+];
 
+describe('tables of event sequences → alarm transitions', () => {
   const rules = new Map<string, { ruleId: string; targetId: string }>();
   beforeAll(async () => {
-    for (const [name, body, events] of cases) {
+    for (const [name, body, events] of sequenceCases) {
       const targetId = await target('case');
       const ruleId = await rule({ ...body, name, target_id: targetId });
       rules.set(name, { ruleId, targetId });
@@ -229,7 +230,7 @@ describe('tables of event sequences → alarm transitions', () => {
     await settled();
   });
 
-  it.each(cases)('%s', async (name, _body, _events, want) => {
+  it.each(sequenceCases)('%s', async (name, _body, _events, want) => {
     expect(await transitionsOf(rules.get(name)!.ruleId)).toEqual(want);
   });
 

@@ -168,7 +168,9 @@ describe('credentials', () => {
     const res = await fetch(`${t.url}/v1/targets`);
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
   });
+});
 
+describe('tokens', () => {
   it('tokens: minted from a key, checked for alg, signature, iss, aud and exp; a revoked key ends them', async () => {
     const bare = await t.request('POST', '/v1/tokens', undefined, bearer(keys.watch.key));
     expect(bare.status).toBe(201);
@@ -279,7 +281,9 @@ describe('object-level access', () => {
     const ws = await TestWsClient.open(t.url, { token: keys.watch.key, listener: 'other' });
     expect((await ws.closed).code).toBe(4004);
   });
+});
 
+describe('speaker grants', () => {
   it('a speaker writes only its granted targets and kinds, over REST and NATS; the rest reads as unknown', async () => {
     const sa = bearer(keys.speakerA.key);
     await pipelineCaughtUp(t, ['capture']); // earlier writes captured

@@ -251,7 +251,9 @@ describe('protocol and limits', () => {
     big.send({ type: 'auth', token: 'x'.repeat(5000) });
     expect((await big.closed).code).toBe(closeCodes.messageTooBig);
   });
+});
 
+describe('limits, revocation and retention', () => {
   it('refuses more than TMIDB_WS_CONNECTIONS_PER_KEY_MAX streams per key with 4009', async () => {
     const { key } = await setup('crowd', 'crowdy', 0);
     const clients = [];
