@@ -4,16 +4,12 @@
 // rule × target has exactly the transitions a plain re-computation of the rule says it must have — none
 // missing, none twice — each published exactly once on <ns>.alarm.<target_id>. Then a deadman timer that
 // is running when every alarm process dies still fires on time once one is back.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { packageRoot } from '../../config/index.js';
 import { uuidv7 } from '../../schemas/index.js';
+import { killRepeatedly, StageWorkers } from '../support/stage-workers.js';
 import { eventually, startTestTmidb, type TestTmidb } from '../support/tmidb.js';
 
-const tmictl = path.join(packageRoot, 'dist', 'cli', 'tmictl.js');
 const targetsTotal = 40;
 const eventsPerTarget = 150;
 const eventsPerRequest = 80;
@@ -21,42 +17,18 @@ const killsMin = 5;
 const raiseAbove = 60;
 const clearBelow = 30;
 
-interface Worker {
-  proc: ChildProcess;
-  log: string;
-}
-
 let t: TestTmidb;
-const workers: Worker[] = [];
-
-function spawnAlarmStage(w?: Worker): Worker {
-  const proc = spawn(process.execPath, [tmictl, 'stage', 'alarm'], {
-    env: t.childEnv,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const worker = w ?? { proc, log: '' };
-  worker.proc = proc;
-  proc.stderr?.on('data', (chunk: Buffer) => {
-    worker.log = (worker.log + chunk.toString()).slice(-4000);
-  });
-  return worker;
-}
-
-async function kill(w: Worker): Promise<void> {
-  if (w.proc.exitCode !== null || w.proc.signalCode !== null) return;
-  const exited = new Promise((r) => w.proc.once('exit', r));
-  w.proc.kill('SIGKILL');
-  await exited;
-}
+let workers: StageWorkers;
 
 beforeAll(async () => {
-  expect(existsSync(tmictl), `${tmictl} missing: run 'npm run build' first`).toBe(true);
   t = await startTestTmidb('alarm_sigkill', { stages: ['normalize'], config: { ackWaitMs: 2_000 } });
-  workers.push(spawnAlarmStage(), spawnAlarmStage());
+  workers = new StageWorkers(t.childEnv);
+  workers.start('alarm');
+  workers.start('alarm');
 });
 
 afterAll(async () => {
-  for (const w of workers) await kill(w);
+  await workers?.killAll();
   await t?.stop();
 });
 
@@ -124,19 +96,16 @@ it('6,000 events, alarm processes SIGKILLed ≥ 5 times: every transition exactl
   const inFlight = async () =>
     (await jsm.consumers.info(t.runtime.topology.stages.alarm.stream, 'alarm')).num_ack_pending > 0;
   let writing = true;
-  let kills = 0;
-  const killer = (async () => {
-    while (writing || kills < killsMin) {
-      await new Promise((r) => setTimeout(r, 500));
-      // Kill while messages are delivered and not yet acknowledged: work in flight (wait ≤ 1 s for it).
-      for (let i = 0; i < 50 && !(await inFlight()); i++) await new Promise((r) => setTimeout(r, 20));
-      const w = workers[kills % workers.length]!;
-      await kill(w);
-      kills++;
-      await new Promise((r) => setTimeout(r, 150));
-      spawnAlarmStage(w);
-    }
-  })();
+  // Kill while messages are delivered and not yet acknowledged: work in flight (wait ≤ 1 s for it).
+  const workInFlight = async () => {
+    for (let i = 0; i < 50 && !(await inFlight()); i++) await new Promise((r) => setTimeout(r, 20));
+  };
+  const killer = killRepeatedly(workers, {
+    keepGoing: () => writing,
+    killsMin,
+    pauseMs: 500,
+    beforeKill: workInFlight,
+  });
   const started = Date.now();
   for (let i = 0; i < events.length; i += eventsPerRequest) {
     const res = await t.request('POST', '/v1/events', events.slice(i, i + eventsPerRequest));
@@ -144,7 +113,7 @@ it('6,000 events, alarm processes SIGKILLed ≥ 5 times: every transition exactl
     await new Promise((r) => setTimeout(r, 40));
   }
   writing = false;
-  await killer;
+  const kills = (await killer).length;
 
   const lastNorm = async () => (await jsm.streams.info(t.runtime.topology.streams.norm.name)).state.last_seq;
   await eventually(
@@ -157,7 +126,7 @@ it('6,000 events, alarm processes SIGKILLed ≥ 5 times: every transition exactl
   ).catch(async (err) => {
     const info = await jsm.consumers.info(t.runtime.topology.stages.alarm.stream, 'alarm');
     const state = `checkpoint ${await alarmCheckpoint()}, last TMI_NORM ${await lastNorm()}, consumer pending ${info.num_pending}, ack pending ${info.num_ack_pending}, redelivered ${info.num_redelivered}, ack floor ${info.ack_floor.stream_seq}`;
-    throw new Error(`${err.message}\n${state}\n${workers.map((w) => `--- alarm\n${w.log}`).join('\n')}`);
+    throw new Error(`${err.message}\n${state}\n${workers.logs()}`);
   });
   const elapsedS = (Date.now() - started) / 1000;
 
@@ -186,6 +155,7 @@ it('6,000 events, alarm processes SIGKILLed ≥ 5 times: every transition exactl
   );
   expect(kills).toBeGreaterThanOrEqual(killsMin);
   expect(redeliveries).toBeGreaterThan(0);
+  expect(workers.unexpectedExits).toEqual([]);
 });
 
 it('a deadman timer running when every alarm process dies still fires on time after one comes back', async () => {
@@ -206,9 +176,9 @@ it('a deadman timer running when every alarm process dies still fires on time af
     ]);
     return rows.length === 1;
   });
-  for (const w of workers) await kill(w);
+  await workers.killAll();
   await new Promise((r) => setTimeout(r, 1_000));
-  spawnAlarmStage(workers[0]);
+  workers.respawn(workers.all[0]!);
   const due = ts + 8_000;
   await eventually(
     'the deadman alarm',
@@ -226,5 +196,6 @@ it('a deadman timer running when every alarm process dies still fires on time af
   console.info(`deadman after a restart: raised ${lateMs.toFixed(0)} ms after its deadline`);
   expect(lateMs).toBeGreaterThanOrEqual(0);
   expect(lateMs).toBeLessThan(1_500);
-  spawnAlarmStage(workers[1]);
+  workers.respawn(workers.all[1]!);
+  expect(workers.unexpectedExits).toEqual([]);
 });

@@ -3,54 +3,29 @@
 // capture, one normalize, two project sharing their consumer) are SIGKILLed again and again and
 // restarted. Afterwards ts_obs and raw_bucket hold exactly one row per event, and target_state holds the
 // newest value per field (by observation time, ties by event id), whatever order events arrived in.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { packageRoot } from '../../config/index.js';
 import { pipelineStatus } from '../../pipelines/index.js';
 import { uuidv7 } from '../../schemas/index.js';
+import { killRepeatedly, StageWorkers } from '../support/stage-workers.js';
 import { eventually, startTestTmidb, type TestTmidb } from '../support/tmidb.js';
 
-const tmictl = path.join(packageRoot, 'dist', 'cli', 'tmictl.js');
 const eventsTotal = 20_000;
 const targetsTotal = 200;
 const eventsPerRequest = 100;
 const killsMin = 5;
 
-interface Worker {
-  readonly stage: 'capture' | 'normalize' | 'project';
-  proc: ChildProcess;
-  log: string;
-}
-
 let t: TestTmidb;
-const workers: Worker[] = [];
-
-function spawnStage(w: Pick<Worker, 'stage'> & Partial<Worker>): Worker {
-  const proc = spawn(process.execPath, [tmictl, 'stage', w.stage], {
-    env: t.childEnv,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const worker = w as Worker;
-  worker.proc = proc;
-  worker.log ??= '';
-  proc.stderr?.on('data', (chunk: Buffer) => {
-    worker.log = (worker.log + chunk.toString()).slice(-4000);
-  });
-  return worker;
-}
+let workers: StageWorkers;
 
 beforeAll(async () => {
-  expect(existsSync(tmictl), `${tmictl} missing: run 'npm run build' first`).toBe(true);
   t = await startTestTmidb('exactly_once', { stages: [], config: { ackWaitMs: 2_000 } });
-  for (const stage of ['capture', 'normalize', 'project', 'project'] as const)
-    workers.push(spawnStage({ stage }));
+  workers = new StageWorkers(t.childEnv);
+  for (const stage of ['capture', 'normalize', 'project', 'project'] as const) workers.start(stage);
 });
 
 afterAll(async () => {
-  for (const w of workers) w.proc.kill('SIGKILL');
+  await workers?.killAll();
   await t?.stop();
 });
 
@@ -76,18 +51,7 @@ it('20,000 events, stage processes SIGKILLed ≥ 5 times: one row per event, new
   }
 
   let writing = true;
-  const kills: string[] = [];
-  const killer = (async () => {
-    while (writing || kills.length < killsMin) {
-      await new Promise((r) => setTimeout(r, 600));
-      const w = workers[kills.length % workers.length]!;
-      w.proc.kill('SIGKILL');
-      await new Promise((r) => w.proc.once('exit', r));
-      kills.push(w.stage);
-      await new Promise((r) => setTimeout(r, 150));
-      spawnStage(w);
-    }
-  })();
+  const killer = killRepeatedly(workers, { keepGoing: () => writing, killsMin, pauseMs: 600 });
 
   for (let i = 0; i < sent.length; i += eventsPerRequest) {
     const res = await t.request('POST', '/v1/events', sent.slice(i, i + eventsPerRequest));
@@ -95,7 +59,7 @@ it('20,000 events, stage processes SIGKILLed ≥ 5 times: one row per event, new
     await new Promise((r) => setTimeout(r, 40));
   }
   writing = false;
-  await killer;
+  const kills = await killer;
   expect(kills.length).toBeGreaterThanOrEqual(killsMin);
   expect(new Set(kills)).toEqual(new Set(['capture', 'normalize', 'project']));
 
@@ -108,12 +72,12 @@ it('20,000 events, stage processes SIGKILLed ≥ 5 times: one row per event, new
         { n: number },
       ];
       // Only the stages under test run here (the others' consumers just accumulate).
-      const running = status.filter((s) => workers.some((w) => w.stage === s.stage));
+      const running = status.filter((s) => workers.all.some((w) => w.stage === s.stage));
       return running.every((s) => s.pending === 0 && s.ackPending === 0) && n >= eventsTotal;
     },
     180_000,
   ).catch((err) => {
-    throw new Error(`${err.message}\n${workers.map((w) => `--- ${w.stage}\n${w.log}`).join('\n')}`);
+    throw new Error(`${err.message}\n${workers.logs()}`);
   });
 
   const ids = sent.map((e) => e.event_id);
@@ -157,4 +121,5 @@ it('20,000 events, stage processes SIGKILLed ≥ 5 times: one row per event, new
 
   const dlq = await jsm.streams.info(t.runtime.topology.streams.dlq.name);
   expect(dlq.state.messages).toBe(0);
+  expect(workers.unexpectedExits).toEqual([]);
 });
