@@ -17,6 +17,13 @@ const killsMin = 5;
 const raiseAbove = 60;
 const clearBelow = 30;
 
+interface SentEvent {
+  readonly target_id: string;
+  readonly event_id: string;
+  readonly ts: number;
+  readonly data: { readonly v: number };
+}
+
 let t: TestTmidb;
 let workers: StageWorkers;
 
@@ -41,55 +48,11 @@ async function alarmCheckpoint(): Promise<number> {
 }
 
 it('6,000 events, alarm processes SIGKILLed ≥ 5 times: every transition exactly once, none missing', async () => {
-  const rule = await t.request('POST', '/v1/alarm-rules', {
-    name: 'reactor hot',
-    kind: 'reactor',
-    severity: 'critical',
-    type: 'threshold',
-    condition: { all: [{ field: 'v', op: '>', value: raiseAbove }] },
-    clear: { all: [{ field: 'v', op: '<', value: clearBelow }] },
-  });
-  expect(rule.status).toBe(201);
-  const targets: string[] = [];
-  for (let i = 0; i < targetsTotal; i++) {
-    targets.push(
-      (await t.request('POST', '/v1/targets', { name: `reactor-${i}`, kind: 'reactor' })).body.target_id,
-    );
-  }
+  const rule = await createRule();
+  const targets = await createTargets();
 
-  // Per target, values wander through both thresholds; observation times rise per target.
-  let x = 7;
-  const random = () => {
-    x = (x * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return x / 2_147_483_648;
-  };
-  const base = Date.now() - 3_600_000;
-  const events: { target_id: string; event_id: string; ts: number; data: { v: number } }[] = [];
-  for (let k = 0; k < eventsPerTarget; k++) {
-    for (const [i, target_id] of targets.entries()) {
-      events.push({
-        target_id,
-        event_id: uuidv7(),
-        ts: base + k * 1000 + i,
-        data: { v: Math.floor(random() * 101) },
-      });
-    }
-  }
-
-  // The oracle: the rule, computed plainly per target in observation order.
-  const expected = new Map<string, string[]>();
-  const open = new Map<string, boolean>();
-  for (const e of events) {
-    const list = expected.get(e.target_id) ?? [];
-    if (!open.get(e.target_id) && e.data.v > raiseAbove) {
-      list.push(`raised:${e.event_id}`);
-      open.set(e.target_id, true);
-    } else if (open.get(e.target_id) && e.data.v < clearBelow) {
-      list.push(`cleared:${e.event_id}`);
-      open.set(e.target_id, false);
-    }
-    expected.set(e.target_id, list);
-  }
+  const events = makeEvents(targets);
+  const expected = expectedTransitions(events);
   const transitionsTotal = [...expected.values()].reduce((n, l) => n + l.length, 0);
 
   const jsm = await jetstreamManager(t.runtime.nc);
@@ -130,17 +93,8 @@ it('6,000 events, alarm processes SIGKILLed ≥ 5 times: every transition exactl
   });
   const elapsedS = (Date.now() - started) / 1000;
 
-  const rows = await t.sql<{ target_id: string; transition: string; event_id: string }>(
-    `SELECT a.target_id, e.transition, e.detail->>'event_id' AS event_id
-     FROM tmi.alarm_event e JOIN tmi.alarm a USING (alarm_id)
-     WHERE a.rule_id = $1 ORDER BY a.target_id, a.raised_at, e.transition DESC`,
-    [rule.body.rule_id],
-  );
-  const got = new Map<string, string[]>();
-  for (const r of rows)
-    got.set(r.target_id, [...(got.get(r.target_id) ?? []), `${r.transition}:${r.event_id}`]);
-  for (const target of targets) expect(got.get(target) ?? [], target).toEqual(expected.get(target));
-  expect(rows).toHaveLength(transitionsTotal);
+  const recorded = await expectTransitions(rule.body.rule_id, targets, expected);
+  expect(recorded).toBe(transitionsTotal);
 
   const alarmStream = await jsm.streams.info(t.runtime.topology.streams.alarm.name);
   expect(alarmStream.state.messages).toBe(transitionsTotal);
@@ -199,3 +153,85 @@ it('a deadman timer running when every alarm process dies still fires on time af
   workers.respawn(workers.all[1]!);
   expect(workers.unexpectedExits).toEqual([]);
 });
+
+async function createRule(): Promise<{ body: { rule_id: string } }> {
+  const rule = await t.request('POST', '/v1/alarm-rules', {
+    name: 'reactor hot',
+    kind: 'reactor',
+    severity: 'critical',
+    type: 'threshold',
+    condition: { all: [{ field: 'v', op: '>', value: raiseAbove }] },
+    clear: { all: [{ field: 'v', op: '<', value: clearBelow }] },
+  });
+  expect(rule.status).toBe(201);
+  return rule;
+}
+
+async function createTargets(): Promise<string[]> {
+  const targets: string[] = [];
+  for (let i = 0; i < targetsTotal; i++) {
+    targets.push(
+      (await t.request('POST', '/v1/targets', { name: `reactor-${i}`, kind: 'reactor' })).body.target_id,
+    );
+  }
+  return targets;
+}
+
+/** Per target, values wander through both thresholds; observation times rise per target. */
+function makeEvents(targets: readonly string[]): SentEvent[] {
+  let x = 7;
+  const random = () => {
+    x = (x * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return x / 2_147_483_648;
+  };
+  const base = Date.now() - 3_600_000;
+  const events: SentEvent[] = [];
+  for (let k = 0; k < eventsPerTarget; k++) {
+    for (const [i, target_id] of targets.entries()) {
+      events.push({
+        target_id,
+        event_id: uuidv7(),
+        ts: base + k * 1000 + i,
+        data: { v: Math.floor(random() * 101) },
+      });
+    }
+  }
+  return events;
+}
+
+/** The oracle: the rule, computed plainly per target in observation order. */
+function expectedTransitions(events: readonly SentEvent[]): Map<string, string[]> {
+  const expected = new Map<string, string[]>();
+  const open = new Map<string, boolean>();
+  for (const e of events) {
+    const list = expected.get(e.target_id) ?? [];
+    if (!open.get(e.target_id) && e.data.v > raiseAbove) {
+      list.push(`raised:${e.event_id}`);
+      open.set(e.target_id, true);
+    } else if (open.get(e.target_id) && e.data.v < clearBelow) {
+      list.push(`cleared:${e.event_id}`);
+      open.set(e.target_id, false);
+    }
+    expected.set(e.target_id, list);
+  }
+  return expected;
+}
+
+/** Every target's transitions, as recorded, equal the oracle's; returns how many there are. */
+async function expectTransitions(
+  ruleId: string,
+  targets: readonly string[],
+  expected: ReadonlyMap<string, string[]>,
+): Promise<number> {
+  const rows = await t.sql<{ target_id: string; transition: string; event_id: string }>(
+    `SELECT a.target_id, e.transition, e.detail->>'event_id' AS event_id
+     FROM tmi.alarm_event e JOIN tmi.alarm a USING (alarm_id)
+     WHERE a.rule_id = $1 ORDER BY a.target_id, a.raised_at, e.transition DESC`,
+    [ruleId],
+  );
+  const got = new Map<string, string[]>();
+  for (const r of rows)
+    got.set(r.target_id, [...(got.get(r.target_id) ?? []), `${r.transition}:${r.event_id}`]);
+  for (const target of targets) expect(got.get(target) ?? [], target).toEqual(expected.get(target));
+  return rows.length;
+}

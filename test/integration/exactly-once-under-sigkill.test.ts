@@ -18,6 +18,13 @@ const killsMin = 5;
 let t: TestTmidb;
 let workers: StageWorkers;
 
+interface SentEvent {
+  readonly target_id: string;
+  readonly event_id: string;
+  readonly ts: number;
+  readonly data: Record<string, number>;
+}
+
 beforeAll(async () => {
   t = await startTestTmidb('exactly_once', { stages: [], config: { ackWaitMs: 2_000 } });
   workers = new StageWorkers(t.childEnv);
@@ -30,25 +37,7 @@ afterAll(async () => {
 });
 
 it('20,000 events, stage processes SIGKILLed ≥ 5 times: one row per event, newest state per field', async () => {
-  const targets: string[] = [];
-  for (let i = 0; i < targetsTotal; i++) {
-    const res = await t.request('POST', '/v1/targets', { name: `car-${i}`, kind: 'car' });
-    targets.push(res.body.target_id);
-  }
-
-  // Observation times jitter ±5 s around a rising clock, so events of a target arrive out of order.
-  const base = Date.parse('2026-06-01T00:00:00Z');
-  const sent: { target_id: string; event_id: string; ts: number; data: Record<string, number> }[] = [];
-  for (let i = 0; i < eventsTotal; i++) {
-    const data: Record<string, number> = { seq: i, temp: Math.round(Math.random() * 1000) / 10 };
-    if (i % 2 === 0) data.hum = i % 97;
-    sent.push({
-      target_id: targets[Math.floor(i / 10) % targetsTotal]!,
-      event_id: uuidv7(),
-      ts: base + i * 10 + Math.floor((Math.random() - 0.5) * 10_000),
-      data,
-    });
-  }
+  const sent = makeEvents(await createTargets());
 
   let writing = true;
   const killer = killRepeatedly(workers, { keepGoing: () => writing, killsMin, pauseMs: 600 });
@@ -80,6 +69,50 @@ it('20,000 events, stage processes SIGKILLed ≥ 5 times: one row per event, new
     throw new Error(`${err.message}\n${workers.logs()}`);
   });
 
+  await expectOneRowPerEvent(sent);
+  await expectNewestStatePerField(sent);
+
+  // The kills really hit work in flight: JetStream delivered some messages more than once.
+  let redeliveries = 0;
+  for (const stage of Object.values(t.runtime.topology.stages)) {
+    const info = await jsm.consumers.info(stage.stream, stage.durable);
+    redeliveries += info.delivered.consumer_seq - info.delivered.stream_seq;
+  }
+  console.info(`kills: ${kills.length} (${kills.join(', ')}); redeliveries: ${redeliveries}`);
+  expect(redeliveries).toBeGreaterThan(0);
+
+  const dlq = await jsm.streams.info(t.runtime.topology.streams.dlq.name);
+  expect(dlq.state.messages).toBe(0);
+  expect(workers.unexpectedExits).toEqual([]);
+});
+
+async function createTargets(): Promise<string[]> {
+  const targets: string[] = [];
+  for (let i = 0; i < targetsTotal; i++) {
+    const res = await t.request('POST', '/v1/targets', { name: `car-${i}`, kind: 'car' });
+    targets.push(res.body.target_id);
+  }
+  return targets;
+}
+
+/** Observation times jitter ±5 s around a rising clock, so events of a target arrive out of order. */
+function makeEvents(targets: readonly string[]): SentEvent[] {
+  const base = Date.parse('2026-06-01T00:00:00Z');
+  const sent: SentEvent[] = [];
+  for (let i = 0; i < eventsTotal; i++) {
+    const data: Record<string, number> = { seq: i, temp: Math.round(Math.random() * 1000) / 10 };
+    if (i % 2 === 0) data.hum = i % 97;
+    sent.push({
+      target_id: targets[Math.floor(i / 10) % targetsTotal]!,
+      event_id: uuidv7(),
+      ts: base + i * 10 + Math.floor((Math.random() - 0.5) * 10_000),
+      data,
+    });
+  }
+  return sent;
+}
+
+async function expectOneRowPerEvent(sent: readonly SentEvent[]): Promise<void> {
   const ids = sent.map((e) => e.event_id);
   for (const table of ['ts_obs', 'raw_bucket']) {
     const [row] = await t.sql<{ rows: number; distinct_ids: number; known: number }>(
@@ -89,7 +122,9 @@ it('20,000 events, stage processes SIGKILLed ≥ 5 times: one row per event, new
     );
     expect(row, table).toEqual({ rows: eventsTotal, distinct_ids: eventsTotal, known: eventsTotal });
   }
+}
 
+async function expectNewestStatePerField(sent: readonly SentEvent[]): Promise<void> {
   const expected = new Map<string, { value: number; ts: number; event_id: string }>();
   for (const e of sent) {
     for (const [field, value] of Object.entries(e.data)) {
@@ -109,17 +144,4 @@ it('20,000 events, stage processes SIGKILLed ≥ 5 times: one row per event, new
     return !e || e.value !== s.value || e.event_id !== s.event_id;
   });
   expect(mismatches).toEqual([]);
-
-  // The kills really hit work in flight: JetStream delivered some messages more than once.
-  let redeliveries = 0;
-  for (const stage of Object.values(t.runtime.topology.stages)) {
-    const info = await jsm.consumers.info(stage.stream, stage.durable);
-    redeliveries += info.delivered.consumer_seq - info.delivered.stream_seq;
-  }
-  console.info(`kills: ${kills.length} (${kills.join(', ')}); redeliveries: ${redeliveries}`);
-  expect(redeliveries).toBeGreaterThan(0);
-
-  const dlq = await jsm.streams.info(t.runtime.topology.streams.dlq.name);
-  expect(dlq.state.messages).toBe(0);
-  expect(workers.unexpectedExits).toEqual([]);
-});
+}
