@@ -12,6 +12,7 @@ export class Batcher {
   readonly held: HeldMessages;
   private readonly buffer: RunnerMsg[] = [];
   private waiter: (() => void) | undefined;
+  private isEnded = false;
   private readonly endedSignal = Deferred.unsafeMake<void>(FiberId.none);
   private readonly pumped: Promise<void>;
 
@@ -22,8 +23,6 @@ export class Batcher {
     this.held = new HeldMessages(ctx.clock, ctx.ackWaitMs / 3);
     this.pumped = this.pump();
   }
-
-  private isEnded = false;
 
   /** True once the consumer's messages have ended: at most one more batch is taken, then the source is done. */
   get ended(): boolean {
