@@ -5,9 +5,11 @@
 // the dead-letter subject with its error. Nothing is acked before it is committed or dead-lettered.
 // Messages a stage defers (alarm: it applies strictly in stream order) are held unacked, kept alive, and
 // offered again lowest-sequence first; a stage's `tick` (alarm: deadlines) runs beside the loop.
+
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { Effect, Schedule } from 'effect';
+import { TaggedError } from '../errors/index.js';
 import type { DeadLetter, StageHandler, StageMessage, StageName, StageResult } from '../processors/index.js';
 import { type ClassifiedError, classifyError, invariant } from './errors.js';
 import { stageHeldMessagesMax, stageHeldRetryMs, stageLingerMs } from './limits.js';
@@ -328,9 +330,10 @@ class StageLoop {
   }
 }
 
-class StoppedError extends Error {
-  readonly code = 'STAGE_STOPPED';
-  readonly isRetryable = true;
+class StoppedError extends TaggedError('StoppedError')<'STAGE_STOPPED'> {
+  constructor() {
+    super('STAGE_STOPPED', 'the stage stopped during a batch');
+  }
 }
 
 function toStageMessage(m: JsMsg): StageMessage {

@@ -6,6 +6,7 @@
 //   deadman   — no data on a field for `timeout_s` seconds;
 //   geofence  — a position inside/outside a circle, or entering/exiting it, held `for_s` seconds.
 // Every rejection names the member and the rule it broke, with a stable code.
+import { TaggedError } from '../errors/index.js';
 import { latitudeDegreesMax, longitudeDegreesMax } from './geo-core.js';
 
 export const severities = ['critical', 'major', 'minor', 'warning', 'info'] as const;
@@ -100,17 +101,7 @@ export type RuleProblemCode =
   | 'INVALID_COORDINATE'
   | 'INVALID_SCOPE';
 
-export class AlarmRuleInvalidError extends Error {
-  readonly _tag = 'AlarmRuleInvalidError';
-  readonly status = 400;
-  readonly isRetryable = false;
-  constructor(
-    readonly code: RuleProblemCode,
-    detail: string,
-  ) {
-    super(detail);
-  }
-}
+export class AlarmRuleInvalidError extends TaggedError('AlarmRuleInvalidError')<RuleProblemCode> {}
 
 const fail = (code: RuleProblemCode, detail: string): never => {
   throw new AlarmRuleInvalidError(code, detail);

@@ -4,7 +4,9 @@
 // Every change of an alarm writes, in the same transaction, its history row and its outbox row; the alarm
 // stage publishes the outbox after the commit (Nats-Msg-Id `<alarm_id>:<transition>`) and deletes it.
 // Lock order everywhere: rule rows, then state rows, then alarm rows (so writers don't deadlock).
+
 import type { Pool, PoolClient } from '../db/index.js';
+import { TaggedError } from '../errors/index.js';
 import { isoOf } from './sql.js';
 
 // ── rules ───────────────────────────────────────────────────────────────────
@@ -268,12 +270,8 @@ export async function listAlarmEvents(pool: Pool, alarmId: string): Promise<Alar
   return rows;
 }
 
-export class AlarmNotOpenError extends Error {
-  readonly _tag = 'AlarmNotOpenError';
-  readonly code = 'ALARM_CLEARED';
-  readonly status = 409;
-  readonly isRetryable = false;
-}
+/** Only an open alarm can be acknowledged; the one state that is not open is cleared. */
+export class AlarmNotOpenError extends TaggedError('AlarmNotOpenError')<'ALARM_CLEARED'> {}
 
 /**
  * Acknowledges an active alarm. Acknowledging an acknowledged alarm changes nothing (a retry is safe);
@@ -289,6 +287,7 @@ export async function acknowledgeAlarm(
   if (current === undefined) return undefined;
   if (current.state === 'cleared') {
     throw new AlarmNotOpenError(
+      'ALARM_CLEARED',
       `alarm ${alarmId} was cleared at ${current.cleared_at}; it cannot be acknowledged`,
     );
   }

@@ -4,6 +4,7 @@
 // member and the rule it broke with a stable code; the JSON schemas here document the same shape.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type PoolClient, withTransaction } from '../../db/index.js';
+import { RequestRejectedError } from '../../errors/index.js';
 import {
   backtestEventsMax,
   backtestRule,
@@ -34,7 +35,7 @@ import {
 } from '../../projections/index.js';
 import { microsToIso, nowMicros, uuidv7 } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
 import { invalidParam, parseRange } from './obs-params.js';
 
 export const alarmRuleListLimitMax = 1000;
@@ -176,12 +177,12 @@ function definitionOf(req: FastifyRequest): RuleDefinition {
 
 async function checkScope(ctx: ApiContext, def: RuleDefinition): Promise<void> {
   if (def.target_id !== null && (await getTarget(ctx.pool, def.target_id)) === undefined) {
-    throw new HttpProblem(404, 'TARGET_NOT_FOUND', `no target ${def.target_id} (the rule's scope)`);
+    throw new RequestRejectedError('TARGET_NOT_FOUND', `no target ${def.target_id} (the rule's scope)`);
   }
 }
 
-function notFound(id: string): HttpProblem {
-  return new HttpProblem(404, 'ALARM_RULE_NOT_FOUND', `no alarm rule ${id}`);
+function notFound(id: string): RequestRejectedError {
+  return new RequestRejectedError('ALARM_RULE_NOT_FOUND', `no alarm rule ${id}`);
 }
 
 export function registerAlarmRuleRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -332,7 +333,7 @@ export function registerAlarmRuleRoutes(app: FastifyInstance, ctx: ApiContext): 
     },
     async (req) => {
       if (req.body.name !== undefined && req.body.name.trim() === '') {
-        throw new HttpProblem(400, 'INVALID_RULE', 'name must not be empty');
+        throw new RequestRejectedError('INVALID_RULE', 'name must not be empty');
       }
       const row = await inTransaction((c) => patchAlarmRule(c, req.params.id, req.body));
       if (row === undefined) throw notFound(req.params.id);

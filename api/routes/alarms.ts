@@ -4,6 +4,7 @@
 // <ns>.alarm.<target_id> (the alarm stage drains the outbox the transaction wrote).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { withTransaction } from '../../db/index.js';
+import { RequestRejectedError } from '../../errors/index.js';
 import { afterManualClear, severities, toEvalState } from '../../processors/index.js';
 import {
   type AlarmRow,
@@ -17,7 +18,7 @@ import {
 } from '../../projections/index.js';
 import { isUuid, microsToIso, parseTimestampMicros } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
 import { invalidParam } from './obs-params.js';
 
 export const alarmListLimitMax = 1000;
@@ -152,8 +153,8 @@ function actor(req: FastifyRequest<{ Body: { by?: string; note?: string } | null
   return { by: req.body?.by?.trim() || fallback, note: req.body?.note?.trim() ?? '' };
 }
 
-function notFound(id: string): HttpProblem {
-  return new HttpProblem(404, 'ALARM_NOT_FOUND', `no alarm ${id}`);
+function notFound(id: string): RequestRejectedError {
+  return new RequestRejectedError('ALARM_NOT_FOUND', `no alarm ${id}`);
 }
 
 export function registerAlarmRoutes(app: FastifyInstance, ctx: ApiContext): void {

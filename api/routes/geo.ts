@@ -2,11 +2,12 @@
 // Geo: GET /v1/geo/near (targets whose latest position lies within a radius, nearest first) and
 // GET /v1/targets/{id}/trace (a target's position history in time order).
 import type { FastifyInstance } from 'fastify';
+import { RequestRejectedError } from '../../errors/index.js';
 import { radiusMetersMax, ruleKindPattern } from '../../processors/index.js';
 import { getTarget, queryNear, queryTrace } from '../../projections/index.js';
 import { microsToIso, nowMicros } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
 import { decodeObsCursor, encodeObsCursor, obsCursorLengthMax, parseRange } from './obs-params.js';
 
 export const nearLimitMax = 1000;
@@ -164,7 +165,8 @@ export function registerGeoRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const scope = { order, bucketSeconds: undefined };
       const after = req.query.after === undefined ? undefined : decodeObsCursor(req.query.after, scope);
       const target = await getTarget(ctx.pool, req.params.id);
-      if (target === undefined) throw new HttpProblem(404, 'TARGET_NOT_FOUND', `no target ${req.params.id}`);
+      if (target === undefined)
+        throw new RequestRejectedError('TARGET_NOT_FOUND', `no target ${req.params.id}`);
       const fromIso = range.from === undefined ? undefined : microsToIso(range.from);
       const toIso = range.to === undefined ? undefined : microsToIso(range.to);
       const page = await queryTrace(ctx.pool, {

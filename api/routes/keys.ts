@@ -2,6 +2,7 @@
 // API keys (admin): create (the secret is in the 201 and nowhere else, ever), list, read, revoke. Any
 // key: mint a short-lived token for a browser (POST /v1/tokens), and ask who it is (GET /v1/whoami).
 import type { FastifyInstance } from 'fastify';
+import { RequestRejectedError } from '../../errors/index.js';
 import {
   getApiKey,
   getListenerBy,
@@ -13,7 +14,7 @@ import {
 import { isUuid } from '../../schemas/index.js';
 import { createApiKey, keyHint, principalOfRequest } from '../auth/index.js';
 import type { ApiContext } from '../context.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
 import { targetKindPattern } from './targets.js';
 
 export const keyNameLengthMax = 200;
@@ -88,15 +89,15 @@ function toKey(row: Awaited<ReturnType<typeof getApiKey>> & object) {
 function tokenTtlOf(body: unknown): number | undefined {
   if (body === undefined || body === null) return undefined;
   if (typeof body !== 'object' || Array.isArray(body)) {
-    throw new HttpProblem(400, 'INVALID_REQUEST', 'body must be an object {ttl_s?} or empty');
+    throw new RequestRejectedError('INVALID_REQUEST', 'body must be an object {ttl_s?} or empty');
   }
   const { ttl_s, ...rest } = body as Record<string, unknown>;
   const extra = Object.keys(rest)[0];
   if (extra !== undefined)
-    throw new HttpProblem(400, 'INVALID_REQUEST', `body has an unknown member '${extra}'`);
+    throw new RequestRejectedError('INVALID_REQUEST', `body has an unknown member '${extra}'`);
   if (ttl_s === undefined) return undefined;
   if (typeof ttl_s !== 'number' || !Number.isInteger(ttl_s) || ttl_s < tokenTtlSMin) {
-    throw new HttpProblem(400, 'INVALID_REQUEST', `ttl_s must be an integer ≥ ${tokenTtlSMin}`);
+    throw new RequestRejectedError('INVALID_REQUEST', `ttl_s must be an integer ≥ ${tokenTtlSMin}`);
   }
   return ttl_s;
 }
@@ -156,22 +157,21 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (req, reply) => {
       const { name, scope, listener, grants, expires_at } = req.body;
       if ((scope === 'listener') !== (listener !== undefined)) {
-        throw new HttpProblem(
-          400,
+        throw new RequestRejectedError(
           'INVALID_KEY',
           'a listener key names its listener, and only a listener key does',
         );
       }
       if (scope !== 'speaker' && grants !== undefined) {
-        throw new HttpProblem(400, 'INVALID_KEY', 'only speaker keys have grants');
+        throw new RequestRejectedError('INVALID_KEY', 'only speaker keys have grants');
       }
       if (expires_at !== undefined && Date.parse(expires_at) <= Date.now()) {
-        throw new HttpProblem(400, 'INVALID_KEY', 'expires_at is in the past');
+        throw new RequestRejectedError('INVALID_KEY', 'expires_at is in the past');
       }
       let listenerId: string | null = null;
       if (listener !== undefined) {
         const found = await getListenerBy(ctx.pool, isUuid(listener) ? 'id' : 'name', listener);
-        if (!found) throw new HttpProblem(404, 'LISTENER_NOT_FOUND', `no listener ${listener}`);
+        if (!found) throw new RequestRejectedError('LISTENER_NOT_FOUND', `no listener ${listener}`);
         listenerId = found.listener_id;
       }
       const { row, token } = await createApiKey(ctx.pool, {
@@ -241,7 +241,7 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req) => {
       const row = await getApiKey(ctx.pool, req.params.id);
-      if (!row) throw new HttpProblem(404, 'KEY_NOT_FOUND', `no key ${req.params.id}`);
+      if (!row) throw new RequestRejectedError('KEY_NOT_FOUND', `no key ${req.params.id}`);
       return toKey(row);
     },
   );
@@ -258,7 +258,7 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req, reply) => {
       if (!(await revokeApiKey(ctx.pool, req.params.id))) {
-        throw new HttpProblem(404, 'KEY_NOT_FOUND', `no active key ${req.params.id}`);
+        throw new RequestRejectedError('KEY_NOT_FOUND', `no active key ${req.params.id}`);
       }
       ctx.authenticator.invalidate();
       await ctx.notify('keys');
@@ -306,7 +306,7 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req, reply) => {
       const p = principalOfRequest(req);
-      if (p.via !== 'key') throw new HttpProblem(403, 'FORBIDDEN', 'only an API key can mint tokens');
+      if (p.via !== 'key') throw new RequestRejectedError('FORBIDDEN', 'only an API key can mint tokens');
       const ttlMs = Math.min(
         (tokenTtlOf(req.body) ?? Number.POSITIVE_INFINITY) * 1000,
         ctx.authenticator.tokens.ttlMsMax,

@@ -3,6 +3,7 @@
 // one target, and its time series masked the same way. A listener key reads only its own listener; a
 // listener, target or field it may not read answers exactly as one that does not exist.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { RequestRejectedError } from '../../errors/index.js';
 import { compileIndex, type Grant, grantsFor, toSubscription } from '../../processors/index.js';
 import {
   type ListenerRow,
@@ -15,7 +16,7 @@ import {
 import { nowMicros } from '../../schemas/index.js';
 import { mayReadListener, principalOfRequest } from '../auth/index.js';
 import type { ApiContext } from '../context.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
 import { findListener } from './listeners.js';
 import { obsQuerystringSchema, obsResponseSchema, toObsResponse } from './obs.js';
 import { type ObsQuerystring, parseObsParams } from './obs-params.js';
@@ -48,7 +49,7 @@ const targetStateSchema = {
 async function readableListener(ctx: ApiContext, req: FastifyRequest, name: string): Promise<ListenerRow> {
   const listener = await findListener(ctx, name);
   if (!listener || !mayReadListener(principalOfRequest(req), listener.listener_id)) {
-    throw new HttpProblem(404, 'LISTENER_NOT_FOUND', `no listener ${name}`);
+    throw new RequestRejectedError('LISTENER_NOT_FOUND', `no listener ${name}`);
   }
   return listener;
 }
@@ -76,7 +77,7 @@ async function coveredTarget(
 ): Promise<{ target: ListenerTargetRow; grant: Grant }> {
   const [target] = await listenerTargets(ctx.pool, listener.listener_id, { targetId, limit: 1 });
   const grant = target && grantOf(listener, target);
-  if (!target || !grant) throw new HttpProblem(404, 'TARGET_NOT_FOUND', `no target ${targetId}`);
+  if (!target || !grant) throw new RequestRejectedError('TARGET_NOT_FOUND', `no target ${targetId}`);
   return { target, grant };
 }
 

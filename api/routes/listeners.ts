@@ -4,6 +4,8 @@
 // alarms. Every change is announced on `<ns>.sys.listeners.changed` before the answer, so the fanout
 // stage applies it to every event written after the answer.
 import type { FastifyInstance } from 'fastify';
+import { isUniqueViolation } from '../../db/index.js';
+import { RequestRejectedError } from '../../errors/index.js';
 import {
   addSubscriptions,
   deleteListener,
@@ -18,7 +20,7 @@ import {
 } from '../../projections/index.js';
 import { isUuid, uuidv7 } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
 import { fieldNamePattern, obsFieldNameLengthMax } from './obs-params.js';
 import { targetKindPattern } from './targets.js';
 
@@ -105,10 +107,10 @@ export function toNewSubscriptions(inputs: readonly SubscriptionInput[]): NewSub
   return inputs.map((s, i) => {
     const at = inputs.length > 1 ? `subscriptions[${i}]: ` : '';
     if ((s.target_id === undefined) === (s.kind === undefined)) {
-      throw new HttpProblem(400, 'INVALID_SUBSCRIPTION', `${at}name exactly one of target_id and kind`);
+      throw new RequestRejectedError('INVALID_SUBSCRIPTION', `${at}name exactly one of target_id and kind`);
     }
     if (s.meta !== undefined && s.kind === undefined) {
-      throw new HttpProblem(400, 'INVALID_SUBSCRIPTION', `${at}meta filters only kind subscriptions`);
+      throw new RequestRejectedError('INVALID_SUBSCRIPTION', `${at}meta filters only kind subscriptions`);
     }
     return {
       subscription_id: uuidv7(),
@@ -123,8 +125,7 @@ export function toNewSubscriptions(inputs: readonly SubscriptionInput[]): NewSub
 
 function checkCount(n: number): void {
   if (n > subscriptionsPerListenerMax) {
-    throw new HttpProblem(
-      400,
+    throw new RequestRejectedError(
       'TOO_MANY_SUBSCRIPTIONS',
       `a listener has at most ${subscriptionsPerListenerMax} subscriptions`,
     );
@@ -143,12 +144,12 @@ export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): v
   });
   const mustFind = async (nameOrId: string) => {
     const l = await findListener(ctx, nameOrId);
-    if (!l) throw new HttpProblem(404, 'LISTENER_NOT_FOUND', `no listener ${nameOrId}`);
+    if (!l) throw new RequestRejectedError('LISTENER_NOT_FOUND', `no listener ${nameOrId}`);
     return l;
   };
-  const conflict = (name: string | undefined) => (err: { code?: string }) => {
-    if (err.code === '23505')
-      throw new HttpProblem(409, 'LISTENER_EXISTS', `a listener named ${name} exists`);
+  const conflict = (name: string | undefined) => (err: unknown) => {
+    if (isUniqueViolation(err))
+      throw new RequestRejectedError('LISTENER_EXISTS', `a listener named ${name} exists`);
     throw err;
   };
 
@@ -275,7 +276,7 @@ export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): v
         description: req.body.description,
         subscriptions,
       }).catch(conflict(req.body.name));
-      if (!row) throw new HttpProblem(404, 'LISTENER_NOT_FOUND', `no listener ${req.params.listener}`);
+      if (!row) throw new RequestRejectedError('LISTENER_NOT_FOUND', `no listener ${req.params.listener}`);
       await ctx.notify('listeners');
       return show(row);
     },
@@ -294,7 +295,7 @@ export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): v
     async (req, reply) => {
       const l = await mustFind(req.params.listener);
       if (!(await deleteListener(ctx.pool, l.listener_id))) {
-        throw new HttpProblem(404, 'LISTENER_NOT_FOUND', `no listener ${req.params.listener}`);
+        throw new RequestRejectedError('LISTENER_NOT_FOUND', `no listener ${req.params.listener}`);
       }
       ctx.authenticator.invalidate();
       await ctx.notify('listeners');
@@ -351,7 +352,10 @@ export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): v
     async (req, reply) => {
       const l = await mustFind(req.params.listener);
       if (!(await deleteSubscription(ctx.pool, l.listener_id, req.params.subscription))) {
-        throw new HttpProblem(404, 'SUBSCRIPTION_NOT_FOUND', `no subscription ${req.params.subscription}`);
+        throw new RequestRejectedError(
+          'SUBSCRIPTION_NOT_FOUND',
+          `no subscription ${req.params.subscription}`,
+        );
       }
       await ctx.notify('listeners');
       return reply.code(204).send();

@@ -3,6 +3,7 @@
 // received after it was created (and before it was deleted), so rules are never edited in place:
 // delete one and create another.
 import type { FastifyInstance } from 'fastify';
+import { RequestRejectedError } from '../../errors/index.js';
 import { unitConversions } from '../../processors/index.js';
 import {
   deleteMappingRule,
@@ -14,7 +15,7 @@ import {
 } from '../../projections/index.js';
 import { microsToIso, uuidv7 } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
 
 export const ruleFieldLengthMax = 200;
 export const ruleKindLengthMax = 64;
@@ -226,12 +227,12 @@ function registerDelete(app: FastifyInstance, ctx: ApiContext): void {
   );
 }
 
-function ruleNotFound(id: string): HttpProblem {
-  return new HttpProblem(404, 'MAPPING_RULE_NOT_FOUND', `no active mapping rule ${id}`);
+function ruleNotFound(id: string): RequestRejectedError {
+  return new RequestRejectedError('MAPPING_RULE_NOT_FOUND', `no active mapping rule ${id}`);
 }
 
-function invalid(detail: string): HttpProblem {
-  return new HttpProblem(400, 'INVALID_MAPPING_RULE', detail);
+function invalid(detail: string): RequestRejectedError {
+  return new RequestRejectedError('INVALID_MAPPING_RULE', detail);
 }
 
 /** Checks the action's arguments (beyond the JSON schema) and resolves a named unit. */
@@ -290,7 +291,7 @@ function conversion(
 async function checkTarget(ctx: ApiContext, rule: NewMappingRule): Promise<void> {
   if (rule.target_id === null) return;
   const target = await getTarget(ctx.pool, rule.target_id);
-  if (target === undefined) throw new HttpProblem(404, 'TARGET_NOT_FOUND', `no target ${rule.target_id}`);
+  if (target === undefined) throw new RequestRejectedError('TARGET_NOT_FOUND', `no target ${rule.target_id}`);
   if (rule.kind !== null && target.kind !== rule.kind) {
     throw invalid(
       `target ${rule.target_id} is of kind '${target.kind}', not '${rule.kind}': the rule would never apply`,

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 // GET /v1/targets/{id}/obs: a target's time series, raw (keyset-paged) or downsampled into buckets.
 import type { FastifyInstance } from 'fastify';
+import { RequestRejectedError } from '../../errors/index.js';
 import { getTarget, type ObsResult, obsAggs, queryObs } from '../../projections/index.js';
 import { nowMicros } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
 import {
   bucketPattern,
   encodeObsCursor,
@@ -146,7 +147,8 @@ export function registerObsRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (req) => {
       const params = parseObsParams(req.query, nowMicros());
       const target = await getTarget(ctx.pool, req.params.id);
-      if (target === undefined) throw new HttpProblem(404, 'TARGET_NOT_FOUND', `no target ${req.params.id}`);
+      if (target === undefined)
+        throw new RequestRejectedError('TARGET_NOT_FOUND', `no target ${req.params.id}`);
       const result = await queryObs(ctx.pool, { targetId: target.target_id, ...params });
       return toObsResponse(target.target_id, params, result);
     },

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Targets: create, list (cursor pagination), read with latest state, change name/meta, delete.
 import type { FastifyInstance } from 'fastify';
+import { isUniqueViolation } from '../../db/index.js';
+import { RequestRejectedError } from '../../errors/index.js';
 import {
   deleteTarget,
   getPosition,
@@ -12,7 +14,7 @@ import {
 } from '../../projections/index.js';
 import { uuidv7 } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
 import { positionSchema } from './geo.js';
 
 /** Limits of a target's description. */
@@ -51,7 +53,7 @@ const idParams = { type: 'object', required: ['id'], properties: { id: uuidSchem
 
 function checkMeta(meta: unknown): void {
   if (meta !== undefined && Buffer.byteLength(JSON.stringify(meta)) > targetMetaBytesMax) {
-    throw new HttpProblem(400, 'META_TOO_LARGE', `meta is larger than ${targetMetaBytesMax} bytes`);
+    throw new RequestRejectedError('META_TOO_LARGE', `meta is larger than ${targetMetaBytesMax} bytes`);
   }
 }
 
@@ -88,9 +90,9 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
         name: req.body.name,
         kind: req.body.kind,
         meta: req.body.meta ?? {},
-      }).catch((err: { code?: string }) => {
-        if (err.code === '23505')
-          throw new HttpProblem(409, 'TARGET_EXISTS', `target ${targetId} already exists`);
+      }).catch((err: unknown) => {
+        if (isUniqueViolation(err))
+          throw new RequestRejectedError('TARGET_EXISTS', `target ${targetId} already exists`);
         throw err;
       });
       ctx.targets.remember(row.target_id, row.kind);
@@ -165,7 +167,8 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
     },
     async (req) => {
       const target = await getTarget(ctx.pool, req.params.id);
-      if (!target) throw new HttpProblem(404, 'TARGET_NOT_FOUND', `target ${req.params.id} does not exist`);
+      if (!target)
+        throw new RequestRejectedError('TARGET_NOT_FOUND', `target ${req.params.id} does not exist`);
       const [state, position] = await Promise.all([
         getTargetState(ctx.pool, target.target_id),
         getPosition(ctx.pool, target.target_id),
@@ -196,7 +199,7 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
     async (req) => {
       checkMeta(req.body.meta);
       const row = await updateTarget(ctx.pool, req.params.id, req.body);
-      if (!row) throw new HttpProblem(404, 'TARGET_NOT_FOUND', `target ${req.params.id} does not exist`);
+      if (!row) throw new RequestRejectedError('TARGET_NOT_FOUND', `target ${req.params.id} does not exist`);
       if (req.body.meta !== undefined) await ctx.notify('targets');
       return row;
     },
@@ -216,7 +219,7 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
     },
     async (req, reply) => {
       if (!(await deleteTarget(ctx.pool, req.params.id))) {
-        throw new HttpProblem(404, 'TARGET_NOT_FOUND', `target ${req.params.id} does not exist`);
+        throw new RequestRejectedError('TARGET_NOT_FOUND', `target ${req.params.id} does not exist`);
       }
       ctx.targets.forget(req.params.id);
       await ctx.notify('targets');
