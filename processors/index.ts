@@ -7,16 +7,23 @@ export { advanceTo, afterManualClear, initialEvalState, stepAll, toEvalState } f
 export type { AlarmRule, Condition, RuleDefinition, RuleSpec, Severity } from './alarm-rule.js';
 export {
   AlarmRuleInvalidError,
+  compareClauseMembers,
   compareOps,
   describeSpec,
+  fenceMembers,
   fenceTriggers,
   parseRuleDefinition,
   radiusMetersMax,
+  rangeClauseMembers,
   rangeOps,
   ruleClausesMax,
+  ruleCommonMembers,
+  ruleDescriptionLengthMax,
   ruleDurationSecondsMax,
   ruleFieldNameLengthMax,
   ruleKindPattern,
+  ruleNameLengthMax,
+  ruleSpecMembers,
   ruleTypes,
   severities,
   toAlarmRule,
@@ -51,7 +58,14 @@ export type { SubscriptionSnapshot, SubscriptionSource } from './fanout-index.js
 export { SubscriptionCache, subscriptionReloadIntervalMs, toSubscription } from './fanout-index.js';
 export { geoStage } from './geo.js';
 export type { Position, PositionRead } from './geo-core.js';
-export { earthRadiusMeters, geoRows, greatCircleMeters, readPosition } from './geo-core.js';
+export {
+  earthRadiusMeters,
+  geoRows,
+  greatCircleMeters,
+  latitudeDegreesMax,
+  longitudeDegreesMax,
+  readPosition,
+} from './geo-core.js';
 export { normalizedSubject, normalizeStage } from './normalize.js';
 export type { MappingRule, RuleAction } from './normalize-core.js';
 export { applyRules, rulesInForce, unitConversions } from './normalize-core.js';

@@ -20,13 +20,13 @@ import { isUuid, microsToIso, parseTimestampMicros } from '../../schemas/index.j
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
 import { invalidParam } from './obs-params.js';
+import { idParamsSchema, paginate, uuidSchema } from './shared.js';
 
 export const alarmListLimitMax = 1000;
 export const alarmCursorLengthMax = 256;
 export const alarmByLengthMax = 200;
 export const alarmNoteLengthMax = 2000;
 
-const uuid = { type: 'string', format: 'uuid' } as const;
 const time = { type: 'string', format: 'date-time' } as const;
 const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
 
@@ -34,12 +34,12 @@ const alarmSchema = {
   type: 'object',
   required: ['alarm_id', 'rule_id', 'target_id', 'severity', 'state', 'raised_at', 'reason'],
   properties: {
-    alarm_id: uuid,
-    rule_id: uuid,
+    alarm_id: uuidSchema,
+    rule_id: uuidSchema,
     rule_name: { type: 'string' },
     rule_type: { type: 'string' },
     rule_version: { type: 'integer' },
-    target_id: uuid,
+    target_id: uuidSchema,
     kind: { type: ['string', 'null'] },
     severity: { type: 'string', enum: [...severities] },
     state: { type: 'string', enum: [...alarmStateNames] },
@@ -76,7 +76,6 @@ const historySchema = {
   },
 } as const;
 
-const idParams = { type: 'object', required: ['id'], properties: { id: uuid } } as const;
 const actionBody = {
   type: ['object', 'null'],
   additionalProperties: false,
@@ -158,6 +157,13 @@ function notFound(id: string): RequestRejectedError {
 }
 
 export function registerAlarmRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  registerList(app, ctx);
+  registerGet(app, ctx);
+  registerAcknowledge(app, ctx);
+  registerClear(app, ctx);
+}
+
+function registerList(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: AlarmsQuery }>(
     '/v1/alarms',
     {
@@ -171,8 +177,8 @@ export function registerAlarmRoutes(app: FastifyInstance, ctx: ApiContext): void
           additionalProperties: false,
           properties: {
             state: { type: 'string', maxLength: 64 },
-            target_id: uuid,
-            rule_id: uuid,
+            target_id: uuidSchema,
+            rule_id: uuidSchema,
             severity: { type: 'string', maxLength: 64 },
             limit: { type: 'integer', minimum: 1, maximum: alarmListLimitMax, default: 100 },
             after: { type: 'string', maxLength: alarmCursorLengthMax },
@@ -198,21 +204,20 @@ export function registerAlarmRoutes(app: FastifyInstance, ctx: ApiContext): void
         after: q.after === undefined ? undefined : decodeAlarmCursor(q.after),
         limit: q.limit + 1,
       });
-      const page = rows.slice(0, q.limit);
-      return {
-        alarms: page,
-        ...(rows.length > q.limit ? { next: encodeAlarmCursor(page[page.length - 1]!) } : {}),
-      };
+      const { items, ...next } = paginate(rows, q.limit, (last) => encodeAlarmCursor(last));
+      return { alarms: items, ...next };
     },
   );
+}
 
+function registerGet(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: { id: string } }>(
     '/v1/alarms/:id',
     {
       schema: {
         tags: ['alarms'],
         summary: 'An alarm with its history',
-        params: idParams,
+        params: idParamsSchema,
         response: {
           200: {
             ...alarmSchema,
@@ -229,7 +234,9 @@ export function registerAlarmRoutes(app: FastifyInstance, ctx: ApiContext): void
       return { ...alarm, history: await listAlarmEvents(ctx.pool, alarm.alarm_id) };
     },
   );
+}
 
+function registerAcknowledge(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{ Params: { id: string }; Body: { by?: string; note?: string } | null }>(
     '/v1/alarms/:id/ack',
     {
@@ -238,7 +245,7 @@ export function registerAlarmRoutes(app: FastifyInstance, ctx: ApiContext): void
         summary: 'Acknowledge an alarm',
         description:
           'active → acknowledged. Acknowledging an acknowledged alarm changes nothing; a cleared alarm cannot be acknowledged (409). The alarm still clears when its rule says so.',
-        params: idParams,
+        params: idParamsSchema,
         body: actionBody,
         response: { 200: alarmSchema, ...problemResponses(400, 404, 409) },
       },
@@ -250,7 +257,9 @@ export function registerAlarmRoutes(app: FastifyInstance, ctx: ApiContext): void
       return alarm;
     },
   );
+}
 
+function registerClear(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{ Params: { id: string }; Body: { by?: string; note?: string } | null }>(
     '/v1/alarms/:id/clear',
     {
@@ -259,7 +268,7 @@ export function registerAlarmRoutes(app: FastifyInstance, ctx: ApiContext): void
         summary: 'Clear an alarm by hand',
         description:
           'active or acknowledged → cleared. The rule raises no new alarm for the target until its condition has stopped holding (deadman: until data arrives). Clearing a cleared alarm changes nothing.',
-        params: idParams,
+        params: idParamsSchema,
         body: actionBody,
         response: { 200: alarmSchema, ...problemResponses(400, 404) },
       },

@@ -9,6 +9,7 @@ import { microsToIso, nowMicros } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
 import { decodeObsCursor, encodeObsCursor, obsCursorLengthMax, parseRange } from './obs-params.js';
+import { idParamsSchema, uuidSchema } from './shared.js';
 
 export const nearLimitMax = 1000;
 export const nearLimitDefault = 100;
@@ -24,7 +25,7 @@ const timeParam = (what: string) =>
 
 const positionProperties = {
   ts: { type: 'string', format: 'date-time', description: 'Observation time of the position.' },
-  event_id: { type: 'string', format: 'uuid' },
+  event_id: uuidSchema,
   lat: { type: 'number', description: 'Degrees, −90…90.' },
   lon: { type: 'number', description: 'Degrees, −180…180.' },
   alt: { type: ['number', 'null'] },
@@ -46,7 +47,7 @@ const nearTargetSchema = {
   type: 'object',
   required: ['target_id', 'name', 'kind', 'distance_m', ...positionSchema.required],
   properties: {
-    target_id: { type: 'string', format: 'uuid' },
+    target_id: uuidSchema,
     name: { type: 'string' },
     kind: { type: 'string' },
     distance_m: { type: 'number', description: 'Great-circle distance from the centre, metres.' },
@@ -55,6 +56,11 @@ const nearTargetSchema = {
 } as const;
 
 export function registerGeoRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  registerNear(app, ctx);
+  registerTrace(app, ctx);
+}
+
+function registerNear(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: { lat: number; lon: number; radius_m: number; kind?: string; limit: number } }>(
     '/v1/geo/near',
     {
@@ -115,7 +121,9 @@ export function registerGeoRoutes(app: FastifyInstance, ctx: ApiContext): void {
       return { lat, lon, radius_m: radiusMeters, targets };
     },
   );
+}
 
+function registerTrace(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{
     Params: { id: string };
     Querystring: { from?: string; to?: string; limit: number; order: 'asc' | 'desc'; after?: string };
@@ -127,7 +135,7 @@ export function registerGeoRoutes(app: FastifyInstance, ctx: ApiContext): void {
         summary: "A target's position history",
         description:
           'Positions in observation-time order, [from, to), paged by `limit`; pass `next` as `after` for the following page.',
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
+        params: idParamsSchema,
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -148,7 +156,7 @@ export function registerGeoRoutes(app: FastifyInstance, ctx: ApiContext): void {
             type: 'object',
             required: ['target_id', 'from', 'to', 'points'],
             properties: {
-              target_id: { type: 'string', format: 'uuid' },
+              target_id: uuidSchema,
               from: { type: ['string', 'null'], format: 'date-time' },
               to: { type: ['string', 'null'], format: 'date-time' },
               points: { type: 'array', items: positionSchema },

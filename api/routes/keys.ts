@@ -15,6 +15,7 @@ import { isUuid } from '../../schemas/index.js';
 import { createApiKey, keyHint, principalOfRequest } from '../auth/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
+import { boundedNameSchema, idParamsSchema, paginate, uuidSchema } from './shared.js';
 import { targetKindPattern } from './targets.js';
 
 export const keyNameLengthMax = 200;
@@ -23,7 +24,6 @@ export const keyListLimitMax = 1000;
 /** Shortest token lifetime a client may ask for. */
 export const tokenTtlSMin = 10;
 
-const uuidSchema = { type: 'string', format: 'uuid' } as const;
 const grantsSchema = {
   type: 'object',
   additionalProperties: false,
@@ -69,7 +69,6 @@ const keySchema = {
     revoked_at: { type: ['string', 'null'], format: 'date-time' },
   },
 } as const;
-const keyIdParams = { type: 'object', required: ['id'], properties: { id: uuidSchema } } as const;
 
 function toKey(row: Awaited<ReturnType<typeof getApiKey>> & object) {
   return {
@@ -103,6 +102,57 @@ function tokenTtlOf(body: unknown): number | undefined {
 }
 
 export function registerKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  registerCreateKey(app, ctx);
+  registerListKeys(app, ctx);
+  registerGetKey(app, ctx);
+  registerRevokeKey(app, ctx);
+  registerMintToken(app, ctx);
+  registerWhoami(app, ctx);
+}
+
+const createKeyBodySchema = {
+  type: 'object',
+  required: ['name', 'scope'],
+  additionalProperties: false,
+  properties: {
+    name: boundedNameSchema(keyNameLengthMax),
+    scope: { type: 'string', enum: keyScopes },
+    listener: {
+      type: 'string',
+      maxLength: 64,
+      description: 'Listener keys: name or id of the listener.',
+    },
+    grants: grantsSchema,
+    expires_at: {
+      type: 'string',
+      format: 'date-time',
+      description: 'Optional: the key stops working then.',
+    },
+  },
+} as const;
+
+/** What the body schema cannot say about a new key. */
+function checkKeyRequest(body: {
+  scope: KeyScope;
+  listener?: string;
+  grants?: unknown;
+  expires_at?: string;
+}): void {
+  if ((body.scope === 'listener') !== (body.listener !== undefined)) {
+    throw new RequestRejectedError(
+      'INVALID_KEY',
+      'a listener key names its listener, and only a listener key does',
+    );
+  }
+  if (body.scope !== 'speaker' && body.grants !== undefined) {
+    throw new RequestRejectedError('INVALID_KEY', 'only speaker keys have grants');
+  }
+  if (body.expires_at !== undefined && Date.parse(body.expires_at) <= Date.now()) {
+    throw new RequestRejectedError('INVALID_KEY', 'expires_at is in the past');
+  }
+}
+
+function registerCreateKey(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{
     Body: {
       name: string;
@@ -121,26 +171,7 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
           'admin: everything. speaker: writes events about the targets and kinds in `grants` (REST and NATS). ' +
           'listener: reads what the subscriptions of `listener` allow (/api/{listener}, /tmi/ws). ' +
           'Send it as `Authorization: Bearer <key>`.',
-        body: {
-          type: 'object',
-          required: ['name', 'scope'],
-          additionalProperties: false,
-          properties: {
-            name: { type: 'string', minLength: 1, maxLength: keyNameLengthMax },
-            scope: { type: 'string', enum: keyScopes },
-            listener: {
-              type: 'string',
-              maxLength: 64,
-              description: 'Listener keys: name or id of the listener.',
-            },
-            grants: grantsSchema,
-            expires_at: {
-              type: 'string',
-              format: 'date-time',
-              description: 'Optional: the key stops working then.',
-            },
-          },
-        },
+        body: createKeyBodySchema,
         response: {
           201: {
             ...keySchema,
@@ -156,18 +187,7 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req, reply) => {
       const { name, scope, listener, grants, expires_at } = req.body;
-      if ((scope === 'listener') !== (listener !== undefined)) {
-        throw new RequestRejectedError(
-          'INVALID_KEY',
-          'a listener key names its listener, and only a listener key does',
-        );
-      }
-      if (scope !== 'speaker' && grants !== undefined) {
-        throw new RequestRejectedError('INVALID_KEY', 'only speaker keys have grants');
-      }
-      if (expires_at !== undefined && Date.parse(expires_at) <= Date.now()) {
-        throw new RequestRejectedError('INVALID_KEY', 'expires_at is in the past');
-      }
+      checkKeyRequest(req.body);
       let listenerId: string | null = null;
       if (listener !== undefined) {
         const found = await getListenerBy(ctx.pool, isUuid(listener) ? 'id' : 'name', listener);
@@ -189,7 +209,9 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
         .send({ ...toKey(row), key: token });
     },
   );
+}
 
+function registerListKeys(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: { after?: string; limit: number; include_revoked: boolean } }>(
     '/v1/keys',
     {
@@ -221,21 +243,20 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
         limit: req.query.limit + 1,
         includeRevoked: req.query.include_revoked,
       });
-      const page = rows.slice(0, req.query.limit);
-      return {
-        keys: page.map(toKey),
-        ...(rows.length > req.query.limit ? { next: page[page.length - 1]!.key_id } : {}),
-      };
+      const { items, ...next } = paginate(rows, req.query.limit, (last) => last.key_id);
+      return { keys: items.map(toKey), ...next };
     },
   );
+}
 
+function registerGetKey(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: { id: string } }>(
     '/v1/keys/:id',
     {
       schema: {
         tags: ['auth'],
         summary: 'One API key (never its secret)',
-        params: keyIdParams,
+        params: idParamsSchema,
         response: { 200: keySchema, ...problemResponses(400, 401, 403, 404) },
       },
     },
@@ -245,14 +266,16 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       return toKey(row);
     },
   );
+}
 
+function registerRevokeKey(app: FastifyInstance, ctx: ApiContext): void {
   app.delete<{ Params: { id: string } }>(
     '/v1/keys/:id',
     {
       schema: {
         tags: ['auth'],
         summary: 'Revoke an API key (its tokens and open streams stop working)',
-        params: keyIdParams,
+        params: idParamsSchema,
         response: { 204: { type: 'null', description: 'Revoked' }, ...problemResponses(400, 401, 403, 404) },
       },
     },
@@ -265,7 +288,9 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
       return reply.code(204).send();
     },
   );
+}
 
+function registerMintToken(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{ Body: unknown }>(
     '/v1/tokens',
     {
@@ -328,7 +353,9 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
         });
     },
   );
+}
 
+function registerWhoami(app: FastifyInstance, ctx: ApiContext): void {
   app.get(
     '/v1/whoami',
     {

@@ -20,10 +20,10 @@ import { problemResponses } from '../problem.js';
 import { findListener } from './listeners.js';
 import { obsQuerystringSchema, obsResponseSchema, toObsResponse } from './obs.js';
 import { type ObsQuerystring, parseObsParams } from './obs-params.js';
+import { paginate, uuidSchema } from './shared.js';
 
 export const listenerTargetsLimitMax = 1000;
 
-const uuidSchema = { type: 'string', format: 'uuid' } as const;
 const listenerParam = {
   listener: { type: 'string', maxLength: 64, description: 'The listener’s name.' },
 } as const;
@@ -82,6 +82,12 @@ async function coveredTarget(
 }
 
 export function registerListenerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  registerListTargets(app, ctx);
+  registerGetTarget(app, ctx);
+  registerQueryObs(app, ctx);
+}
+
+function registerListTargets(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: { listener: string }; Querystring: { after?: string; limit: number } }>(
     '/api/:listener',
     {
@@ -121,7 +127,7 @@ export function registerListenerApiRoutes(app: FastifyInstance, ctx: ApiContext)
         after: req.query.after,
         limit: req.query.limit + 1,
       });
-      const page = rows.slice(0, req.query.limit);
+      const { items: page, ...next } = paginate(rows, req.query.limit, (last) => last.target_id);
       const states = await targetStates(
         ctx.pool,
         page.map((t) => t.target_id),
@@ -137,14 +143,12 @@ export function registerListenerApiRoutes(app: FastifyInstance, ctx: ApiContext)
           state: maskState(states.get(t.target_id) ?? {}, grant),
         });
       }
-      return {
-        listener: listener.name,
-        targets,
-        ...(rows.length > req.query.limit ? { next: page[page.length - 1]!.target_id } : {}),
-      };
+      return { listener: listener.name, targets, ...next };
     },
   );
+}
 
+function registerGetTarget(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: { listener: string; target_id: string } }>(
     '/api/:listener/:target_id',
     {
@@ -172,7 +176,9 @@ export function registerListenerApiRoutes(app: FastifyInstance, ctx: ApiContext)
       };
     },
   );
+}
 
+function registerQueryObs(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: { listener: string; target_id: string }; Querystring: ObsQuerystring }>(
     '/api/:listener/:target_id/obs',
     {

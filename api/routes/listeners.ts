@@ -22,6 +22,7 @@ import { isUuid, uuidv7 } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
 import { fieldNamePattern, obsFieldNameLengthMax } from './obs-params.js';
+import { nullableUuidSchema, paginate, uuidSchema } from './shared.js';
 import { targetKindPattern } from './targets.js';
 
 export const listenerNamePattern = '^[A-Za-z][A-Za-z0-9_-]{0,63}$';
@@ -30,8 +31,6 @@ export const subscriptionsPerListenerMax = 1000;
 export const subscriptionFieldsMax = 256;
 export const subscriptionMetaKeysMax = 16;
 export const listenerListLimitMax = 1000;
-
-const uuidSchema = { type: 'string', format: 'uuid' } as const;
 
 export interface SubscriptionInput {
   readonly target_id?: string;
@@ -73,7 +72,7 @@ const subscriptionSchema = {
   required: ['subscription_id', 'target_id', 'kind', 'meta', 'fields', 'alarms', 'created_at'],
   properties: {
     subscription_id: uuidSchema,
-    target_id: { type: ['string', 'null'], format: 'uuid' },
+    target_id: nullableUuidSchema,
     kind: { type: ['string', 'null'] },
     meta: { type: ['object', 'null'], additionalProperties: true },
     fields: { type: ['array', 'null'], items: { type: 'string' }, description: 'null: every field.' },
@@ -136,23 +135,36 @@ export async function findListener(ctx: ApiContext, nameOrId: string): Promise<L
   return getListenerBy(ctx.pool, isUuid(nameOrId) ? 'id' : 'name', nameOrId);
 }
 
-export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const show = (l: ListenerRow) => ({
-    ...l,
-    endpoint: `/api/${l.name}`,
-    subject: ctx.topology.listenWildcard(l.listener_id),
-  });
-  const mustFind = async (nameOrId: string) => {
-    const l = await findListener(ctx, nameOrId);
-    if (!l) throw new RequestRejectedError('LISTENER_NOT_FOUND', `no listener ${nameOrId}`);
-    return l;
-  };
-  const conflict = (name: string | undefined) => (err: unknown) => {
+/** A listener as the API shows it: with its endpoint and NATS subject. */
+function show(ctx: ApiContext, l: ListenerRow) {
+  return { ...l, endpoint: `/api/${l.name}`, subject: ctx.topology.listenWildcard(l.listener_id) };
+}
+
+async function mustFind(ctx: ApiContext, nameOrId: string): Promise<ListenerRow> {
+  const l = await findListener(ctx, nameOrId);
+  if (!l) throw new RequestRejectedError('LISTENER_NOT_FOUND', `no listener ${nameOrId}`);
+  return l;
+}
+
+function conflict(name: string | undefined) {
+  return (err: unknown): never => {
     if (isUniqueViolation(err))
       throw new RequestRejectedError('LISTENER_EXISTS', `a listener named ${name} exists`);
     throw err;
   };
+}
 
+export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  registerCreate(app, ctx);
+  registerList(app, ctx);
+  registerGet(app, ctx);
+  registerPatch(app, ctx);
+  registerDelete(app, ctx);
+  registerAddSubscriptions(app, ctx);
+  registerRemoveSubscription(app, ctx);
+}
+
+function registerCreate(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{ Body: { name: string; description?: string; subscriptions?: SubscriptionInput[] } }>(
     '/v1/listeners',
     {
@@ -189,10 +201,12 @@ export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): v
         subscriptions,
       }).catch(conflict(req.body.name));
       await ctx.notify('listeners');
-      return reply.code(201).header('location', `/v1/listeners/${row.listener_id}`).send(show(row));
+      return reply.code(201).header('location', `/v1/listeners/${row.listener_id}`).send(show(ctx, row));
     },
   );
+}
 
+function registerList(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: { after?: string; limit: number } }>(
     '/v1/listeners',
     {
@@ -219,14 +233,13 @@ export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): v
     },
     async (req) => {
       const rows = await listListeners(ctx.pool, { after: req.query.after, limit: req.query.limit + 1 });
-      const page = rows.slice(0, req.query.limit);
-      return {
-        listeners: page.map(show),
-        ...(rows.length > req.query.limit ? { next: page[page.length - 1]!.name } : {}),
-      };
+      const { items, ...next } = paginate(rows, req.query.limit, (last) => last.name);
+      return { listeners: items.map((l) => show(ctx, l)), ...next };
     },
   );
+}
 
+function registerGet(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: { listener: string } }>(
     '/v1/listeners/:listener',
     {
@@ -237,9 +250,11 @@ export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): v
         response: { 200: listenerSchema, ...problemResponses(401, 403, 404) },
       },
     },
-    async (req) => show(await mustFind(req.params.listener)),
+    async (req) => show(ctx, await mustFind(ctx, req.params.listener)),
   );
+}
 
+function registerPatch(app: FastifyInstance, ctx: ApiContext): void {
   app.patch<{
     Params: { listener: string };
     Body: { name?: string; description?: string; subscriptions?: SubscriptionInput[] };
@@ -268,7 +283,7 @@ export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): v
       },
     },
     async (req) => {
-      const l = await mustFind(req.params.listener);
+      const l = await mustFind(ctx, req.params.listener);
       const subscriptions =
         req.body.subscriptions === undefined ? undefined : toNewSubscriptions(req.body.subscriptions);
       const row = await updateListener(ctx.pool, l.listener_id, {
@@ -278,10 +293,12 @@ export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): v
       }).catch(conflict(req.body.name));
       if (!row) throw new RequestRejectedError('LISTENER_NOT_FOUND', `no listener ${req.params.listener}`);
       await ctx.notify('listeners');
-      return show(row);
+      return show(ctx, row);
     },
   );
+}
 
+function registerDelete(app: FastifyInstance, ctx: ApiContext): void {
   app.delete<{ Params: { listener: string } }>(
     '/v1/listeners/:listener',
     {
@@ -293,7 +310,7 @@ export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): v
       },
     },
     async (req, reply) => {
-      const l = await mustFind(req.params.listener);
+      const l = await mustFind(ctx, req.params.listener);
       if (!(await deleteListener(ctx.pool, l.listener_id))) {
         throw new RequestRejectedError('LISTENER_NOT_FOUND', `no listener ${req.params.listener}`);
       }
@@ -303,7 +320,9 @@ export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): v
       return reply.code(204).send();
     },
   );
+}
 
+function registerAddSubscriptions(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{ Params: { listener: string }; Body: SubscriptionInput | SubscriptionInput[] }>(
     '/v1/listeners/:listener/subscriptions',
     {
@@ -326,15 +345,17 @@ export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): v
       },
     },
     async (req, reply) => {
-      const l = await mustFind(req.params.listener);
+      const l = await mustFind(ctx, req.params.listener);
       const subs = toNewSubscriptions(Array.isArray(req.body) ? req.body : [req.body]);
       checkCount(l.subscriptions.length + subs.length);
       await addSubscriptions(ctx.pool, l.listener_id, subs);
       await ctx.notify('listeners');
-      return reply.code(201).send(show((await findListener(ctx, l.listener_id))!));
+      return reply.code(201).send(show(ctx, (await findListener(ctx, l.listener_id))!));
     },
   );
+}
 
+function registerRemoveSubscription(app: FastifyInstance, ctx: ApiContext): void {
   app.delete<{ Params: { listener: string; subscription: string } }>(
     '/v1/listeners/:listener/subscriptions/:subscription',
     {
@@ -350,7 +371,7 @@ export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): v
       },
     },
     async (req, reply) => {
-      const l = await mustFind(req.params.listener);
+      const l = await mustFind(ctx, req.params.listener);
       if (!(await deleteSubscription(ctx.pool, l.listener_id, req.params.subscription))) {
         throw new RequestRejectedError(
           'SUBSCRIPTION_NOT_FOUND',

@@ -16,6 +16,7 @@ import {
 import { microsToIso, uuidv7 } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
+import { idParamsSchema, nullableUuidSchema, uuidSchema } from './shared.js';
 
 export const ruleFieldLengthMax = 200;
 export const ruleKindLengthMax = 64;
@@ -95,9 +96,9 @@ const ruleSchema = {
     'deleted_at',
   ],
   properties: {
-    rule_id: { type: 'string', format: 'uuid' },
+    rule_id: uuidSchema,
     kind: { type: ['string', 'null'] },
-    target_id: { type: ['string', 'null'], format: 'uuid' },
+    target_id: nullableUuidSchema,
     field: { type: 'string' },
     action: { type: 'string', enum: ['rename', 'convert', 'drop'] },
     to_field: { type: ['string', 'null'] },
@@ -113,12 +114,6 @@ const ruleSchema = {
     },
     deleted_at: { type: ['string', 'null'], format: 'date-time' },
   },
-} as const;
-
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', format: 'uuid' } },
 } as const;
 
 export function registerMappingRuleRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -167,7 +162,7 @@ function registerGet(app: FastifyInstance, ctx: ApiContext): void {
         tags: ['normalize'],
         summary: 'One mapping rule',
         description: 'Deleted rules too (with deleted_at).',
-        params: idParams,
+        params: idParamsSchema,
         response: { 200: { ...ruleSchema, description: 'The rule.' }, ...problemResponses(400, 404, 503) },
       },
     },
@@ -216,7 +211,7 @@ function registerDelete(app: FastifyInstance, ctx: ApiContext): void {
         summary: 'Delete a mapping rule',
         description:
           'Soft delete: the rule stops applying to events received from now on (replays stay exact).',
-        params: idParams,
+        params: idParamsSchema,
         response: { 204: { type: 'null', description: 'Deleted.' }, ...problemResponses(400, 404, 503) },
       },
     },

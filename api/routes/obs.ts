@@ -20,6 +20,7 @@ import {
   obsLimitMin,
   parseObsParams,
 } from './obs-params.js';
+import { idParamsSchema } from './shared.js';
 
 const timeParamDescription =
   'ISO-8601 with a time zone (`2026-11-22T10:00:00Z`, `…+09:00`) or epoch milliseconds (`1795345200000`).';
@@ -139,7 +140,7 @@ export function registerObsRoutes(app: FastifyInstance, ctx: ApiContext): void {
           'Raw mode (no `bucket`): observations in time order, `data` masked to `fields`, paged by `limit` and `after`. ' +
           'Bucketed mode: per bucket and field, the requested aggregates; avg/min/max/sum over numeric values only, ' +
           'count of events holding the field, first/last values of any type. The range is [from, to).',
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
+        params: idParamsSchema,
         querystring: obsQuerystringSchema,
         response: { 200: obsResponseSchema, ...problemResponses(400, 404, 503) },
       },

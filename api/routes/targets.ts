@@ -16,6 +16,7 @@ import { uuidv7 } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
 import { positionSchema } from './geo.js';
+import { boundedNameSchema, idParamsSchema, paginate, uuidSchema } from './shared.js';
 
 /** Limits of a target's description. */
 export const targetNameLengthMax = 200;
@@ -23,7 +24,6 @@ export const targetKindPattern = '^[A-Za-z_][A-Za-z0-9_-]{0,63}$';
 export const targetMetaBytesMax = 16 * 1024;
 export const targetListLimitMax = 1000;
 
-const uuidSchema = { type: 'string', format: 'uuid' } as const;
 const metaSchema = {
   type: 'object',
   additionalProperties: true,
@@ -49,7 +49,6 @@ const stateSchema = {
     properties: { value: {}, ts: { type: 'string', format: 'date-time' } },
   },
 } as const;
-const idParams = { type: 'object', required: ['id'], properties: { id: uuidSchema } } as const;
 
 function checkMeta(meta: unknown): void {
   if (meta !== undefined && Buffer.byteLength(JSON.stringify(meta)) > targetMetaBytesMax) {
@@ -58,6 +57,14 @@ function checkMeta(meta: unknown): void {
 }
 
 export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  registerCreate(app, ctx);
+  registerList(app, ctx);
+  registerGet(app, ctx);
+  registerPatch(app, ctx);
+  registerDelete(app, ctx);
+}
+
+function registerCreate(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{ Body: { name: string; kind: string; meta?: Record<string, unknown>; target_id?: string } }>(
     '/v1/targets',
     {
@@ -69,7 +76,7 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
           required: ['name', 'kind'],
           additionalProperties: false,
           properties: {
-            name: { type: 'string', minLength: 1, maxLength: targetNameLengthMax },
+            name: boundedNameSchema(targetNameLengthMax),
             kind: {
               type: 'string',
               pattern: targetKindPattern,
@@ -100,7 +107,9 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
       return reply.code(201).header('location', `/v1/targets/${row.target_id}`).send(row);
     },
   );
+}
 
+function registerList(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: { kind?: string; after?: string; limit: number } }>(
     '/v1/targets',
     {
@@ -133,21 +142,20 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
         after: req.query.after,
         limit: req.query.limit + 1,
       });
-      const page = rows.slice(0, req.query.limit);
-      return {
-        targets: page,
-        ...(rows.length > req.query.limit ? { next: page[page.length - 1]!.target_id } : {}),
-      };
+      const { items, ...next } = paginate(rows, req.query.limit, (last) => last.target_id);
+      return { targets: items, ...next };
     },
   );
+}
 
+function registerGet(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: { id: string } }>(
     '/v1/targets/:id',
     {
       schema: {
         tags: ['targets'],
         summary: 'A target with its latest state and position',
-        params: idParams,
+        params: idParamsSchema,
         response: {
           200: {
             ...targetSchema,
@@ -176,20 +184,22 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
       return { ...target, state, position };
     },
   );
+}
 
+function registerPatch(app: FastifyInstance, ctx: ApiContext): void {
   app.patch<{ Params: { id: string }; Body: { name?: string; meta?: Record<string, unknown> } }>(
     '/v1/targets/:id',
     {
       schema: {
         tags: ['targets'],
         summary: "Change a target's name or meta (the kind never changes)",
-        params: idParams,
+        params: idParamsSchema,
         body: {
           type: 'object',
           additionalProperties: false,
           minProperties: 1,
           properties: {
-            name: { type: 'string', minLength: 1, maxLength: targetNameLengthMax },
+            name: boundedNameSchema(targetNameLengthMax),
             meta: metaSchema,
           },
         },
@@ -204,7 +214,9 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
       return row;
     },
   );
+}
 
+function registerDelete(app: FastifyInstance, ctx: ApiContext): void {
   app.delete<{ Params: { id: string } }>(
     '/v1/targets/:id',
     {
@@ -213,7 +225,7 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
         summary: 'Delete a target and its projections',
         description:
           'Its events stay in the streams and raw_bucket (the audit trail); its series and state are removed.',
-        params: idParams,
+        params: idParamsSchema,
         response: { 204: { type: 'null', description: 'Deleted' }, ...problemResponses(400, 404) },
       },
     },
