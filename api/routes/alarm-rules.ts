@@ -3,7 +3,7 @@
 // anything). Bodies are validated by the one rule validator (processors/alarm-rule.ts), which names the
 // member and the rule it broke with a stable code; the JSON schemas here document the same shape.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { type PoolClient, withTransaction } from '../../db/index.js';
+import { withTransaction } from '../../db/index.js';
 import { RequestRejectedError } from '../../errors/index.js';
 import {
   backtestEventsMax,

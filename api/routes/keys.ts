@@ -107,7 +107,7 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
   registerGetKey(app, ctx);
   registerRevokeKey(app, ctx);
   registerMintToken(app, ctx);
-  registerWhoami(app, ctx);
+  registerWhoami(app);
 }
 
 const createKeyBodySchema = {
@@ -355,7 +355,7 @@ function registerMintToken(app: FastifyInstance, ctx: ApiContext): void {
   );
 }
 
-function registerWhoami(app: FastifyInstance, ctx: ApiContext): void {
+function registerWhoami(app: FastifyInstance): void {
   app.get(
     '/v1/whoami',
     {
