@@ -271,7 +271,11 @@ export async function listAlarmEvents(pool: Pool, alarmId: string): Promise<Alar
 }
 
 /** Only an open alarm can be acknowledged; the one state that is not open is cleared. */
-export class AlarmNotOpenError extends TaggedError('AlarmNotOpenError')<'ALARM_CLEARED'> {}
+export class AlarmClearedError extends TaggedError('AlarmClearedError')<'ALARM_CLEARED'> {
+  constructor(message: string) {
+    super('ALARM_CLEARED', message);
+  }
+}
 
 /**
  * Acknowledges an active alarm. Acknowledging an acknowledged alarm changes nothing (a retry is safe);
@@ -286,8 +290,7 @@ export async function acknowledgeAlarm(
   const current = await lockAlarm(client, alarmId);
   if (current === undefined) return undefined;
   if (current.state === 'cleared') {
-    throw new AlarmNotOpenError(
-      'ALARM_CLEARED',
+    throw new AlarmClearedError(
       `alarm ${alarmId} was cleared at ${current.cleared_at}; it cannot be acknowledged`,
     );
   }

@@ -15,7 +15,7 @@ export type {
   StoredStateRow,
 } from './alarms.js';
 export {
-  AlarmNotOpenError,
+  AlarmClearedError,
   acknowledgeAlarm,
   alarmStateNames,
   claimDueStates,

@@ -20,7 +20,7 @@ import {
 } from '../../../errors/index.js';
 import { JetStreamSetupError } from '../../../pipelines/index.js';
 import { AlarmRuleInvalidError } from '../../../processors/index.js';
-import { AlarmNotOpenError, CheckpointRegressionError } from '../../../projections/index.js';
+import { AlarmClearedError, CheckpointRegressionError } from '../../../projections/index.js';
 import { InvalidDataError, SchemaConflictError } from '../../../schemas/index.js';
 
 describe('every error class derives from the base with a catalogue code', () => {
@@ -73,8 +73,8 @@ describe('every error class derives from the base with a catalogue code', () => 
       client: true,
     },
     {
-      err: new AlarmNotOpenError('ALARM_CLEARED', 'cleared'),
-      tag: 'AlarmNotOpenError',
+      err: new AlarmClearedError('cleared'),
+      tag: 'AlarmClearedError',
       code: 'ALARM_CLEARED',
       status: 409,
       retryable: false,
