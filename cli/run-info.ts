@@ -4,7 +4,7 @@
 
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { adminKeyPath, readAdminKey } from '../api/auth/index.js';
+import { adminKeyPath, readAdminKey } from '../api/index.js';
 import type { Config } from '../config/index.js';
 import { TaggedError, type TmiErrorOptions } from '../errors/index.js';
 import { readHomeLock } from '../ops/index.js';
