@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 // Command-line flags and the two sizes of every scenario (full: the defaults; quick: a smoke run).
-
 import { parseArgs } from 'node:util';
 import { TaggedError } from '../errors/index.js';
 

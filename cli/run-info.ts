@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // `tmictl up` writes where its servers are to <home>/run.json (mode 0600: it holds the database
 // password), so `tmictl status | psql | publish | pipeline | stage` find a running instance.
-
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { adminKeyPath, readAdminKey } from '../api/index.js';

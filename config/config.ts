@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The one place configuration is read and validated. Every field has a default, a unit and a line
 // of docs; the README's configuration table is generated from `configFields` (`tmictl config --markdown`).
-
 import path from 'node:path';
 import { TaggedError, type TmiErrorOptions } from '../errors/index.js';
 

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // One tmiDB per home: `<home>/tmictl.pid` holds the pid of the process that runs it. A lock whose
 // process is gone (a crash, a reboot) is stale and taken over.
-
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TaggedError } from '../errors/index.js';

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 // Creates (or updates to the configured shape) the streams and durable consumers of the topology.
-
 import {
   AckPolicy,
   DeliverPolicy,

@@ -5,7 +5,6 @@
 // the dead-letter subject with its error. Nothing is acked before it is committed or dead-lettered.
 // Messages a stage defers (alarm: it applies strictly in stream order) are held unacked, kept alive, and
 // offered again lowest-sequence first; a stage's `tick` (alarm: deadlines) runs beside the loop.
-
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { Effect, Schedule } from 'effect';

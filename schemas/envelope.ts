@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 // The wire codec of the event envelope (schemas/event.avsc) and of the message body (event-batch.avsc).
-
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import avro from 'avsc';

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Pure parsing of GET /v1/targets/{id}/obs query parameters into an ObsQuery, and the opaque paging
 // cursor. Every rejection is a 400 that names the parameter and the rule it broke.
-
 import { RequestRejectedError } from '../../errors/index.js';
 import { type ObsAgg, type ObsCursor, type ObsQuery, obsAggs } from '../../projections/index.js';
 import { InvalidTimestampError, isUuid, microsToIso, parseTimestampMicros } from '../../schemas/index.js';
