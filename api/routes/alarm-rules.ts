@@ -46,7 +46,15 @@ import { microsToIso, nowMicros, uuidv7 } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
 import { invalidParam, parseRange } from './obs-params.js';
-import { boundedNameSchema, idParamsSchema, nullableUuidSchema, paginate, uuidSchema } from './shared.js';
+import {
+  boundedNameSchema,
+  idParamsSchema,
+  limitSchema,
+  nullableUuidSchema,
+  pageSchema,
+  paginate,
+  uuidSchema,
+} from './shared.js';
 
 export const alarmRuleListLimitMax = 1000;
 
@@ -257,15 +265,11 @@ function registerList(app: FastifyInstance, ctx: ApiContext): void {
             type: { type: 'string', enum: [...ruleTypes] },
             enabled: { type: 'boolean' },
             after: uuidSchema,
-            limit: { type: 'integer', minimum: 1, maximum: alarmRuleListLimitMax, default: 100 },
+            limit: limitSchema(alarmRuleListLimitMax, 100),
           },
         },
         response: {
-          200: {
-            type: 'object',
-            required: ['rules'],
-            properties: { rules: { type: 'array', items: ruleSchema }, next: uuidSchema },
-          },
+          200: pageSchema('rules', ruleSchema, uuidSchema),
           ...problemResponses(400),
         },
       },

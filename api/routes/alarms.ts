@@ -20,7 +20,7 @@ import { isUuid, microsToIso, parseTimestampMicros } from '../../schemas/index.j
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
 import { invalidParam } from './obs-params.js';
-import { idParamsSchema, paginate, uuidSchema } from './shared.js';
+import { idParamsSchema, limitSchema, pageSchema, paginate, uuidSchema } from './shared.js';
 
 export const alarmListLimitMax = 1000;
 export const alarmCursorLengthMax = 256;
@@ -180,16 +180,12 @@ function registerList(app: FastifyInstance, ctx: ApiContext): void {
             target_id: uuidSchema,
             rule_id: uuidSchema,
             severity: { type: 'string', maxLength: 64 },
-            limit: { type: 'integer', minimum: 1, maximum: alarmListLimitMax, default: 100 },
+            limit: limitSchema(alarmListLimitMax, 100),
             after: { type: 'string', maxLength: alarmCursorLengthMax },
           },
         },
         response: {
-          200: {
-            type: 'object',
-            required: ['alarms'],
-            properties: { alarms: { type: 'array', items: alarmSchema }, next: { type: 'string' } },
-          },
+          200: pageSchema('alarms', alarmSchema),
           ...problemResponses(400),
         },
       },

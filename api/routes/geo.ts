@@ -9,7 +9,7 @@ import { microsToIso, nowMicros } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
 import { decodeObsCursor, encodeObsCursor, obsCursorLengthMax, parseRange } from './obs-params.js';
-import { idParamsSchema, uuidSchema } from './shared.js';
+import { idParamsSchema, limitSchema, uuidSchema } from './shared.js';
 
 export const nearLimitMax = 1000;
 export const nearLimitDefault = 100;
@@ -97,7 +97,7 @@ function registerNear(app: FastifyInstance, ctx: ApiContext): void {
               pattern: ruleKindPattern.source,
               description: 'Only targets of this kind.',
             },
-            limit: { type: 'integer', minimum: 1, maximum: nearLimitMax, default: nearLimitDefault },
+            limit: limitSchema(nearLimitMax, nearLimitDefault),
           },
         },
         response: {
@@ -142,7 +142,7 @@ function registerTrace(app: FastifyInstance, ctx: ApiContext): void {
           properties: {
             from: timeParam('Inclusive start'),
             to: timeParam('Exclusive end'),
-            limit: { type: 'integer', minimum: 1, maximum: traceLimitMax, default: traceLimitDefault },
+            limit: limitSchema(traceLimitMax, traceLimitDefault),
             order: { type: 'string', enum: ['asc', 'desc'], default: 'asc' },
             after: {
               type: 'string',

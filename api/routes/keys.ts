@@ -15,7 +15,14 @@ import { isUuid } from '../../schemas/index.js';
 import { createApiKey, keyHint, principalOfRequest } from '../auth/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
-import { boundedNameSchema, idParamsSchema, paginate, uuidSchema } from './shared.js';
+import {
+  boundedNameSchema,
+  idParamsSchema,
+  limitSchema,
+  pageSchema,
+  paginate,
+  uuidSchema,
+} from './shared.js';
 import { targetKindPattern } from './targets.js';
 
 export const keyNameLengthMax = 200;
@@ -223,16 +230,12 @@ function registerListKeys(app: FastifyInstance, ctx: ApiContext): void {
           additionalProperties: false,
           properties: {
             after: uuidSchema,
-            limit: { type: 'integer', minimum: 1, maximum: keyListLimitMax, default: 100 },
+            limit: limitSchema(keyListLimitMax, 100),
             include_revoked: { type: 'boolean', default: false },
           },
         },
         response: {
-          200: {
-            type: 'object',
-            required: ['keys'],
-            properties: { keys: { type: 'array', items: keySchema }, next: uuidSchema },
-          },
+          200: pageSchema('keys', keySchema, uuidSchema),
           ...problemResponses(400, 401, 403),
         },
       },

@@ -20,7 +20,7 @@ import { problemResponses } from '../problem.js';
 import { findListener } from './listeners.js';
 import { obsQuerystringSchema, obsResponseSchema, toObsResponse } from './obs.js';
 import { type ObsQuerystring, parseObsParams } from './obs-params.js';
-import { paginate, uuidSchema } from './shared.js';
+import { limitSchema, paginate, uuidSchema } from './shared.js';
 
 export const listenerTargetsLimitMax = 1000;
 
@@ -104,7 +104,7 @@ function registerListTargets(app: FastifyInstance, ctx: ApiContext): void {
           additionalProperties: false,
           properties: {
             after: { ...uuidSchema, description: 'The `next` of the previous page.' },
-            limit: { type: 'integer', minimum: 1, maximum: listenerTargetsLimitMax, default: 100 },
+            limit: limitSchema(listenerTargetsLimitMax, 100),
           },
         },
         response: {

@@ -22,7 +22,7 @@ import { isUuid, uuidv7 } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
 import { fieldNamePattern, obsFieldNameLengthMax } from './obs-params.js';
-import { nullableUuidSchema, paginate, uuidSchema } from './shared.js';
+import { limitSchema, nullableUuidSchema, pageSchema, paginate, uuidSchema } from './shared.js';
 import { targetKindPattern } from './targets.js';
 
 export const listenerNamePattern = '^[A-Za-z][A-Za-z0-9_-]{0,63}$';
@@ -218,15 +218,11 @@ function registerList(app: FastifyInstance, ctx: ApiContext): void {
           additionalProperties: false,
           properties: {
             after: { type: 'string', maxLength: 64, description: 'The `next` of the previous page.' },
-            limit: { type: 'integer', minimum: 1, maximum: listenerListLimitMax, default: 100 },
+            limit: limitSchema(listenerListLimitMax, 100),
           },
         },
         response: {
-          200: {
-            type: 'object',
-            required: ['listeners'],
-            properties: { listeners: { type: 'array', items: listenerSchema }, next: { type: 'string' } },
-          },
+          200: pageSchema('listeners', listenerSchema),
           ...problemResponses(400, 401, 403),
         },
       },

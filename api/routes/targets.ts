@@ -16,7 +16,14 @@ import { uuidv7 } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
 import { positionSchema } from './geo.js';
-import { boundedNameSchema, idParamsSchema, paginate, uuidSchema } from './shared.js';
+import {
+  boundedNameSchema,
+  idParamsSchema,
+  limitSchema,
+  pageSchema,
+  paginate,
+  uuidSchema,
+} from './shared.js';
 
 /** Limits of a target's description. */
 export const targetNameLengthMax = 200;
@@ -123,15 +130,11 @@ function registerList(app: FastifyInstance, ctx: ApiContext): void {
           properties: {
             kind: { type: 'string', pattern: targetKindPattern },
             after: uuidSchema,
-            limit: { type: 'integer', minimum: 1, maximum: targetListLimitMax, default: 100 },
+            limit: limitSchema(targetListLimitMax, 100),
           },
         },
         response: {
-          200: {
-            type: 'object',
-            required: ['targets'],
-            properties: { targets: { type: 'array', items: targetSchema }, next: uuidSchema },
-          },
+          200: pageSchema('targets', targetSchema, uuidSchema),
           ...problemResponses(400),
         },
       },
