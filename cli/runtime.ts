@@ -14,7 +14,12 @@ import {
 } from '../api/auth/index.js';
 import { buildServer } from '../api/server.js';
 import type { Config } from '../config/index.js';
-import { startNatsSpeaker, TargetKindCache } from '../connectors/index.js';
+import {
+  type ConnectorHost,
+  startConnectorHost,
+  startNatsSpeaker,
+  TargetKindCache,
+} from '../connectors/index.js';
 import { createPool, migrate, type Pool, runPartitionMaintenance } from '../db/index.js';
 import {
   createMetrics,
@@ -37,6 +42,8 @@ export interface RuntimeOptions {
   /** Serve the HTTP API and the NATS speaker connector. */
   readonly api: boolean;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  /** Run managed connectors here: all of them (this process's share), or only these names. */
+  readonly connectors?: 'all' | readonly string[];
   /** What to do when a stage crashes (default: exit the process with status 70). */
   readonly onFatal?: (err: unknown) => void;
 }
@@ -54,6 +61,8 @@ export interface Runtime {
   /** Where the admin key of this home is (API processes; `tmictl` reads it from there). */
   readonly adminKey: { readonly path: string; readonly keyId: string; readonly created: boolean } | undefined;
   readonly stages: readonly RunningStage[];
+  /** The connector host, when this process runs connectors. */
+  readonly connectors: ConnectorHost | undefined;
   stop(): Promise<void>;
 }
 
@@ -114,6 +123,21 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
   }, partitionMaintenanceIntervalMs);
   maintenance.unref();
 
+  const connectors =
+    opts.connectors === undefined
+      ? undefined
+      : startConnectorHost({
+          config,
+          pool,
+          acceptCtx: { config, js, registry, topology: topo, metrics, targets: new TargetKindCache(pool) },
+          names: opts.connectors === 'all' ? undefined : opts.connectors,
+          log,
+          targetsChanged: async () => {
+            nc.publish(topo.sysSubject('targets'));
+            await nc.flush();
+          },
+        });
+
   let app: FastifyInstance | undefined;
   let url: string | undefined;
   let speaker: ReturnType<typeof startNatsSpeaker> | undefined;
@@ -170,8 +194,10 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
     app,
     adminKey,
     stages,
+    connectors,
     async stop() {
       clearInterval(maintenance);
+      await connectors?.stop();
       await app?.close();
       await speaker?.stop().catch(() => {});
       await stopStages(stages);

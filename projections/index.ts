@@ -94,4 +94,5 @@ export type { FieldState } from './state.js';
 export { getTargetState } from './state.js';
 export type { TargetRow } from './targets.js';
 export { deleteTarget, getTarget, insertTarget, listTargets, targetKinds, updateTarget } from './targets.js';
+export { isoOf } from './sql.js';
 export { fromMicrosSql, insertObsRows, insertRawRows, upsertStateRows } from './write.js';
