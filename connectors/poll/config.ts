@@ -30,6 +30,8 @@ export const pollItemsDefault = 1000;
 export const pollItemsMax = 100_000;
 export const pollHeadersMax = 50;
 export const pollFieldsMax = 256;
+/** Field names as the write path accepts them. */
+const fieldNameRegex = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 export interface PollConfig {
   readonly url: string;
@@ -163,6 +165,8 @@ function parseFields(c: Members, format: ExtractSpec['format']): ExtractSpec['fi
   const out: Record<string, FieldSpec> = {};
   for (const [name, spec] of entries) {
     const at = `config.fields.${name}`;
+    if (!fieldNameRegex.test(name))
+      throw new ConnectorConfigError(at, `is not a field name (${fieldNameRegex.source})`);
     if (typeof spec === 'string' && spec.length > 0) out[name] = { path: spec };
     else if (spec !== null && typeof spec === 'object' && !Array.isArray(spec)) {
       const s = spec as Members;

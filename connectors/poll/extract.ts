@@ -10,7 +10,7 @@ import type { RejectedItem } from '../runtime/types.js';
 
 export interface FieldSpec {
   readonly path: string;
-  /** Appended to the field name (`temp (°C)`), for the normalizer to convert. */
+  /** Appended to the field name (`energy_kwh`), for the normalizer's unit rules to convert. */
   readonly unit?: string;
 }
 
@@ -66,7 +66,7 @@ function capped(items: ExtractedItem[], rejected: RejectedItem[], itemsMax: numb
 }
 
 function fieldName(name: string, spec: FieldSpec): string {
-  return spec.unit === undefined ? name : `${name} (${spec.unit})`;
+  return spec.unit === undefined ? name : `${name}_${spec.unit}`;
 }
 
 // --- JSON ---------------------------------------------------------------------------------------

@@ -4,7 +4,6 @@
 // comment; pause/resume; and a `sql` connector following a table of a second PostgreSQL database by id.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool, type Pool } from '../../../db/index.js';
 import { dropDatabase, ensureDatabase, findPostgresBinaries } from '../../../ops/index.js';
