@@ -171,10 +171,14 @@ function parseFields(c: Members, format: ExtractSpec['format']): ExtractSpec['fi
     else if (spec !== null && typeof spec === 'object' && !Array.isArray(spec)) {
       const s = spec as Members;
       onlyMembers(s, at, ['path', 'unit']);
-      out[name] = {
-        path: stringAt(s, 'path', at, { required: true, lengthMax: 1000 })!,
-        unit: stringAt(s, 'unit', at, { lengthMax: 32 }),
-      };
+      const unit = stringAt(s, 'unit', at, { lengthMax: 16 });
+      if (unit !== undefined && !/^[A-Za-z0-9_]+$/.test(unit)) {
+        throw new ConnectorConfigError(
+          `${at}.unit`,
+          'must be letters, digits or _ (the field is named <name>_<unit>: temp_c)',
+        );
+      }
+      out[name] = { path: stringAt(s, 'path', at, { required: true, lengthMax: 1000 })!, unit };
     } else throw new ConnectorConfigError(at, 'must be a path string or {path, unit?}');
   }
   return out;
@@ -190,7 +194,11 @@ function checkPaths(spec: ExtractSpec): void {
   ].filter(([, p]) => p !== '');
   for (const [member, path] of paths) {
     try {
-      if (spec.format === 'json' && !isPointer(path)) JSONPath({ path, json: {}, eval: 'safe' });
+      if (spec.format === 'json' && !isPointer(path)) {
+        if (!path.startsWith('$')) throw new Error("a JSONPath starts with '$', a JSON Pointer with '/'");
+        // jsonpath-plus parses filters lazily: give it something to walk so a broken one throws now.
+        JSONPath({ path, json: { a: [{ b: 1 }], b: 1 }, eval: 'safe' });
+      }
       if (spec.format === 'html') {
         const { selector } = splitSelector(path);
         if (selector !== '') cheerio.load('<p></p>')(selector);
