@@ -26,5 +26,5 @@ export {
   getConnector,
   listConnectors,
 } from './runtime/index.js';
-export { speakChannel } from './sql/index.js';
+export { pruneRejectedSpeaks, speakChannel } from './sql/index.js';
 export { TargetKindCache, targetCacheTtlMs } from './targets-cache.js';

@@ -82,11 +82,12 @@ const nameParams = {
 } as const;
 
 export function registerConnectorRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  registerConnectorCrud(app, ctx);
+  registerConnectorCreateList(app, ctx);
+  registerConnectorOne(app, ctx);
   registerConnectorControl(app, ctx);
 }
 
-function registerConnectorCrud(app: FastifyInstance, ctx: ApiContext): void {
+function registerConnectorCreateList(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{ Body: { name: string; type: string; config: Record<string, unknown>; enabled?: boolean } }>(
     '/v1/connectors',
     {
@@ -148,7 +149,9 @@ function registerConnectorCrud(app: FastifyInstance, ctx: ApiContext): void {
       };
     },
   );
+}
 
+function registerConnectorOne(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: { name: string } }>(
     '/v1/connectors/:name',
     {

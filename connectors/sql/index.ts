@@ -14,5 +14,5 @@ export const sqlKind: ConnectorKind<SqlConfig> = {
     config.outbox ? new OutboxSource(config, deps) : new TableSource(record, config, deps),
 };
 
-export { speakChannel } from './outbox.js';
+export { pruneRejectedSpeaks, speakChannel } from './outbox.js';
 export { pgTimestampToIso } from './table.js';

@@ -4,7 +4,7 @@
 // loses). Each batch: lock rows (FOR UPDATE SKIP LOCKED), publish them with their event ids, move the
 // refused ones to tmi.speak_rejected, delete the rest — all in the one transaction that holds the locks,
 // committed after the PubAck. A crash before the commit republishes the same ids: deduplicated.
-import type { PoolClient } from '../../db/index.js';
+import type { Pool, PoolClient } from '../../db/index.js';
 import { withTransaction } from '../../db/index.js';
 import type { ConnectorSession, PullSource, SourceDeps, SourceEvent, TickResult } from '../runtime/types.js';
 import type { OutboxConfig } from './config.js';
@@ -101,4 +101,13 @@ export class OutboxSource implements PullSource {
       return rows.length;
     });
   }
+}
+
+/** Forgets refused tmi.speak() rows older than `olderThanMs` (run by the hourly maintenance). */
+export async function pruneRejectedSpeaks(pool: Pool, olderThanMs: number): Promise<number> {
+  const res = await pool.query(
+    'DELETE FROM tmi.speak_rejected WHERE rejected_at < now() - make_interval(secs => $1::float8 / 1000)',
+    [olderThanMs],
+  );
+  return res.rowCount ?? 0;
 }

@@ -69,7 +69,7 @@ describe('csvValue', () => {
   });
 });
 
-describe('extractItems', () => {
+describe('extractItems: JSON', () => {
   it('JSON: JSONPath items, fields by JSONPath and pointer, key and ts; JSON types kept', () => {
     const body = JSON.stringify({
       s: [
@@ -116,7 +116,9 @@ describe('extractItems', () => {
       ['items[2…]', 'TOO_MANY_ITEMS'],
     ]);
   });
+});
 
+describe('extractItems: HTML and CSV', () => {
   it('HTML: selectors per field relative to each item, attributes, numbers parsed, units as suffix', () => {
     const page = `<ul><li data-id="n1"><b>North</b><i>21.5 °C</i></li><li data-id="n2"><b>South</b></li><li></li></ul>`;
     const r = extractItems(
