@@ -78,7 +78,7 @@ async function status(config: Config, io: Io, names: readonly string[]): Promise
               ? `${r.last_error.at} ${r.last_error.code}: ${r.last_error.message.slice(0, 80)}`
               : null,
             next_run: r.next_run_at,
-            cursor: r.outbox ? `pending ${r.outbox.pending}` : r.cursor,
+            cursor: r.outbox ? `pending ${r.outbox.pending}` : shortJson(r.cursor),
           })),
         ),
       );
@@ -119,4 +119,11 @@ async function pauseOrResume(
   } finally {
     await pool.end();
   }
+}
+
+/** A cursor in a table cell: its JSON, cut to a readable width (--json shows it whole). */
+function shortJson(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
 }
