@@ -19,6 +19,7 @@ import {
   releaseLease,
   removeWorker,
   renewLeases,
+  reportRun,
 } from './store.js';
 import type { ConnectorKind, ConnectorRecord, ConnectorSession, ConnectorType, SourceDeps } from './types.js';
 
@@ -41,6 +42,8 @@ export interface HostOptions {
 export class ConnectorHost {
   readonly workerId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly instances = new Map<string, ConnectorInstance>();
+  /** Connectors whose stored config does not parse, by the updated_at that was tried (retried on change). */
+  private readonly unstartable = new Map<string, string>();
   private readonly metrics: ConnectorMetrics;
   private readonly scanMs: number;
   private timer: NodeJS.Timeout | undefined;
@@ -109,7 +112,7 @@ export class ConnectorHost {
 
   private async tryStart(record: ConnectorRecord): Promise<void> {
     const kind = this.opts.kinds.get(record.type);
-    if (!kind) return;
+    if (!kind || this.unstartable.get(record.connector_id) === record.updated_at) return;
     const lease = await acquireLease(this.opts.pool, record.connector_id, this.workerId, this.opts.leaseMs);
     if (!lease) return;
     const controller = new AbortController();
@@ -137,8 +140,14 @@ export class ConnectorHost {
         log: this.opts.log,
       });
     } catch (err) {
-      // A stored config that no longer parses (validated on write, so only after an upgrade): say so.
-      this.opts.log('error', `connector ${record.name} cannot start: ${(err as Error).message}`);
+      // A stored config that no longer parses (validated on write, so only after an upgrade): say so in
+      // its status, and try again only once it changes.
+      const message = `cannot start: ${(err as Error).message}`;
+      this.opts.log('error', `connector ${record.name} ${message}`);
+      this.unstartable.set(record.connector_id, record.updated_at);
+      const code = (err as { code?: string }).code ?? 'INVALID_CONNECTOR';
+      const report = { state: 'failing', failures: 1, nextRunAt: undefined, success: false } as const;
+      await reportRun(this.opts.pool, lease, { ...report, error: { code, message } }).catch(() => {});
       await releaseLease(this.opts.pool, lease, 'idle');
       return;
     }

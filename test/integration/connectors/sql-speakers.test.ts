@@ -216,3 +216,14 @@ it('follows a table by id: one event per row, targets created by store, cursor s
   const got = await t.request('GET', '/v1/connectors/orders');
   expect(JSON.stringify(got.body)).not.toContain(password);
 });
+
+it('a stored config that no longer parses is reported in the status, not run', async () => {
+  await t.sql(
+    `INSERT INTO tmi.ingest_connector (connector_id, name, type, config)
+     VALUES (gen_random_uuid(), 'broken', 'poll', '{"url": "ftp://example.org/x", "interval_s": 1}')`,
+  );
+  await eventually('the refusal in the status', async () => (await status('broken')).last_error !== null);
+  const s = await status('broken');
+  expect([s.state, s.last_error.code, s.events_emitted]).toEqual(['idle', 'INVALID_CONNECTOR', 0]);
+  expect(s.last_error.message).toContain('config.url');
+});
