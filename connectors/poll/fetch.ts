@@ -36,8 +36,9 @@ export async function guardedFetch(req: FetchRequest): Promise<FetchResponse> {
   let url = req.url;
   let method = req.method;
   let body = req.body;
+  let headers = req.headers;
   for (let hop = 0; ; hop++) {
-    const res = await requestOnce(url, method, req, body, signal).catch((err: unknown) => {
+    const res = await requestOnce(url, method, { ...req, headers }, body, signal).catch((err: unknown) => {
       if (timeout.aborted) {
         throw new SourceError(
           'TIMEOUT',
@@ -55,7 +56,10 @@ export async function guardedFetch(req: FetchRequest): Promise<FetchResponse> {
         false,
       );
     }
-    url = new URL(res.headers.location, url).toString();
+    const next = new URL(res.headers.location, url);
+    // The configured headers are secrets meant for the configured origin: never sent to another one.
+    if (next.origin !== new URL(req.url).origin) headers = {};
+    url = next.toString();
     if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
       method = 'GET';
       body = undefined;

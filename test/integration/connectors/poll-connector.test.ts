@@ -15,6 +15,8 @@ let t: TestTmidb;
 let server: http.Server;
 let base: string;
 const hits = new Map<string, { total: number; notModified: number }>();
+/** The Authorization header each redirected request arrived with. */
+const authSeen = new Map<string, string | undefined>();
 
 const stations = JSON.stringify({
   stations: [
@@ -62,6 +64,13 @@ const routes: Record<string, (req: http.IncomingMessage, res: http.ServerRespons
   '/bad.json': (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"not json'),
   '/nokey.json': (_req, res) =>
     res.writeHead(200).end(JSON.stringify([{ id: 'K1', v: 1 }, { v: 2 }, { id: 'K3', v: 3 }])),
+  '/hop-same': (_req, res) => res.writeHead(302, { location: '/echo-auth?same' }).end(),
+  '/hop-other': (_req, res) =>
+    res.writeHead(302, { location: base.replace('127.0.0.1', 'localhost') + '/echo-auth?other' }).end(),
+  '/echo-auth': (req, res) => {
+    authSeen.set(req.url!.split('?')[1]!, req.headers.authorization);
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"v": 1}');
+  },
   '/to-metadata': (_req, res) =>
     res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end(),
 };
@@ -308,4 +317,14 @@ it('exposes per-connector Prometheus metrics', async () => {
     /tmidb_connector_failures_total\{connector="broken",type="poll",code="HTTP_500"\} \d+/,
   );
   expect(res.body).toMatch(/tmidb_connector_state\{connector="limited",type="poll",state="backing_off"\} 1/);
+});
+
+it('sends the configured headers after a redirect to the same origin only', async () => {
+  const target = (await t.request('POST', '/v1/targets', { name: 'hop-1', kind: 'thing' })).body.target_id;
+  const config = { interval_s: 60, headers: { authorization: 'Bearer only-for-us' }, target: { id: target } };
+  await create('hop-same', { ...config, url: `${base}/hop-same` });
+  await create('hop-other', { ...config, url: `${base}/hop-other` });
+  await eventually('both redirects followed', async () => authSeen.has('same') && authSeen.has('other'));
+  expect(authSeen.get('same')).toBe('Bearer only-for-us');
+  expect(authSeen.get('other')).toBeUndefined();
 });
