@@ -64,3 +64,20 @@ it('shows connectors as a table and as JSON, pauses and resumes them, names unkn
   expect([missing.code, missing.stderr.trim()]).toEqual([1, "no connector 'nope'"]);
   expect((await run('pause')).code).toBe(2);
 });
+
+it('keeps /v1/connectors to admins: a speaker key gets 403, no key 401, and /openapi.json documents the routes', async () => {
+  const speaker = (await t.request('POST', '/v1/keys', { name: 's', scope: 'speaker' })).body;
+  const asSpeaker = { authorization: `Bearer ${speaker.key}` };
+  expect((await t.request('GET', '/v1/connectors', undefined, asSpeaker)).status).toBe(403);
+  expect((await t.request('POST', '/v1/connectors/speak/pause', undefined, asSpeaker)).status).toBe(403);
+  expect((await t.request('GET', '/v1/connectors', undefined, { authorization: '' })).status).toBe(401);
+  const paths = Object.keys((await t.request('GET', '/openapi.json')).body.paths);
+  for (const p of [
+    '/v1/connectors',
+    '/v1/connectors/{name}',
+    '/v1/connectors/{name}/status',
+    '/v1/connectors/{name}/pause',
+  ]) {
+    expect(paths).toContain(p);
+  }
+});
