@@ -222,8 +222,60 @@ it('a stored config that no longer parses is reported in the status, not run', a
     `INSERT INTO tmi.ingest_connector (connector_id, name, type, config)
      VALUES (gen_random_uuid(), 'broken', 'poll', '{"url": "ftp://example.org/x", "interval_s": 1}')`,
   );
-  await eventually('the refusal in the status', async () => (await status('broken')).last_error !== null);
+  await eventually('the refusal in the status, the lease handed back', async () => {
+    const s = await status('broken');
+    return s.last_error !== null && s.owner === null;
+  });
   const s = await status('broken');
   expect([s.state, s.last_error.code, s.events_emitted]).toEqual(['idle', 'INVALID_CONNECTOR', 0]);
   expect(s.last_error.message).toContain('config.url');
+});
+
+it('follows a timestamp cursor with >=: rows sharing the last timestamp are re-read and dropped, late ties kept', async () => {
+  await source.query(
+    'CREATE TABLE readings (at timestamptz NOT NULL, meter text NOT NULL, kwh numeric NOT NULL)',
+  );
+  const at = (s: number) => `2026-11-25T08:00:0${s}.123456Z`;
+  await source.query('INSERT INTO readings VALUES ($1, $4, 1), ($2, $4, 2), ($3, $4, 3), ($3, $4, 4)', [
+    at(1),
+    at(2),
+    at(3),
+    'm-1',
+  ]);
+  const res = await t.request('POST', '/v1/connectors', {
+    name: 'readings',
+    type: 'sql',
+    config: {
+      url: sourceUrl,
+      interval_s: 1,
+      query: 'SELECT at, meter, kwh FROM readings WHERE at >= $1 ORDER BY at LIMIT $2',
+      cursor: 'at',
+      cursor_type: 'timestamp',
+      target: { by: 'name', column: 'meter', create_kind: 'meter' },
+      ts: 'at',
+    },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  const kwh = async () =>
+    (
+      await t.sql<{ kwh: number }>(
+        `SELECT (payload->>'kwh')::int AS kwh FROM tmi.raw_bucket WHERE speaker = 'sql:readings' ORDER BY 1`,
+      )
+    ).map((r) => r.kwh);
+  await eventually('four readings', async () => (await kwh()).length === 4, 30_000);
+  // A row at the cursor's timestamp that committed after the last read: `>=` still finds it.
+  await source.query('INSERT INTO readings VALUES ($1, $2, 5)', [at(3), 'm-1']);
+  await eventually('the late tie', async () => (await kwh()).includes(5), 30_000);
+  await eventually(
+    'a run after it',
+    async () => Date.parse((await status('readings')).last_success_at) > Date.now() - 500,
+  );
+  expect(await kwh()).toEqual([1, 2, 3, 4, 5]);
+  const s = await status('readings');
+  expect(s.cursor).toEqual({ value: '2026-11-25 08:00:03.123456+00' });
+  const [e] = await t.sql<{ occurred_at: string }>(
+    `SELECT to_char(occurred_at AT TIME ZONE 'UTC', 'HH24:MI:SS.US') AS occurred_at FROM tmi.raw_bucket
+     WHERE speaker = 'sql:readings' AND (payload->>'kwh')::int = 1`,
+  );
+  expect(e!.occurred_at).toBe('08:00:01.123456');
 });
