@@ -30,6 +30,7 @@ const html = `<html><body><table>
   <tr class="st"><td class="id">south</td><td class="t">1,204.5 kWh</td><td><a href="/s">more</a></td></tr>
 </table></body></html>`;
 const csv = 'code,temp,label\nX1,20.5,first\nX2,18,second\n';
+const csvModified = 'Wed, 25 Nov 2026 09:00:00 GMT';
 
 function count(path: string, notModified = false): void {
   const h = hits.get(path) ?? { total: 0, notModified: 0 };
@@ -47,6 +48,12 @@ const routes: Record<string, (req: http.IncomingMessage, res: http.ServerRespons
   },
   '/page.html': (_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html),
   '/data.csv': (_req, res) => res.writeHead(200, { 'content-type': 'text/csv' }).end(csv),
+  '/dated.csv': (req, res) => {
+    const fresh = req.headers['if-modified-since'] === csvModified;
+    count('/dated.csv', fresh);
+    if (fresh) return res.writeHead(304).end();
+    res.writeHead(200, { 'content-type': 'text/csv', 'last-modified': csvModified }).end(csv);
+  },
   '/same.json': (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"v": 1}'),
   '/limited': (_req, res) => res.writeHead(429, { 'retry-after': '30' }).end('slow down'),
   '/broken': (_req, res) => res.writeHead(500).end('oops'),
@@ -327,4 +334,13 @@ it('sends the configured headers after a redirect to the same origin only', asyn
   await eventually('both redirects followed', async () => authSeen.has('same') && authSeen.has('other'));
   expect(authSeen.get('same')).toBe('Bearer only-for-us');
   expect(authSeen.get('other')).toBeUndefined();
+});
+
+it('Last-Modified: sends If-Modified-Since; a 304 emits nothing', async () => {
+  const target = (await t.request('POST', '/v1/targets', { name: 'dated-1', kind: 'thing' })).body.target_id;
+  await create('dated', { url: `${base}/dated.csv`, interval_s: 1, format: 'csv', target: { id: target } });
+  await eventually('two 304s', async () => (hits.get('/dated.csv')?.notModified ?? 0) >= 2);
+  const s = await status('dated');
+  expect([s.events_emitted, s.cursor.last_modified]).toEqual([2, csvModified]);
+  expect((await events('dated')).length).toBe(2);
 });
