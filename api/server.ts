@@ -11,6 +11,7 @@ import type { ApiContext } from './context.js';
 import { problem, problemSchema, sendProblem } from './problem.js';
 import { registerAlarmRuleRoutes } from './routes/alarm-rules.js';
 import { registerAlarmRoutes } from './routes/alarms.js';
+import { registerConnectorRoutes } from './routes/connectors.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerGeoRoutes } from './routes/geo.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -78,6 +79,10 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
         { name: 'listeners', description: 'Listeners and their subscriptions' },
         { name: 'listener endpoints', description: "A listener's own view: /api/<listener>" },
         { name: 'stream', description: 'The WebSocket stream of a listener: /tmi/ws' },
+        {
+          name: 'connectors',
+          description: 'Managed speakers: URL polling, SQL (tmi.speak() outbox, external tables)',
+        },
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
@@ -104,6 +109,7 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   registerKeyRoutes(app, ctx);
   registerListenerRoutes(app, ctx);
   registerListenerApiRoutes(app, ctx);
+  registerConnectorRoutes(app, ctx);
   registerStreamRoute(app);
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),

@@ -10,12 +10,15 @@ import type { LimitsResult } from './limits.js';
 import { otherCores } from './memory.js';
 import type { Sizes } from './options.js';
 import type { QueriesResult } from './queries.js';
+import type { SpeakResult } from './speak.js';
 
 /** The issue's targets (a benchmark's, not a test's). */
 export const ingestEventsPerSTarget = 20_000;
 export const ingestLimitRatioTarget = 0.5;
 export const latencyP99MsTarget = 50;
 export const queryP99MsTarget = 20;
+/** tmi.speak(): commit → TMI_IN p99 on an idle machine (issue 13). */
+export const speakP99MsTarget = 50;
 
 export interface Figure {
   readonly scenario: string;
@@ -33,6 +36,7 @@ export interface BenchResults {
   readonly limits: LimitsResult[];
   readonly latency: LatencyResult[];
   readonly queries?: QueriesResult;
+  readonly speak?: SpeakResult;
 }
 
 export interface BenchReport {
@@ -213,7 +217,27 @@ export function figures(r: BenchResults, cores: number): Figure[] {
     add(s, 'peak PostgreSQL (PSS, all backends)', m.peakMiB.postgresql ?? 0, 'MiB');
     add(s, 'peak nats-server RSS', m.peakMiB['nats-server'] ?? 0, 'MiB');
   }
+  if (r.speak) out.push(...speakFigures(r.speak));
   return out;
+}
+
+function speakFigures(r: SpeakResult): Figure[] {
+  const s = `6 tmi.speak ${r.offeredEventsPerS}/s`;
+  const note = `${fmt(r.offeredEventsPerS)} speaks/s × ${r.seconds} s, one per transaction; ${r.received} of ${r.events} arrived`;
+  const p99 = r.commitToInMs.p99;
+  return [
+    { scenario: s, measure: 'commit → TMI_IN p50', value: r.commitToInMs.p50, unit: 'ms', note },
+    {
+      scenario: s,
+      measure: 'commit → TMI_IN p99',
+      value: p99,
+      unit: 'ms',
+      target: `≤ ${speakP99MsTarget}`,
+      met: p99 <= speakP99MsTarget,
+    },
+    { scenario: s, measure: 'commit → TMI_IN max', value: r.commitToInMs.max, unit: 'ms' },
+    { scenario: s, measure: 'SELECT tmi.speak() round trip p99', value: r.speakCallMs.p99, unit: 'ms' },
+  ];
 }
 
 export function formatTable(figs: readonly Figure[]): string {

@@ -15,6 +15,7 @@ import { type BenchOptions, parseOptions, usage } from './options.js';
 import { Progress } from './progress.js';
 import { type QueriesResult, runQueries } from './queries.js';
 import { type BenchReport, figures, formatReport, writeReport } from './report.js';
+import { runSpeak, type SpeakResult } from './speak.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   let opts: BenchOptions | 'help';
@@ -80,8 +81,11 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     if (opts.scenarios.includes('queries'))
       queries = await runQueries(servers, opts.sizes, progress, nodeFlags);
+    let speak: SpeakResult | undefined;
+    if (opts.scenarios.includes('speak'))
+      speak = await runSpeak(servers, opts.sizes, progress, nodeFlags, opts.processes);
     progress.end();
-    const results = { ingest, limits, latency, queries };
+    const results = { ingest, limits, latency, queries, speak };
     const loadAtEnd = os.loadavg()[0] ?? 0;
     const report: BenchReport = {
       tool: 'tmidb-bench',

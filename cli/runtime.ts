@@ -14,11 +14,18 @@ import {
   TokenService,
 } from '../api/index.js';
 import type { Config } from '../config/index.js';
-import { startNatsSpeaker, TargetKindCache } from '../connectors/index.js';
+import {
+  type ConnectorHost,
+  pruneRejectedSpeaks,
+  startConnectorHost,
+  startNatsSpeaker,
+  TargetKindCache,
+} from '../connectors/index.js';
 import { createPool, migrate, type Pool, runPartitionMaintenance } from '../db/index.js';
 import {
   createMetrics,
   ensureTopology,
+  limits,
   type Metrics,
   type RunningStage,
   type StageName,
@@ -37,6 +44,8 @@ export interface RuntimeOptions {
   /** Serve the HTTP API and the NATS speaker connector. */
   readonly api: boolean;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  /** Run managed connectors here: all of them (this process's share), or only these names. */
+  readonly connectors?: 'all' | readonly string[];
   /** What to do when a stage crashes (default: exit the process with status 70). */
   readonly onFatal?: (err: unknown) => void;
 }
@@ -54,6 +63,8 @@ export interface Runtime {
   /** Where the admin key of this home is (API processes; `tmictl` reads it from there). */
   readonly adminKey: { readonly path: string; readonly keyId: string; readonly created: boolean } | undefined;
   readonly stages: readonly RunningStage[];
+  /** The connector host, when this process runs connectors. */
+  readonly connectors: ConnectorHost | undefined;
   stop(): Promise<void>;
 }
 
@@ -100,6 +111,50 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
       (opts.onFatal ?? (() => process.exit(70)))(err);
     });
   }
+  const maintenance = startMaintenance(pool, config, log);
+  const core: Core = { config, pool, nc, js, jsm, topo, registry, metrics, log };
+  const connectors = opts.connectors === undefined ? undefined : startConnectors(core, opts.connectors);
+  const api = opts.api ? await startApi(core) : undefined;
+  const app = api?.app;
+
+  return {
+    config,
+    pool,
+    nc,
+    topology: topo,
+    metrics,
+    registry,
+    url: api?.url,
+    app,
+    adminKey: api?.adminKey,
+    stages,
+    connectors,
+    async stop() {
+      clearInterval(maintenance);
+      await connectors?.stop();
+      await app?.close();
+      await api?.speaker.stop().catch(() => {});
+      await stopStages(stages);
+      await nc.drain().catch(() => {});
+      await pool.end();
+    },
+  };
+}
+
+/** What the runtime's parts are built from. */
+interface Core {
+  readonly config: Config;
+  readonly pool: Pool;
+  readonly nc: NatsConnection;
+  readonly js: ReturnType<typeof jetstream>;
+  readonly jsm: Awaited<ReturnType<typeof jetstreamManager>>;
+  readonly topo: Topology;
+  readonly registry: SchemaRegistry;
+  readonly metrics: Metrics;
+  readonly log: NonNullable<RuntimeOptions['log']>;
+}
+
+function startMaintenance(pool: Pool, config: Config, log: Core['log']): NodeJS.Timeout {
   const maintenance = setInterval(() => {
     runPartitionMaintenance(pool).catch((err) =>
       log('warn', `partition maintenance failed: ${(err as Error).message}`),
@@ -111,72 +166,68 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
     pruneSkips(pool, config.streamMaxAgeMs).catch((err) =>
       log('warn', `stage skip pruning failed: ${(err as Error).message}`),
     );
+    // Refused tmi.speak() rows are kept as long as dead letters.
+    pruneRejectedSpeaks(pool, limits.dlqMaxAgeMs).catch((err) =>
+      log('warn', `tmi.speak_rejected pruning failed: ${(err as Error).message}`),
+    );
   }, partitionMaintenanceIntervalMs);
   maintenance.unref();
+  return maintenance;
+}
 
-  let app: FastifyInstance | undefined;
-  let url: string | undefined;
-  let speaker: ReturnType<typeof startNatsSpeaker> | undefined;
-  let adminKey: Runtime['adminKey'];
-  if (opts.api) {
-    const targets = new TargetKindCache(pool);
-    const authenticator = new Authenticator(pool, TokenService.load(config));
-    const limiter = new RateLimiter(config.rateLimitPerS, config.rateLimitBurst);
-    adminKey = await ensureAdminKey(pool, config.home);
-    log('info', `admin key ${adminKey.created ? 'created in' : 'in'} ${adminKey.path} (mode 0600)`);
-    // Change notices: the fanout stage reloads subscriptions; every API process forgets cached keys.
-    const notify = async (what: 'listeners' | 'targets' | 'keys') => {
-      nc.publish(topo.sysSubject(what));
-      await nc.flush();
-    };
-    const ctx = {
-      config,
-      js,
-      jsm,
-      pool,
-      registry,
-      topology: topo,
-      metrics,
-      targets,
-      isReady: () => true,
-      authenticator,
-      limiter,
-      notify,
-    };
-    speaker = startNatsSpeaker(
-      nc,
-      ctx,
-      natsSpeakerAuthenticator({ enabled: config.auth === 'on', authenticator, limiter }),
-    );
-    app = await buildServer(ctx);
-    const server = app;
-    nc.subscribe(topo.sysSubject('keys'), {
-      callback: () => {
-        authenticator.invalidate();
-        void server.wsGateway.recheckCredentials().catch(() => {});
-      },
-    });
-    url = await app.listen({ host: config.httpHost, port: config.httpPort });
-  }
-
-  return {
+function startConnectors(core: Core, which: 'all' | readonly string[]): ConnectorHost {
+  const { config, pool, js, registry, topo, metrics, nc } = core;
+  return startConnectorHost({
     config,
     pool,
-    nc,
+    acceptCtx: { config, js, registry, topology: topo, metrics, targets: new TargetKindCache(pool) },
+    names: which === 'all' ? undefined : which,
+    log: core.log,
+    targetsChanged: async () => {
+      nc.publish(topo.sysSubject('targets'));
+      await nc.flush();
+    },
+  });
+}
+
+async function startApi(core: Core) {
+  const { config, pool, nc, js, jsm, topo, registry, metrics, log } = core;
+  const targets = new TargetKindCache(pool);
+  const authenticator = new Authenticator(pool, TokenService.load(config));
+  const limiter = new RateLimiter(config.rateLimitPerS, config.rateLimitBurst);
+  const adminKey = await ensureAdminKey(pool, config.home);
+  log('info', `admin key ${adminKey.created ? 'created in' : 'in'} ${adminKey.path} (mode 0600)`);
+  // Change notices: the fanout stage reloads subscriptions; every API process forgets cached keys.
+  const notify = async (what: 'listeners' | 'targets' | 'keys') => {
+    nc.publish(topo.sysSubject(what));
+    await nc.flush();
+  };
+  const ctx = {
+    config,
+    js,
+    jsm,
+    pool,
+    registry,
     topology: topo,
     metrics,
-    registry,
-    url,
-    app,
-    adminKey,
-    stages,
-    async stop() {
-      clearInterval(maintenance);
-      await app?.close();
-      await speaker?.stop().catch(() => {});
-      await stopStages(stages);
-      await nc.drain().catch(() => {});
-      await pool.end();
-    },
+    targets,
+    isReady: () => true,
+    authenticator,
+    limiter,
+    notify,
   };
+  const speaker = startNatsSpeaker(
+    nc,
+    ctx,
+    natsSpeakerAuthenticator({ enabled: config.auth === 'on', authenticator, limiter }),
+  );
+  const app = await buildServer(ctx);
+  nc.subscribe(topo.sysSubject('keys'), {
+    callback: () => {
+      authenticator.invalidate();
+      void app.wsGateway.recheckCredentials().catch(() => {});
+    },
+  });
+  const url = await app.listen({ host: config.httpHost, port: config.httpPort });
+  return { app, url, speaker, adminKey };
 }

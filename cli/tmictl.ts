@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { LaunchError, MissingBinaryError } from '../ops/index.js';
 import * as commands from './commands.js';
+import { connector } from './connector.js';
 import { NotRunningError } from './run-info.js';
 import { tail } from './tail.js';
 
@@ -20,6 +21,10 @@ const usage = `tmictl — tmiDB command line
   tmictl pipeline status            per stage: pending, ack pending, redeliveries, checkpoint, skipped
   tmictl stage <name>               capture, normalize, project, geo, alarm, fanout, fanout-alarm:
                                     run one stage in this process (scale out / kill independently)
+  tmictl connector run [name…]      run managed connectors here (all, or the named ones); several
+                                    processes share them through leases
+  tmictl connector status [name…]   state, last success/error, next run, events, cursor per connector
+  tmictl connector pause|resume <name>
   tmictl config [--markdown]        the configuration in force (secrets redacted)
 
 Options: --json (machine-readable output), -h/--help. Configuration: TMIDB_* environment variables
@@ -73,6 +78,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return commands.pipeline(config, io, rest[0]);
     case 'config':
       return commands.showConfig(config, io, values.markdown === true);
+    case 'connector':
+      return connector(config, io, rest[0], rest.slice(1));
     default:
       io.err(`unknown command '${command}'\n\n${usage}`);
       return 2;

@@ -47,6 +47,8 @@ export interface TestResponse {
 export interface StartOptions {
   readonly stages?: readonly StageName[];
   readonly config?: Partial<Config>;
+  /** Run managed connectors in the test's runtime (default: none). */
+  readonly connectors?: 'all' | readonly string[];
 }
 
 export async function startTestTmidb(name: string, opts: StartOptions = {}): Promise<TestTmidb> {
@@ -61,6 +63,7 @@ export async function startTestTmidb(name: string, opts: StartOptions = {}): Pro
     natsUrl: env.natsUrl,
     stages: opts.stages ?? stageNames,
     api: true,
+    connectors: opts.connectors,
   });
   const url = runtime.url!;
   const adminKey = readAdminKey(home)!;
