@@ -4,6 +4,7 @@
 // connector kinds (connectors/), whose errors name the bad member; secrets come back as `***`.
 import type { FastifyInstance } from 'fastify';
 import {
+  ConnectorError,
   connectorNamePattern,
   connectorStates,
   connectorStatuses,
@@ -16,7 +17,7 @@ import {
   setPaused,
 } from '../../connectors/index.js';
 import type { ApiContext } from '../context.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
 
 export const connectorListLimitMax = 1000;
 
@@ -164,7 +165,7 @@ function registerConnectorOne(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req) => {
       const row = await getConnector(ctx.pool, req.params.name);
-      if (!row) throw new HttpProblem(404, 'CONNECTOR_NOT_FOUND', `no connector '${req.params.name}'`);
+      if (!row) throw new ConnectorError(404, 'CONNECTOR_NOT_FOUND', `no connector '${req.params.name}'`);
       return connectorView(row);
     },
   );
@@ -218,7 +219,7 @@ function registerConnectorControl(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req) => {
       const [status] = await connectorStatuses(ctx.pool, [req.params.name]);
-      if (!status) throw new HttpProblem(404, 'CONNECTOR_NOT_FOUND', `no connector '${req.params.name}'`);
+      if (!status) throw new ConnectorError(404, 'CONNECTOR_NOT_FOUND', `no connector '${req.params.name}'`);
       return status;
     },
   );
