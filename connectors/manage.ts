@@ -6,6 +6,7 @@ import type { Config } from '../config/index.js';
 import type { Pool } from '../db/index.js';
 import { uuidv7 } from '../schemas/index.js';
 import type { AcceptContext } from './accept.js';
+import { kafkaKind } from './kafka/index.js';
 import { pollKind } from './poll/index.js';
 import {
   ConnectorConfigError,
@@ -29,6 +30,7 @@ export const connectorKinds: ReadonlyMap<ConnectorType, ConnectorKind> = new Map
 >([
   ['poll', pollKind as ConnectorKind],
   ['sql', sqlKind as ConnectorKind],
+  ['kafka', kafkaKind as ConnectorKind],
 ]);
 
 /** Names appear in subjects (`<ns>.dlq.connector.<name>`) and speakers (`poll:<name>`). */

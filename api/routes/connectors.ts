@@ -38,7 +38,7 @@ const connectorSchema = {
   properties: {
     connector_id: { type: 'string', format: 'uuid' },
     name: { type: 'string' },
-    type: { type: 'string', enum: ['poll', 'sql'] },
+    type: { type: 'string', enum: ['poll', 'sql', 'kafka'] },
     config: {
       ...configSchema,
       additionalProperties: true,
@@ -103,7 +103,7 @@ function registerConnectorCreateList(app: FastifyInstance, ctx: ApiContext): voi
           additionalProperties: false,
           properties: {
             name: nameSchema,
-            type: { type: 'string', enum: ['poll', 'sql'] },
+            type: { type: 'string', enum: ['poll', 'sql', 'kafka'] },
             config: configSchema,
             enabled: { type: 'boolean', default: true },
           },

@@ -117,7 +117,7 @@ async function publishEvents(
   for (let i = 0; i < events.length; i += ctx.config.writeEventsMax) {
     const chunk = events.slice(i, i + ctx.config.writeEventsMax);
     try {
-      const r = await accept(ctx, chunk.map(write), opts);
+      const r = await accept(ctx, chunk.map(write), { ...opts, attrsOf: (j) => chunk[j]?.attrs });
       emitted += r.accepted;
       duplicates += r.duplicates;
       continue;
@@ -127,7 +127,7 @@ async function publishEvents(
     // Something in the chunk was refused and nothing of it was published: find it, one event at a time.
     for (const e of chunk) {
       try {
-        const r = await accept(ctx, [write(e)], opts);
+        const r = await accept(ctx, [write(e)], { ...opts, attrsOf: () => e.attrs });
         emitted += r.accepted;
         duplicates += r.duplicates;
       } catch (err) {

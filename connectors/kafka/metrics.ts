@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: MIT
+// Consumer lag per partition of each kafka connector this process runs (served at /metrics).
+import { Gauge, type Registry } from 'prom-client';
+
+const byRegistry = new WeakMap<Registry, Gauge<'connector' | 'topic' | 'partition'>>();
+
+export function kafkaLagGauge(registry: Registry): Gauge<'connector' | 'topic' | 'partition'> {
+  let g = byRegistry.get(registry);
+  if (!g) {
+    g = new Gauge({
+      name: 'tmidb_connector_kafka_lag_records',
+      help: 'Records of a partition not yet emitted by a kafka connector (high watermark − next offset), as of its last batch.',
+      labelNames: ['connector', 'topic', 'partition'],
+      registers: [registry],
+    });
+    byRegistry.set(registry, g);
+  }
+  return g;
+}
