@@ -13,6 +13,7 @@ import { registerAlarmRuleRoutes } from './routes/alarm-rules.js';
 import { registerAlarmRoutes } from './routes/alarms.js';
 import { registerConnectorRoutes } from './routes/connectors.js';
 import { registerEventRoutes } from './routes/events.js';
+import { registerFileRoutes } from './routes/files.js';
 import { registerGeoRoutes } from './routes/geo.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerKeyRoutes } from './routes/keys.js';
@@ -99,6 +100,7 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   );
   registerHealthRoutes(app, ctx);
   registerTargetRoutes(app, ctx);
+  registerFileRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   registerObsRoutes(app, ctx);
   registerSchemaRoutes(app, ctx);
