@@ -2,12 +2,11 @@
 
 export type { AcceptContext, AcceptOptions, AcceptResult } from './accept.js';
 export { accept, idempotencyKeyLengthMax } from './accept.js';
-export { WriteRejectedError } from './errors.js';
 export type { ConnectorView, HostStart } from './manage.js';
 export {
-  ConnectorError,
   connectorKinds,
   connectorNamePattern,
+  connectorNotFound,
   connectorView,
   createConnector,
   patchConnector,
