@@ -6,9 +6,9 @@ export type { FileInfo, FileServiceOptions, FileStoreOptions } from './files/ind
 export { FileService, FileStore } from './files/index.js';
 export type { ConnectorView, HostStart } from './manage.js';
 export {
-  ConnectorError,
   connectorKinds,
   connectorNamePattern,
+  connectorNotFound,
   connectorView,
   createConnector,
   patchConnector,

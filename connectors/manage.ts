@@ -4,6 +4,7 @@
 // redacted value back, pause/resume, and starting the host that runs them.
 import type { Config } from '../config/index.js';
 import type { Pool } from '../db/index.js';
+import { RequestRejectedError } from '../errors/index.js';
 import { uuidv7 } from '../schemas/index.js';
 import type { AcceptContext } from './accept.js';
 import { kafkaKind } from './kafka/index.js';
@@ -36,19 +37,6 @@ export const connectorKinds: ReadonlyMap<ConnectorType, ConnectorKind> = new Map
 /** Names appear in subjects (`<ns>.dlq.connector.<name>`) and speakers (`poll:<name>`). */
 export const connectorNamePattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
-/** A connector refused for what it is (not its config): unknown, a duplicate name, a second outbox. */
-export class ConnectorError extends Error {
-  readonly _tag = 'ConnectorError';
-  readonly isRetryable = false;
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export interface ConnectorView {
   readonly connector_id: string;
   readonly name: string;
@@ -72,8 +60,8 @@ function kindOf(type: unknown): ConnectorKind {
   return kind;
 }
 
-export function notFound(name: string): ConnectorError {
-  return new ConnectorError(404, 'CONNECTOR_NOT_FOUND', `no connector '${name}'`);
+export function connectorNotFound(name: string): RequestRejectedError {
+  return new RequestRejectedError('CONNECTOR_NOT_FOUND', `no connector '${name}'`);
 }
 
 export async function createConnector(
@@ -87,7 +75,7 @@ export async function createConnector(
   const parsed = kind.parse(body.config) as { outbox?: boolean };
   if (parsed.outbox === true) await refuseSecondOutbox(pool, undefined);
   if (await getConnector(pool, body.name)) {
-    throw new ConnectorError(409, 'CONNECTOR_EXISTS', `a connector named '${body.name}' exists already`);
+    throw new RequestRejectedError('CONNECTOR_EXISTS', `a connector named '${body.name}' exists already`);
   }
   const record = await insertConnector(pool, {
     connectorId: uuidv7(),
@@ -97,7 +85,7 @@ export async function createConnector(
     enabled: body.enabled ?? true,
   }).catch((err: { code?: string }) => {
     if (err.code === '23505')
-      throw new ConnectorError(409, 'CONNECTOR_EXISTS', `a connector named '${body.name}' exists already`);
+      throw new RequestRejectedError('CONNECTOR_EXISTS', `a connector named '${body.name}' exists already`);
     throw err;
   });
   return connectorView(record);
@@ -109,8 +97,7 @@ async function refuseSecondOutbox(pool: Pool, except: string | undefined): Promi
     (c) => c.config.outbox === true && c.name !== except,
   );
   if (other) {
-    throw new ConnectorError(
-      409,
+    throw new RequestRejectedError(
       'OUTBOX_CONNECTOR_EXISTS',
       `connector '${other.name}' drains the tmi.speak() outbox already`,
     );
@@ -123,7 +110,7 @@ export async function patchConnector(
   body: { config?: Record<string, unknown>; enabled?: boolean },
 ): Promise<ConnectorView> {
   const stored = await getConnector(pool, name);
-  if (!stored) throw notFound(name);
+  if (!stored) throw connectorNotFound(name);
   let config: Record<string, unknown> | undefined;
   if (body.config !== undefined) {
     const kind = kindOf(stored.type);
@@ -132,18 +119,18 @@ export async function patchConnector(
     if (parsed.outbox === true) await refuseSecondOutbox(pool, name);
   }
   const updated = await updateConnector(pool, name, { config, enabled: body.enabled });
-  if (!updated) throw notFound(name);
+  if (!updated) throw connectorNotFound(name);
   return connectorView(updated);
 }
 
 export async function setPaused(pool: Pool, name: string, paused: boolean): Promise<ConnectorView> {
   const updated = await updateConnector(pool, name, { paused });
-  if (!updated) throw notFound(name);
+  if (!updated) throw connectorNotFound(name);
   return connectorView(updated);
 }
 
 export async function removeConnector(pool: Pool, name: string): Promise<void> {
-  if (!(await deleteConnector(pool, name))) throw notFound(name);
+  if (!(await deleteConnector(pool, name))) throw connectorNotFound(name);
 }
 
 export interface HostStart {

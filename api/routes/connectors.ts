@@ -4,8 +4,8 @@
 // connector kinds (connectors/), whose errors name the bad member; secrets come back as `***`.
 import type { FastifyInstance } from 'fastify';
 import {
-  ConnectorError,
   connectorNamePattern,
+  connectorNotFound,
   connectorStates,
   connectorStatuses,
   connectorView,
@@ -18,6 +18,7 @@ import {
 } from '../../connectors/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
+import { limitSchema, pageSchema, paginate } from './shared.js';
 
 export const connectorListLimitMax = 1000;
 
@@ -83,12 +84,16 @@ const nameParams = {
 } as const;
 
 export function registerConnectorRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  registerConnectorCreateList(app, ctx);
-  registerConnectorOne(app, ctx);
-  registerConnectorControl(app, ctx);
+  registerCreate(app, ctx);
+  registerList(app, ctx);
+  registerGet(app, ctx);
+  registerPatch(app, ctx);
+  registerDelete(app, ctx);
+  registerStatus(app, ctx);
+  registerPauseResume(app, ctx);
 }
 
-function registerConnectorCreateList(app: FastifyInstance, ctx: ApiContext): void {
+function registerCreate(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{ Body: { name: string; type: string; config: Record<string, unknown>; enabled?: boolean } }>(
     '/v1/connectors',
     {
@@ -116,7 +121,9 @@ function registerConnectorCreateList(app: FastifyInstance, ctx: ApiContext): voi
       return reply.code(201).header('location', `/v1/connectors/${view.name}`).send(view);
     },
   );
+}
 
+function registerList(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: { after?: string; limit: number } }>(
     '/v1/connectors',
     {
@@ -128,31 +135,21 @@ function registerConnectorCreateList(app: FastifyInstance, ctx: ApiContext): voi
           additionalProperties: false,
           properties: {
             after: { type: 'string', maxLength: 64, description: 'The `next` of the previous page.' },
-            limit: { type: 'integer', minimum: 1, maximum: connectorListLimitMax, default: 100 },
+            limit: limitSchema(connectorListLimitMax, 100),
           },
         },
-        response: {
-          200: {
-            type: 'object',
-            required: ['connectors'],
-            properties: { connectors: { type: 'array', items: connectorSchema }, next: { type: 'string' } },
-          },
-          ...problemResponses(400, 401, 403),
-        },
+        response: { 200: pageSchema('connectors', connectorSchema), ...problemResponses(400, 401, 403) },
       },
     },
     async (req) => {
       const rows = await listConnectors(ctx.pool, { after: req.query.after, limit: req.query.limit + 1 });
-      const page = rows.slice(0, req.query.limit);
-      return {
-        connectors: page.map(connectorView),
-        ...(rows.length > req.query.limit ? { next: page[page.length - 1]!.name } : {}),
-      };
+      const { items, ...next } = paginate(rows, req.query.limit, (last) => last.name);
+      return { connectors: items.map(connectorView), ...next };
     },
   );
 }
 
-function registerConnectorOne(app: FastifyInstance, ctx: ApiContext): void {
+function registerGet(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: { name: string } }>(
     '/v1/connectors/:name',
     {
@@ -165,11 +162,13 @@ function registerConnectorOne(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req) => {
       const row = await getConnector(ctx.pool, req.params.name);
-      if (!row) throw new ConnectorError(404, 'CONNECTOR_NOT_FOUND', `no connector '${req.params.name}'`);
+      if (!row) throw connectorNotFound(req.params.name);
       return connectorView(row);
     },
   );
+}
 
+function registerPatch(app: FastifyInstance, ctx: ApiContext): void {
   app.patch<{ Params: { name: string }; Body: { config?: Record<string, unknown>; enabled?: boolean } }>(
     '/v1/connectors/:name',
     {
@@ -188,7 +187,9 @@ function registerConnectorOne(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req) => patchConnector(ctx.pool, req.params.name, req.body),
   );
+}
 
+function registerDelete(app: FastifyInstance, ctx: ApiContext): void {
   app.delete<{ Params: { name: string } }>(
     '/v1/connectors/:name',
     {
@@ -206,7 +207,7 @@ function registerConnectorOne(app: FastifyInstance, ctx: ApiContext): void {
   );
 }
 
-function registerConnectorControl(app: FastifyInstance, ctx: ApiContext): void {
+function registerStatus(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: { name: string } }>(
     '/v1/connectors/:name/status',
     {
@@ -219,11 +220,13 @@ function registerConnectorControl(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req) => {
       const [status] = await connectorStatuses(ctx.pool, [req.params.name]);
-      if (!status) throw new ConnectorError(404, 'CONNECTOR_NOT_FOUND', `no connector '${req.params.name}'`);
+      if (!status) throw connectorNotFound(req.params.name);
       return status;
     },
   );
+}
 
+function registerPauseResume(app: FastifyInstance, ctx: ApiContext): void {
   for (const action of ['pause', 'resume'] as const) {
     app.post<{ Params: { name: string } }>(
       `/v1/connectors/:name/${action}`,

@@ -5,7 +5,7 @@
 import { redactUrl } from '../../config/index.js';
 import { classifyError } from '../../pipelines/index.js';
 import { type BackoffPolicy, backoffDelayMs } from './backoff.js';
-import { LeaseLostError } from './errors.js';
+import { LeaseLostError, SourceError } from './errors.js';
 import type { ConnectorMetrics } from './metrics.js';
 import { type Lease, type RunReport, reportRun } from './store.js';
 import type { ConnectorSession, Source } from './types.js';
@@ -91,7 +91,9 @@ export class ConnectorInstance {
     } catch (invariant) {
       c = { code: 'INVARIANT_BROKEN', message: (invariant as Error).message, isRetryable: false };
     }
-    const retryAfterMs = (err as { retryAfterMs?: number }).retryAfterMs;
+    // A source says why in its own words (HTTP_429, TIMEOUT …): that is what the status shows.
+    if (err instanceof SourceError) c = { ...c, code: err.reason };
+    const retryAfterMs = err instanceof SourceError ? err.retryAfterMs : undefined;
     this.failures++;
     const delay = backoffDelayMs(this.deps.backoff, this.failures, this.deps.random(), retryAfterMs);
     const nextRunAt = this.deps.now() + delay;

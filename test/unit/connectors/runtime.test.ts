@@ -69,7 +69,10 @@ describe('refusedAddress (SSRF guard)', () => {
         guardedLookup(allow)('localhost', { all: true }, (err, address) => resolve({ err, address })),
       );
     const refused = await lookup(false);
-    expect(refused.err?.code).toBe('DESTINATION_REFUSED');
+    expect([refused.err?.code, refused.err?.reason]).toEqual([
+      'CONNECTOR_SOURCE_FAILED',
+      'DESTINATION_REFUSED',
+    ]);
     const allowed = await lookup(true);
     expect(allowed.err).toBeNull();
     const expected = await dns.promises.lookup('localhost', { all: true });
