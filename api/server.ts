@@ -7,6 +7,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { VERSION } from '../config/index.js';
 import { isClientError, isTmiError } from '../errors/index.js';
 import { registerAuthHook } from './auth/index.js';
+import type { ApiContext } from './context.js';
 import {
   buildStrictValidator,
   clientErrorHandler,
@@ -14,9 +15,8 @@ import {
   finishDocument,
   frameworkErrorHandler,
   RouteMethods,
-  registerNotFound,
+  registerMethodNotAllowed,
 } from './contract/index.js';
-import type { ApiContext } from './context.js';
 import { problem, problemSchema, sendProblem } from './problem.js';
 import { registerAlarmRuleRoutes } from './routes/alarm-rules.js';
 import { registerAlarmRoutes } from './routes/alarms.js';
@@ -40,17 +40,23 @@ declare module 'fastify' {
   }
 }
 
+/** The longest path parameter the router hands to a route's schema, characters (longer: 414). */
+export const pathParamLengthMax = 1024;
+
 export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     bodyLimit: ctx.config.bodyBytesMax,
+    // Path parameters up to this length reach their schema (and its 400); longer ones answer 414.
+    routerOptions: { maxParamLength: pathParamLengthMax },
     schemaController: { compilersFactory: { buildValidator: buildStrictValidator } },
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
   });
   app.addSchema(problemSchema);
-  // Before @fastify/swagger's own onRoute hook: it must see the completed schema.
   const routeMethods = new RouteMethods();
+  registerMethodNotAllowed(app, routeMethods); // before authentication: see framework-errors.ts
+  // Before @fastify/swagger's own onRoute hook: it must see the completed schema.
   app.addHook('onRoute', (route) => {
     documentRoute(route);
     routeMethods.add(route.url, route.method);
@@ -104,7 +110,6 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   app.setErrorHandler((err: FastifyError, req, reply) =>
     sendProblem(reply, toProblem(err, req.url, ctx.config.bodyBytesMax)),
   );
-  registerNotFound(app, routeMethods);
   registerHealthRoutes(app, ctx);
   registerTargetRoutes(app, ctx);
   registerEventRoutes(app, ctx);

@@ -40,7 +40,7 @@ export const catalogue = {
     doc: 'a method the path does not have (the `Allow` header lists those it has)',
   },
   REQUEST_TIMEOUT: { http: 408, retryable: true, doc: 'the request was not received in time' },
-  URI_TOO_LONG: { http: 414, retryable: false, doc: 'a path segment over 100 characters' },
+  URI_TOO_LONG: { http: 414, retryable: false, doc: 'a path segment over 1,024 characters' },
   HEADERS_TOO_LARGE: {
     http: 431,
     retryable: false,
@@ -69,6 +69,7 @@ export const catalogue = {
   },
   INVALID_KEY: badRequest('a key or token request with a bad scope, name or ttl'),
   KEY_NOT_FOUND: notFound('unknown API key'),
+  KEY_REVOKES_ITSELF: { http: 409, retryable: false, doc: 'a key asked to revoke itself' },
   CREDENTIAL_IN_URL: badRequest('a key or token in a WebSocket URL'),
   ORIGIN_FORBIDDEN: { http: 403, retryable: false, doc: 'a WebSocket Origin not in `TMIDB_WS_ORIGINS`' },
   // Writes

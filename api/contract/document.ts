@@ -16,12 +16,15 @@ export function declaredStatuses(route: Pick<RouteOptions, 'url' | 'config' | 's
     route.config?.access ??
     (publicRoutePrefixes.some((p) => route.url === p || route.url.startsWith(`${p}/`)) ? 'public' : 'admin');
   const statuses = new Set<number>();
-  if (access !== 'public') [401, 429, 503].forEach((s) => statuses.add(s));
-  if (access !== 'public' && access !== 'authenticated') statuses.add(403);
-  if (schema.params || schema.querystring || schema.body || schema.headers) statuses.add(400);
-  if (schema.params) [404, 414].forEach((s) => statuses.add(s));
-  if (schema.body) [400, 413, 415].forEach((s) => statuses.add(s));
-  return [...statuses].sort();
+  const add = (...some: number[]) => {
+    for (const s of some) statuses.add(s);
+  };
+  if (access !== 'public') add(401, 429, 503);
+  if (access !== 'public' && access !== 'authenticated') add(403);
+  if (schema.params || schema.querystring || schema.body || schema.headers) add(400);
+  if (schema.params) add(404, 414);
+  if (schema.body) add(400, 413, 415);
+  return [...statuses].sort((a, b) => a - b);
 }
 
 /** `getV1TargetsId` for GET /v1/targets/:id: the operationId links refer to. */
@@ -29,7 +32,9 @@ export function operationIdOf(method: string, url: string): string {
   const words = url
     .split('/')
     .filter(Boolean)
-    .map((s) => s.replace(/^:/, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string) => (c ?? '').toUpperCase()));
+    .map((s) =>
+      s.replace(/^:/, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string) => (c ?? '').toUpperCase()),
+    );
   return [method.toLowerCase(), ...words.map((w) => w.charAt(0).toUpperCase() + w.slice(1))].join('');
 }
 

@@ -11,7 +11,7 @@ export function frameworkErrorHandler(err: FastifyError, req: FastifyRequest, re
   const path = req.url.split('?')[0];
   const [code, detail]: [ProblemCode, string] =
     err.code === 'FST_ERR_MAX_PARAM_LENGTH'
-      ? ['URI_TOO_LONG', 'a path segment is longer than the API accepts (100 characters)']
+      ? ['URI_TOO_LONG', 'a path segment is longer than the API accepts']
       : err.code === 'FST_ERR_BAD_URL'
         ? ['INVALID_URL', 'the URL path is not valid percent-encoded UTF-8']
         : ['BAD_REQUEST', 'the request could not be routed'];
@@ -75,18 +75,23 @@ export class RouteMethods {
   }
 }
 
-/** The not-found handler: 405 with `Allow` for a known path, else 404. */
-export function registerNotFound(app: FastifyInstance, routes: RouteMethods): void {
-  app.setNotFoundHandler((req, reply) => {
+/**
+ * 405 with `Allow` for a known path asked with a method it lacks — answered in the first `onRequest` hook,
+ * before authentication and body parsing, so a bodyless QUERY or TRACE is told the same. Unknown paths
+ * go on to the not-found handler (after authentication): 404.
+ */
+export function registerMethodNotAllowed(app: FastifyInstance, routes: RouteMethods): void {
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.routeOptions.url !== undefined) return; // a route matched
     const path = req.url.split('?')[0] ?? '/';
     const allowed = routes.allowed(path);
-    if (allowed.length > 0) {
-      reply.header('allow', allowed.join(', '));
-      return sendProblem(
-        reply,
-        problem('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path}; use ${allowed.join(', ')}`, path),
-      );
-    }
+    if (allowed.length === 0) return;
+    reply.header('allow', allowed.join(', '));
+    const detail = `${req.method} is not allowed on ${path}; use ${allowed.join(', ')}`;
+    return sendProblem(reply, problem('METHOD_NOT_ALLOWED', detail, path));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '/';
     return sendProblem(reply, problem('ROUTE_NOT_FOUND', `no route ${req.method} ${path}`, path));
   });
 }

@@ -13,7 +13,8 @@ type Link = {
 type Operation = {
   operationId?: string;
   requestBody?: { required?: boolean };
-  responses?: Record<string, { links?: Record<string, Link> }> };
+  responses?: Record<string, { links?: Record<string, Link> }>;
+};
 type OpenApiPaths = { paths?: Record<string, Record<string, Operation>> };
 
 const targetId = { id: '$response.body#/target_id' };
@@ -66,7 +67,11 @@ export const links: Record<string, Record<string, Record<string, Link>>> = {
   },
   postV1Keys: {
     '201': {
-      GetKey: { operationId: 'getV1KeysId', parameters: { id: '$response.body#/key_id' }, description: 'The key.' },
+      GetKey: {
+        operationId: 'getV1KeysId',
+        parameters: { id: '$response.body#/key_id' },
+        description: 'The key.',
+      },
       RevokeKey: {
         operationId: 'deleteV1KeysId',
         parameters: { id: '$response.body#/key_id' },
@@ -85,7 +90,8 @@ export const finishDocument: SwaggerTransformObject = (document) => {
   const doc = document.openapiObject as OpenApiPaths;
   for (const ops of Object.values(doc.paths ?? {})) {
     for (const op of Object.values(ops)) {
-      if (op.requestBody && op.operationId && optionalBodies.has(op.operationId)) op.requestBody.required = false;
+      if (op.requestBody && op.operationId && optionalBodies.has(op.operationId))
+        op.requestBody.required = false;
       const byStatus = op.operationId ? links[op.operationId] : undefined;
       if (!byStatus) continue;
       for (const [status, named] of Object.entries(byStatus)) {

@@ -10,6 +10,7 @@ import { idParamsSchema, uuidSchema } from './shared.js';
 const eventItem = {
   type: 'object',
   required: ['data'],
+  additionalProperties: false,
   properties: {
     ts: {
       description: 'Observation time: ISO-8601 with a zone, or epoch milliseconds. Default: now.',
@@ -88,7 +89,10 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
         params: idParamsSchema,
         headers: idempotencyHeader,
         body: {
-          oneOf: [eventItem, { type: 'array', items: eventItem, maxItems: ctx.config.writeEventsMax }],
+          oneOf: [
+            eventItem,
+            { type: 'array', items: eventItem, minItems: 1, maxItems: ctx.config.writeEventsMax },
+          ],
         },
         response: { 202: acceptedSchema, ...writeErrors },
       },
@@ -121,6 +125,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
         headers: idempotencyHeader,
         body: {
           type: 'array',
+          minItems: 1,
           maxItems: ctx.config.writeEventsMax,
           items: {
             ...eventItem,

@@ -59,6 +59,12 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ApiContext): voi
     summary: 'Prometheus metrics',
     description: 'Admin keys only, unless TMIDB_METRICS_ACCESS=public.',
     ...(metricsAccess === 'public' ? { security: [] } : {}),
+    response: {
+      200: {
+        description: 'Prometheus text exposition format',
+        content: { 'text/plain': { schema: { type: 'string' } } },
+      },
+    },
   };
   app.get('/metrics', { config: { access: metricsAccess }, schema: metricsSchema }, async (_req, reply) => {
     const body = await ctx.metrics.registry.metrics();

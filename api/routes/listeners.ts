@@ -44,6 +44,10 @@ const subscriptionInputSchema = {
   type: 'object',
   additionalProperties: false,
   description: 'Exactly one of target_id and kind. meta only with kind.',
+  oneOf: [
+    { required: ['target_id'], not: { anyOf: [{ required: ['kind'] }, { required: ['meta'] }] } },
+    { required: ['kind'], not: { required: ['target_id'] } },
+  ],
   properties: {
     target_id: { ...uuidSchema, description: 'One target.' },
     kind: { type: 'string', pattern: targetKindPattern, description: 'Every target of this kind.' },

@@ -20,7 +20,7 @@ import {
   obsLimitMin,
   parseObsParams,
 } from './obs-params.js';
-import { idParamsSchema } from './shared.js';
+import { commaListSchema, idParamsSchema } from './shared.js';
 
 const timeParamDescription =
   'ISO-8601 with a time zone (`2026-11-22T10:00:00Z`, `…+09:00`) or epoch milliseconds (`1795345200000`).';
@@ -31,8 +31,7 @@ export const obsQuerystringSchema = {
     from: { type: 'string', maxLength: 64, description: `Inclusive start. ${timeParamDescription}` },
     to: { type: 'string', maxLength: 64, description: `Exclusive end. ${timeParamDescription}` },
     fields: {
-      type: 'string',
-      maxLength: obsFieldsMax * (obsFieldNameLengthMax + 1),
+      ...commaListSchema(`[A-Za-z_][A-Za-z0-9_]{0,${obsFieldNameLengthMax - 1}}`, obsFieldsMax, ''),
       description: `Comma-separated top-level field names (at most ${obsFieldsMax}, each ≤ ${obsFieldNameLengthMax} characters, \`[A-Za-z_][A-Za-z0-9_]*\`). Raw mode: each row's data holds only these fields, and events holding none of them are skipped. Required with bucket.`,
     },
     bucket: {
