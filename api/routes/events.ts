@@ -2,6 +2,7 @@
 // Speaker writes over HTTP (the http connector): answered 202 only after JetStream's PubAck.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { accept } from '../../connectors/index.js';
+import { timestampMaxMicros, timestampMinMicros } from '../../schemas/index.js';
 import { mayWrite, principalOfRequest } from '../auth/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
@@ -14,7 +15,11 @@ const eventItem = {
   properties: {
     ts: {
       description: 'Observation time: ISO-8601 with a zone, or epoch milliseconds. Default: now.',
-      oneOf: [{ type: 'string', format: 'date-time' }, { type: 'number' }],
+      oneOf: [
+        { type: 'string', format: 'date-time' },
+        // Epoch milliseconds, 1970-01-01 ≤ ts < 2200-01-01 (an ISO time must lie in the same range).
+        { type: 'number', minimum: timestampMinMicros / 1000, exclusiveMaximum: timestampMaxMicros / 1000 },
+      ],
     },
     event_id: {
       type: 'string',

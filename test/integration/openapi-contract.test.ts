@@ -83,6 +83,8 @@ describe('the OpenAPI document is the contract', () => {
         'junit',
         '--report-dir',
         dir,
+        '--generation-database',
+        'none',
         '--no-color',
       ];
       const { code, out } = await runSchemathesis(args, logFile);
