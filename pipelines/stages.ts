@@ -23,7 +23,7 @@ import {
 import { nowMicros, type SchemaRegistry } from '../schemas/index.js';
 import type { Metrics } from './metrics.js';
 import { publishAll } from './publish.js';
-import { type RunningStage, runStage } from './runner/index.js';
+import { type RunningStage, type RunStageOptions, runStage } from './runner/index.js';
 import type { Topology } from './topology.js';
 
 export interface PipelineContext {
@@ -85,8 +85,30 @@ export function stageHandler(name: StageName, ctx: PipelineContext): StageHandle
     registry: ctx.registry,
     checkpointName: `${ctx.topology.namespace}.${name}`,
     inputStream: ctx.topology.stages[name].stream,
-    nowMicros: ctx.nowMicros ?? nowMicros,
+    nowMicros: stageClockMicros(ctx),
   });
+}
+
+/** The one clock of a process's stages, µs since the epoch: the test's when it passes one. */
+function stageClockMicros(ctx: PipelineContext): () => number {
+  return ctx.nowMicros ?? nowMicros;
+}
+
+/** How a stage's runner is started: its handler, the settings it runs by, and the stages' clock in ms. */
+export function stageRunOptions(name: StageName, ctx: PipelineContext): RunStageOptions {
+  const micros = stageClockMicros(ctx);
+  return {
+    js: ctx.js,
+    topology: ctx.topology,
+    handler: stageHandler(name, ctx),
+    metrics: ctx.metrics,
+    batchMessagesMax: ctx.config.stageBatchMessagesMax,
+    maxDeliver: ctx.config.stageMaxDeliver,
+    ackWaitMs: ctx.config.ackWaitMs,
+    log: ctx.log,
+    // The runner's held-message keep-alive reads the same source as the handlers' timestamps.
+    clock: { now: () => micros() / 1000 },
+  };
 }
 
 export async function startStages(
@@ -95,18 +117,7 @@ export async function startStages(
 ): Promise<RunningStage[]> {
   const running: RunningStage[] = [];
   for (const name of names) {
-    running.push(
-      await runStage({
-        js: ctx.js,
-        topology: ctx.topology,
-        handler: stageHandler(name, ctx),
-        metrics: ctx.metrics,
-        batchMessagesMax: ctx.config.stageBatchMessagesMax,
-        maxDeliver: ctx.config.stageMaxDeliver,
-        ackWaitMs: ctx.config.ackWaitMs,
-        log: ctx.log,
-      }),
-    );
+    running.push(await runStage(stageRunOptions(name, ctx)));
   }
   return running;
 }
