@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // /v1/alarm-rules: CRUD of alarm rules, and the backtest (replay a rule over stored history without raising
-// anything). Bodies are validated by the one rule validator (processors/alarm-rule.ts), which names the
-// member and the rule it broke with a stable code; the JSON schemas here document the same shape.
+// anything). Bodies are validated by the one rule validator (processors/alarm/alarm-rule.ts), which names
+// the member and the rule it broke with a stable code; the JSON schemas here document the same shape.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { withTransaction } from '../../db/index.js';
 import { RequestRejectedError } from '../../errors/index.js';
@@ -58,7 +58,8 @@ import {
 
 export const alarmRuleListLimitMax = 1000;
 
-// The members are the parser's (processors/alarm-rule.ts): a member added there and not here fails to compile.
+// The members are the parser's (processors/alarm/alarm-rule.ts): a member added there and not here
+// fails to compile.
 type ClauseMember = (typeof compareClauseMembers)[number] | (typeof rangeClauseMembers)[number];
 type DefinitionMember =
   | (typeof ruleCommonMembers)[number]
