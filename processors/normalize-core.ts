@@ -50,7 +50,8 @@ export function applyRules(
 }
 
 function applyRule(data: Record<string, unknown>, rule: MappingRule): Record<string, unknown> {
-  const path = rule.field.split('.');
+  // A top-level field of exactly this name wins over a dotted path (`a.b` is a name before a path).
+  const path = Object.hasOwn(data, rule.field) ? [rule.field] : rule.field.split('.');
   const found = getPath(data, path);
   if (!found.present) return data;
   switch (rule.action) {
@@ -59,7 +60,7 @@ function applyRule(data: Record<string, unknown>, rule: MappingRule): Record<str
       return data;
     case 'rename':
       deletePath(data, path);
-      setPath(data, rule.toField!.split('.'), found.value);
+      setPath(data, pathOfTarget(data, rule.toField!), found.value);
       return data;
     case 'convert':
       // Only numbers convert; anything else is left as it came (the raw value is in raw_bucket anyway).
@@ -68,6 +69,11 @@ function applyRule(data: Record<string, unknown>, rule: MappingRule): Record<str
       }
       return data;
   }
+}
+
+/** Where a rename writes: a name without a dot, or one the data holds at top level, is a top-level field. */
+function pathOfTarget(data: Record<string, unknown>, toField: string): string[] {
+  return Object.hasOwn(data, toField) || !toField.includes('.') ? [toField] : toField.split('.');
 }
 
 /** Drops floating-point noise such as 98.60000000000001 from a conversion, keeping 12 significant digits. */

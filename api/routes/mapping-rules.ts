@@ -12,14 +12,14 @@ import {
   type MappingRuleRow,
   type NewMappingRule,
 } from '../../projections/index.js';
-import { microsToIso, uuidv7 } from '../../schemas/index.js';
+import { fieldNameJsonPattern, microsToIso, uuidv7 } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
 import { HttpProblem, problemResponses } from '../problem.js';
 
 export const ruleFieldLengthMax = 200;
 export const ruleKindLengthMax = 64;
 export const rulePositionMax = 1_000_000;
-const fieldPathPattern = '^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$';
+const fieldPathPattern = fieldNameJsonPattern;
 
 type Action = 'rename' | 'convert' | 'drop';
 
@@ -56,7 +56,9 @@ const bodySchema = {
       description: 'Only targets of this kind.',
     },
     target_id: { type: 'string', format: 'uuid', description: 'Only this target (must exist).' },
-    field: fieldPath('Dotted path of the field, e.g. `engine.temp`.'),
+    field: fieldPath(
+      'The field: a top-level name as written (`온도`, `Temp (°C)`), else a dotted path (`engine.temp`).',
+    ),
     action: { type: 'string', enum: ['rename', 'convert', 'drop'] },
     to_field: fieldPath('rename: the new dotted path.'),
     scale: { type: 'number', description: 'convert: value · scale + offset (give both, or unit).' },

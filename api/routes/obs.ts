@@ -30,8 +30,8 @@ export const obsQuerystringSchema = {
     to: { type: 'string', maxLength: 64, description: `Exclusive end. ${timeParamDescription}` },
     fields: {
       type: 'string',
-      maxLength: obsFieldsMax * (obsFieldNameLengthMax + 1),
-      description: `Comma-separated top-level field names (at most ${obsFieldsMax}, each ≤ ${obsFieldNameLengthMax} characters, \`[A-Za-z_][A-Za-z0-9_]*\`). Raw mode: each row's data holds only these fields, and events holding none of them are skipped. Required with bucket.`,
+      maxLength: obsFieldsMax * (obsFieldNameLengthMax + 3) + 2,
+      description: `Comma-separated top-level field names (at most ${obsFieldsMax}, each ≤ ${obsFieldNameLengthMax} characters of any kind but control characters; a JSON array \`["a,b","온도"]\` for names holding a comma). Raw mode: each row's data holds only these fields, and events holding none of them are skipped. Required with bucket.`,
     },
     bucket: {
       type: 'string',
