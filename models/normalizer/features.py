@@ -25,6 +25,7 @@ UNIT_ALIASES = {
     "m": "m", "meter": "m", "meters": "m", "metres": "m", "ft": "ft", "feet": "ft", "km": "km", "mi": "mi", "miles": "mi",
     "kmh": "km/h", "kph": "km/h", "mph": "mph", "ms": "m/s", "mps": "m/s", "kn": "kn", "kt": "kn", "kts": "kn", "knots": "kn",
     "v": "V", "volt": "V", "volts": "V", "mv": "mV", "a": "A", "amp": "A", "amps": "A", "ma": "mA",
+    "millivolt": "mV", "milliamp": "mA", "millibar": "mbar", "kilowatt": "kW",
     "w": "W", "watt": "W", "watts": "W", "kw": "kW", "kwh": "kWh", "wh": "Wh", "mwh": "MWh",
     "mm": "mm", "in": "in", "inch": "in", "inches": "in",
     "%": "%", "pct": "%", "percent": "%", "ratio": "fraction", "frac": "fraction", "fraction": "fraction",
