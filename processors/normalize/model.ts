@@ -81,7 +81,9 @@ export async function loadModel(modelPath: string = shippedModelPath): Promise<N
       for (let start = 0; start < inputs.length; start += classifyBatchMax) {
         const chunk = inputs.slice(start, start + classifyBatchMax);
         const data = new Float32Array(chunk.length * featureCount);
-        chunk.forEach((q, i) => data.set(featureVector(q.kind, q.field, q.values), i * featureCount));
+        chunk.forEach((q, i) => {
+          data.set(featureVector(q.kind, q.field, q.values), i * featureCount);
+        });
         const feeds = { [metadata.input]: new ort.Tensor('float32', data, [chunk.length, featureCount]) };
         const out = (await session.run(feeds, [metadata.output]))[metadata.output]!;
         const probs = out.data as Float32Array;
