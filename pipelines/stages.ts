@@ -8,6 +8,7 @@ import type { Pool } from '../db/index.js';
 import {
   alarmStage,
   captureStage,
+  FieldNormalizer,
   fanoutAlarmStage,
   fanoutStage,
   geoStage,
@@ -68,6 +69,16 @@ function fanoutDeps(ctx: PipelineContext): Pick<StageDeps, 'subscriptions' | 'li
   return { subscriptions, listenSubject: ctx.topology.listenSubject };
 }
 
+/** The normalize stage's FieldNormalizer: the model (loaded on first need) and the thresholds. */
+function normalizerOf(ctx: PipelineContext): FieldNormalizer {
+  return new FieldNormalizer(ctx.pool, {
+    modelPath: ctx.config.normalizeModel,
+    autoMin: ctx.config.normalizeAutoMin,
+    suggestMin: ctx.config.normalizeSuggestMin,
+    log: ctx.log,
+  });
+}
+
 export function stageHandler(name: StageName, ctx: PipelineContext): StageHandler {
   const spec = ctx.topology.stages[name];
   return factories[name]({
@@ -81,6 +92,7 @@ export function stageHandler(name: StageName, ctx: PipelineContext): StageHandle
     outputSubject: ctx.topology.normSubject,
     ...(name === 'fanout' || name === 'fanout-alarm' ? fanoutDeps(ctx) : {}),
     ...(name === 'alarm' ? alarmDeps(ctx, spec.stream) : {}),
+    ...(name === 'normalize' ? { normalizer: normalizerOf(ctx) } : {}),
   });
 }
 

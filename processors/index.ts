@@ -52,7 +52,27 @@ export { SubscriptionCache, subscriptionReloadIntervalMs, toSubscription } from 
 export { geoStage } from './geo.js';
 export type { Position, PositionRead } from './geo-core.js';
 export { earthRadiusMeters, geoRows, greatCircleMeters, readPosition } from './geo-core.js';
-export { normalizedSubject, normalizeStage } from './normalize.js';
+// The AI normalizer (issue 11): vocabulary, units, features, the ONNX model, decisions, preview.
+export type { FieldDecision, ModelRole, Prediction, Thresholds } from './normalize/decide.js';
+export { decide, modelRoles, readPrediction, unitInName } from './normalize/decide.js';
+export { featureVersion } from './normalize/features.js';
+export type { FieldSighting, NormalizerOptions } from './normalize/field-normalizer.js';
+export { FieldNormalizer, modelRulePosition } from './normalize/field-normalizer.js';
+export type { ModelMetadata, NormalizerModel } from './normalize/model.js';
+export { loadModel, ModelLoadError, shippedModelPath } from './normalize/model.js';
+export type { PreviewField, PreviewResult } from './normalize/preview.js';
+export { previewNormalize } from './normalize/preview.js';
+export type { Conversion } from './normalize/units.js';
+export { conversionOf, convertValue, fractionUnit, sourceUnitsOf } from './normalize/units.js';
+export type { VocabularyEntry } from './normalize/vocabulary.js';
+export {
+  defaultVocabulary,
+  vocabularyDescriptionLengthMax,
+  vocabularyEntriesMax,
+  vocabularyNamePattern,
+  vocabularyUnitLengthMax,
+} from './normalize/vocabulary.js';
+export { normalizedSubject, normalizeStage, toRule } from './normalize.js';
 export type { MappingRule, RuleAction } from './normalize-core.js';
 export { applyRules, rulesInForce, unitConversions } from './normalize-core.js';
 export { projectStage } from './project.js';

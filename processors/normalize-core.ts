@@ -3,7 +3,13 @@
 // A rule applies to events received at or after it was created (and before it was deleted), so
 // replaying the stream reproduces exactly what was produced the first time.
 
-export type RuleAction = 'rename' | 'convert' | 'drop';
+export type RuleAction = 'rename' | 'convert' | 'drop' | 'map';
+
+/** A `map` that did not apply because the event already held its canonical field (the first wins). */
+export interface Clash {
+  readonly rule: MappingRule;
+  readonly field: string;
+}
 
 export interface MappingRule {
   readonly ruleId: string;
@@ -18,6 +24,13 @@ export interface MappingRule {
   readonly position: number;
   readonly createdAtMicros: number;
   readonly deletedAtMicros: number | null;
+  /** Who made it: `user` (default), `model`, `person` (an approved suggestion). */
+  readonly source?: 'user' | 'model' | 'person';
+  readonly fromUnit?: string | null;
+  readonly toUnit?: string | null;
+  /** The model's confidence, for its rules. */
+  readonly confidence?: number | null;
+  readonly modelVersion?: string | null;
 }
 
 export interface RuleScope {
@@ -39,13 +52,24 @@ export function rulesInForce(rules: readonly MappingRule[], scope: RuleScope): M
     .sort((a, b) => a.position - b.position || a.createdAtMicros - b.createdAtMicros);
 }
 
-/** Applies rules in order to a copy of data. Rules whose field is absent do nothing. */
+/**
+ * Applies rules in order to a copy of data. Rules whose field is absent do nothing. A `map` (rename +
+ * convert, the normalizer's) never overwrites: when its canonical field is already there — written so
+ * by the speaker, or mapped by an earlier rule — the field stays as written and `onClash` hears of it.
+ */
 export function applyRules(
   data: Record<string, unknown>,
   rules: readonly MappingRule[],
+  onClash?: (clash: Clash) => void,
 ): Record<string, unknown> {
   let out = structuredClone(data);
-  for (const rule of rules) out = applyRule(out, rule);
+  for (const rule of rules) {
+    if (rule.action === 'map' && Object.hasOwn(out, rule.field) && Object.hasOwn(out, rule.toField!)) {
+      onClash?.({ rule, field: rule.field });
+      continue;
+    }
+    out = applyRule(out, rule);
+  }
   return out;
 }
 
@@ -68,6 +92,16 @@ function applyRule(data: Record<string, unknown>, rule: MappingRule): Record<str
         setPath(data, path, roundConverted(found.value * (rule.scale ?? 1) + (rule.offset ?? 0)));
       }
       return data;
+    case 'map': {
+      deletePath(data, path);
+      const value = found.value;
+      const converted =
+        typeof value === 'number' && (rule.scale !== 1 || rule.offset !== 0)
+          ? roundConverted(value * (rule.scale ?? 1) + (rule.offset ?? 0))
+          : value;
+      data[rule.toField!] = converted; // canonical fields are top-level names
+      return data;
+    }
   }
 }
 

@@ -4,6 +4,7 @@
 import type { Pool } from '../db/index.js';
 import type { SchemaRegistry } from '../schemas/index.js';
 import type { SubscriptionSource } from './fanout-index.js';
+import type { FieldNormalizer } from './normalize/field-normalizer.js';
 
 export type StageName = 'capture' | 'normalize' | 'project' | 'fanout' | 'geo' | 'alarm' | 'fanout-alarm';
 export const stageNames: readonly StageName[] = [
@@ -85,4 +86,6 @@ export interface StageDeps {
   /** alarm: how long JetStream waits for an ack before it redelivers (ms). */
   readonly ackWaitMs?: number;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  /** normalize: decides fields new to their kind (the ONNX model, rules, vocabulary); absent: rules only. */
+  readonly normalizer?: FieldNormalizer;
 }

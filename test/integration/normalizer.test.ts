@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+// The AI normalizer end to end: speakers' names mapped onto canonical fields by the ONNX model, once per
+// new (kind, field), with units converted; suggestions for a person; aliases; replay determinism.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, startTestTmidb, type TestTmidb } from '../support/tmidb.js';
+
+let t: TestTmidb;
+beforeAll(async () => {
+  t = await startTestTmidb('normalizer');
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+async function target(kind: string): Promise<string> {
+  const res = await t.request('POST', '/v1/targets', { name: `${kind}-1`, kind });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.target_id;
+}
+
+async function write(id: string, ts: string, data: Record<string, unknown>): Promise<string> {
+  const res = await t.request('POST', `/v1/targets/${id}/events`, { ts, data });
+  expect(res.status, JSON.stringify(res.body)).toBe(202);
+  return res.body.event_ids[0];
+}
+
+async function projected(eventId: string): Promise<Record<string, unknown>> {
+  let payload: Record<string, unknown> | undefined;
+  await eventually(`event ${eventId} projected`, async () => {
+    const rows = await t.sql<{ payload: Record<string, unknown> }>(
+      'SELECT payload FROM tmi.ts_obs WHERE event_id = $1',
+      [eventId],
+    );
+    payload = rows[0]?.payload;
+    return payload !== undefined;
+  });
+  return payload!;
+}
+
+async function raw(eventId: string): Promise<unknown> {
+  let payload: unknown;
+  await eventually(`event ${eventId} captured`, async () => {
+    const rows = await t.sql<{ payload: unknown }>('SELECT payload FROM tmi.raw_bucket WHERE event_id = $1', [
+      eventId,
+    ]);
+    payload = rows[0]?.payload;
+    return payload !== undefined;
+  });
+  return payload;
+}
+
+describe('a Korean, Fahrenheit and kPa payload', () => {
+  it('ends up as temperature and pressure in °C and hPa; raw_bucket keeps what was written', async () => {
+    const kr = await target('station_kr');
+    const us = await target('car_us');
+    const a = await write(kr, '2026-05-01T00:00:00Z', { 온도: 21.5, '기압 (kPa)': 101.3 });
+    const b = await write(us, '2026-05-01T00:00:00Z', { tempF: 68, odometer_mi: 100 });
+    expect(await projected(a)).toEqual({ temperature: 21.5, pressure: 1013 });
+    expect(await projected(b)).toEqual({ temperature: 20, odometer: 160.9344 });
+    expect(await raw(a)).toEqual({ 온도: 21.5, '기압 (kPa)': 101.3 });
+    const state = await t.request('GET', `/v1/targets/${kr}`);
+    expect(state.body.state.temperature.value).toBe(21.5);
+    const rules = await t.sql<{ field: string; to_field: string; source: string; model_version: string; confidence: number }>(
+      `SELECT field, to_field, source, model_version, confidence FROM tmi.mapping_rule WHERE kind = 'station_kr' ORDER BY field`,
+    );
+    expect(rules.map((r) => [r.field, r.to_field, r.source])).toEqual([
+      ['기압 (kPa)', 'pressure', 'model'],
+      ['온도', 'temperature', 'model'],
+    ]);
+    expect(rules[0]!.model_version).toMatch(/^1\./);
+    expect(rules[0]!.confidence).toBeGreaterThanOrEqual(t.config.normalizeAutoMin);
+  });
+});
+
+describe('preview', () => {
+  it('answers for every top-level field and writes nothing', async () => {
+    const before = await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM tmi.normalize_decision');
+    const res = await t.request('POST', '/v1/normalize/preview', {
+      kind: 'preview_kind',
+      data: { tempF: 68, serial_no: 'SN-1', humidity: 40 },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.model.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const [temp, serial, humidity] = res.body.fields;
+    expect(temp).toMatchObject({ field: 'tempF', canonical: 'temperature', from_unit: 'F', to_unit: 'C', value: 20, decision: 'auto' });
+    expect(serial).toMatchObject({ field: 'serial_no', canonical: null, from_unit: null, decision: 'keep' });
+    expect(humidity).toMatchObject({ field: 'humidity', canonical: null, decision: 'keep', reason: 'already a canonical field' });
+    const after = await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM tmi.normalize_decision');
+    expect(after[0]!.n).toBe(before[0]!.n);
+  });
+});
