@@ -141,6 +141,9 @@ export class FieldNormalizer {
    * Returns how many mapping rules were created (the stage then re-reads its rules).
    */
   async decideNew(sightings: readonly FieldSighting[], rules: readonly MappingRule[]): Promise<number> {
+    if (sightings.length === 0) return 0;
+    // Deciding is rare and final: do it on the roles and vocabulary as they are now.
+    await this.refreshSettings();
     const pending = new Map<string, Pending>();
     for (const s of sightings) {
       if (!this.undecided(s.kind, s.field)) continue;

@@ -60,7 +60,13 @@ describe('a Korean, Fahrenheit and kPa payload', () => {
     expect(await raw(a)).toEqual({ 온도: 21.5, '기압 (kPa)': 101.3 });
     const state = await t.request('GET', `/v1/targets/${kr}`);
     expect(state.body.state.temperature.value).toBe(21.5);
-    const rules = await t.sql<{ field: string; to_field: string; source: string; model_version: string; confidence: number }>(
+    const rules = await t.sql<{
+      field: string;
+      to_field: string;
+      source: string;
+      model_version: string;
+      confidence: number;
+    }>(
       `SELECT field, to_field, source, model_version, confidence FROM tmi.mapping_rule WHERE kind = 'station_kr' ORDER BY field`,
     );
     expect(rules.map((r) => [r.field, r.to_field, r.source])).toEqual([
@@ -82,10 +88,127 @@ describe('preview', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.model.sha256).toMatch(/^[0-9a-f]{64}$/);
     const [temp, serial, humidity] = res.body.fields;
-    expect(temp).toMatchObject({ field: 'tempF', canonical: 'temperature', from_unit: 'F', to_unit: 'C', value: 20, decision: 'auto' });
+    expect(temp).toMatchObject({
+      field: 'tempF',
+      canonical: 'temperature',
+      from_unit: 'F',
+      to_unit: 'C',
+      value: 20,
+      decision: 'auto',
+    });
     expect(serial).toMatchObject({ field: 'serial_no', canonical: null, from_unit: null, decision: 'keep' });
-    expect(humidity).toMatchObject({ field: 'humidity', canonical: null, decision: 'keep', reason: 'already a canonical field' });
+    expect(humidity).toMatchObject({
+      field: 'humidity',
+      canonical: null,
+      decision: 'keep',
+      reason: 'already a canonical field',
+    });
     const after = await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM tmi.normalize_decision');
     expect(after[0]!.n).toBe(before[0]!.n);
+  });
+});
+
+async function suggestionsOf(kind: string, status = 'all') {
+  const res = await t.request('GET', `/v1/mapping-suggestions?kind=${kind}&status=${status}`);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body.suggestions as {
+    suggestion_id: string;
+    field: string;
+    status: string;
+    samples: unknown[];
+    reason: string;
+    canonical: string | null;
+  }[];
+}
+
+async function decisionOf(kind: string, field: string) {
+  let row: { decision: string } | undefined;
+  await eventually(`decision on ${kind}.${field}`, async () => {
+    [row] = await t.sql<{ decision: string }>(
+      'SELECT decision FROM tmi.normalize_decision WHERE kind = $1 AND field = $2',
+      [kind, field],
+    );
+    return row !== undefined;
+  });
+  return row!;
+}
+
+describe('a person in the loop', () => {
+  it('an approved suggestion applies to events received after the approval, never before', async () => {
+    expect((await t.request('PUT', '/v1/normalize/kinds/sugg_kind', { model_role: 'suggest' })).status).toBe(
+      200,
+    );
+    const id = await target('sugg_kind');
+    const first = await write(id, '2026-05-01T00:00:00Z', { tempF: 68 });
+    expect(await projected(first)).toEqual({ tempF: 68 });
+    expect((await decisionOf('sugg_kind', 'tempF')).decision).toBe('suggest');
+    const [s] = await suggestionsOf('sugg_kind', 'pending');
+    expect(s).toMatchObject({ field: 'tempF', canonical: 'temperature', status: 'pending', samples: [68] });
+    expect(s!.reason).toMatch(/role is suggest/);
+    const approved = await t.request('POST', `/v1/mapping-suggestions/${s!.suggestion_id}/approve`, {});
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    expect(approved.body.status).toBe('approved');
+    const again = await t.request('POST', `/v1/mapping-suggestions/${s!.suggestion_id}/reject`);
+    expect(again.status).toBe(409);
+    const later = await write(id, '2026-05-01T00:01:00Z', { tempF: 50 });
+    expect(await projected(later)).toEqual({ temperature: 10 });
+    expect(await projected(first)).toEqual({ tempF: 68 });
+  });
+
+  it('an approval may correct the canonical field and unit', async () => {
+    expect((await t.request('PUT', '/v1/normalize/kinds/fix_kind', { model_role: 'suggest' })).status).toBe(
+      200,
+    );
+    const id = await target('fix_kind');
+    await projected(await write(id, '2026-05-01T00:00:00Z', { hum: 45 }));
+    await decisionOf('fix_kind', 'hum');
+    const pending = await suggestionsOf('fix_kind', 'pending');
+    const bad = await t.request('POST', `/v1/mapping-suggestions/${pending[0]!.suggestion_id}/approve`, {
+      canonical: 'battery',
+      from_unit: 'furlong',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.detail).toMatch(/no conversion from furlong to %/);
+    const ok = await t.request('POST', `/v1/mapping-suggestions/${pending[0]!.suggestion_id}/approve`, {
+      canonical: 'battery',
+      from_unit: 'fraction',
+    });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    expect(await projected(await write(id, '2026-05-01T00:01:00Z', { hum: 0.45 }))).toEqual({ battery: 45 });
+  });
+
+  it('a rejected suggestion never comes back and its field stays as written', async () => {
+    expect((await t.request('PUT', '/v1/normalize/kinds/rej_kind', { model_role: 'suggest' })).status).toBe(
+      200,
+    );
+    const id = await target('rej_kind');
+    await projected(await write(id, '2026-05-01T00:00:00Z', { humid_pct: 40 }));
+    await decisionOf('rej_kind', 'humid_pct');
+    const [s] = await suggestionsOf('rej_kind', 'pending');
+    expect((await t.request('POST', `/v1/mapping-suggestions/${s!.suggestion_id}/reject`)).status).toBe(200);
+    // The model's role changes to auto, a new target of the kind writes the field again: still nothing.
+    expect((await t.request('PUT', '/v1/normalize/kinds/rej_kind', { model_role: 'auto' })).status).toBe(200);
+    const other = await target('rej_kind');
+    const later = await write(other, '2026-05-01T00:02:00Z', { humid_pct: 41 });
+    expect(await projected(later)).toEqual({ humid_pct: 41 });
+    const all = await suggestionsOf('rej_kind');
+    expect(all.map((x) => [x.field, x.status])).toEqual([['humid_pct', 'rejected']]);
+  });
+});
+
+describe('clashes', () => {
+  it('two fields mapping to one canonical field: the one already canonical wins, the other stays and is explained', async () => {
+    const id = await target('clash_kind');
+    const e = await write(id, '2026-05-01T00:00:00Z', { temperature: 20, tempF: 70 });
+    expect(await projected(e)).toEqual({ temperature: 20, tempF: 70 });
+    let clash: { field: string; reason: string }[] = [];
+    await eventually('clash suggestion', async () => {
+      clash = (await suggestionsOf('clash_kind')).filter(
+        (s) => (s as unknown as { cause: string }).cause === 'clash',
+      );
+      return clash.length === 1;
+    });
+    expect(clash[0]!.field).toBe('tempF');
+    expect(clash[0]!.reason).toMatch(/already holds 'temperature'/);
   });
 });
