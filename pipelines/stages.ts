@@ -76,6 +76,7 @@ function normalizerOf(ctx: PipelineContext): FieldNormalizer {
     autoMin: ctx.config.normalizeAutoMin,
     suggestMin: ctx.config.normalizeSuggestMin,
     log: ctx.log,
+    onRulesChanged: () => ctx.nc?.publish(ctx.topology.sysSubject('listeners')),
   });
 }
 

@@ -53,6 +53,7 @@ export { geoStage } from './geo.js';
 export type { Position, PositionRead } from './geo-core.js';
 export { earthRadiusMeters, geoRows, greatCircleMeters, readPosition } from './geo-core.js';
 // The AI normalizer (issue 11): vocabulary, units, features, the ONNX model, decisions, preview.
+export { AliasIndex, resolveRuleFields } from './normalize/aliases.js';
 export type { FieldDecision, ModelRole, Prediction, Thresholds } from './normalize/decide.js';
 export { decide, modelRoles, readPrediction, unitInName } from './normalize/decide.js';
 export { featureVersion } from './normalize/features.js';

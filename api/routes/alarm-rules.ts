@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type PoolClient, withTransaction } from '../../db/index.js';
 import {
+  AliasIndex,
   backtestEventsMax,
   backtestRule,
   compareOps,
@@ -13,6 +14,7 @@ import {
   type RuleDefinition,
   radiusMetersMax,
   rangeOps,
+  resolveRuleFields,
   ruleClausesMax,
   ruleDurationSecondsMax,
   ruleFieldNameLengthMax,
@@ -29,6 +31,7 @@ import {
   getTarget,
   insertAlarmRule,
   listAlarmRules,
+  loadAliases,
   patchAlarmRule,
   replaceAlarmRule,
 } from '../../projections/index.js';
@@ -144,6 +147,12 @@ const ruleSchema = {
     version: { type: 'integer', description: 'Rises with each PUT (a new definition).' },
     created_at: { type: 'string', format: 'date-time' },
     updated_at: { type: 'string', format: 'date-time' },
+    aliases: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description:
+        'On creation: field names the normalizer has mapped, each with the canonical field the rule now reads.',
+    },
   },
 } as const;
 
@@ -201,10 +210,18 @@ export function registerAlarmRuleRoutes(app: FastifyInstance, ctx: ApiContext): 
       },
     },
     async (req, reply) => {
-      const def = definitionOf(req);
-      await checkScope(ctx, def);
+      const asked = definitionOf(req);
+      await checkScope(ctx, asked);
+      // Field names the normalizer has mapped resolve to their canonical fields (the answer says so).
+      const { spec, resolved } = resolveRuleFields(
+        asked.spec,
+        asked.kind,
+        new AliasIndex(await loadAliases(ctx.pool)),
+      );
+      const def = { ...asked, spec };
       const row = await insertAlarmRule(ctx.pool, uuidv7(), toStoredRule(def));
-      return reply.code(201).header('location', `/v1/alarm-rules/${row.rule_id}`).send(ruleOut(row));
+      const out = { ...ruleOut(row), ...(Object.keys(resolved).length > 0 ? { aliases: resolved } : {}) };
+      return reply.code(201).header('location', `/v1/alarm-rules/${row.rule_id}`).send(out);
     },
   );
 

@@ -3,12 +3,13 @@
 // received after it was created (and before it was deleted), so rules are never edited in place:
 // delete one and create another.
 import type { FastifyInstance } from 'fastify';
-import { unitConversions } from '../../processors/index.js';
+import { AliasIndex, unitConversions } from '../../processors/index.js';
 import {
   deleteMappingRule,
   getTarget,
   insertMappingRule,
   listMappingRules,
+  loadAliases,
   type MappingRuleRow,
   type NewMappingRule,
 } from '../../projections/index.js';
@@ -100,13 +101,25 @@ const ruleSchema = {
     kind: { type: ['string', 'null'] },
     target_id: { type: ['string', 'null'], format: 'uuid' },
     field: { type: 'string' },
-    action: { type: 'string', enum: ['rename', 'convert', 'drop'] },
+    action: {
+      type: 'string',
+      enum: ['rename', 'convert', 'drop', 'map'],
+      description: "map: the normalizer's rename + convert (made by the model or an approved suggestion).",
+    },
     to_field: { type: ['string', 'null'] },
     scale: { type: ['number', 'null'] },
     offset: { type: ['number', 'null'] },
     from_unit: { type: ['string', 'null'] },
     to_unit: { type: ['string', 'null'] },
     position: { type: 'integer' },
+    source: {
+      type: 'string',
+      enum: ['user', 'model', 'person'],
+      description: 'Who made it (person: an approved suggestion).',
+    },
+    model_version: { type: ['string', 'null'], description: 'The model that decided it.' },
+    confidence: { type: ['number', 'null'], description: "The model's confidence." },
+    resolved_from: { type: 'string', description: 'On creation: the alias given as field.' },
     created_at: {
       type: 'string',
       format: 'date-time',
@@ -200,10 +213,15 @@ function registerCreate(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (req, reply) => {
-      const rule = newRule(req.body);
-      await checkTarget(ctx, rule);
+      const asked = newRule(req.body);
+      await checkTarget(ctx, asked);
+      // A field the normalizer has mapped resolves to its canonical field (the answer says so).
+      const canonical = new AliasIndex(await loadAliases(ctx.pool)).canonicalOf(asked.kind, asked.field);
+      const rule =
+        canonical === undefined || canonical === asked.to_field ? asked : { ...asked, field: canonical };
       const row = await insertMappingRule(ctx.pool, rule);
-      return reply.code(201).header('location', `/v1/mapping-rules/${row.rule_id}`).send(ruleOut(row));
+      const out = { ...ruleOut(row), ...(rule === asked ? {} : { resolved_from: asked.field }) };
+      return reply.code(201).header('location', `/v1/mapping-rules/${row.rule_id}`).send(out);
     },
   );
 }
@@ -313,6 +331,9 @@ function ruleOut(r: MappingRuleRow) {
     from_unit: r.from_unit,
     to_unit: r.to_unit,
     position: r.position,
+    source: r.source,
+    model_version: r.model_version,
+    confidence: r.confidence,
     // From the exact microseconds: created_at decides which events a rule applies to.
     created_at: microsToIso(Number(r.created_us)),
     deleted_at: r.deleted_us === null ? null : microsToIso(Number(r.deleted_us)),

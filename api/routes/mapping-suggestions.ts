@@ -181,6 +181,7 @@ function registerApprove(app: FastifyInstance, ctx: ApiContext): void {
         });
         await closeSuggestion(client, id, 'approved', rule.rule_id);
       });
+      await ctx.notify('listeners'); // listeners subscribed to the name now also get the canonical field
       return (await getSuggestion(ctx.pool, id))!;
     },
   );

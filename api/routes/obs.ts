@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // GET /v1/targets/{id}/obs: a target's time series, raw (keyset-paged) or downsampled into buckets.
 import type { FastifyInstance } from 'fastify';
-import { getTarget, type ObsResult, obsAggs, queryObs } from '../../projections/index.js';
+import { AliasIndex } from '../../processors/index.js';
+import { getTarget, loadAliases, type ObsResult, obsAggs, queryObs } from '../../projections/index.js';
 import { nowMicros } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
 import { HttpProblem, problemResponses } from '../problem.js';
@@ -119,6 +120,12 @@ export const obsResponseSchema = {
       description: 'Effective exclusive end; null: unbounded.',
     },
     bucket: { type: 'string', description: 'The bucket width, when bucketed.' },
+    aliases: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description:
+        'Names in `fields` the normalizer has mapped, each with the canonical field it resolved to.',
+    },
     rows: { type: 'array', items: { anyOf: [rawRowSchema, bucketRowSchema] } },
     next: {
       type: 'string',
@@ -144,11 +151,20 @@ export function registerObsRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (req) => {
-      const params = parseObsParams(req.query, nowMicros());
+      const asked = parseObsParams(req.query, nowMicros());
       const target = await getTarget(ctx.pool, req.params.id);
       if (target === undefined) throw new HttpProblem(404, 'TARGET_NOT_FOUND', `no target ${req.params.id}`);
+      // Names the normalizer mapped resolve to their canonical fields (the answer says so in `aliases`).
+      const aliases =
+        asked.fields === undefined
+          ? undefined
+          : new AliasIndex(await loadAliases(ctx.pool)).resolve(target.kind, asked.fields);
+      const params = aliases === undefined ? asked : { ...asked, fields: aliases.names };
       const result = await queryObs(ctx.pool, { targetId: target.target_id, ...params });
-      return toObsResponse(target.target_id, params, result);
+      const out = toObsResponse(target.target_id, params, result);
+      return aliases === undefined || Object.keys(aliases.resolved).length === 0
+        ? out
+        : { ...out, aliases: aliases.resolved };
     },
   );
 }

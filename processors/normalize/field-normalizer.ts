@@ -27,6 +27,8 @@ export interface NormalizerOptions extends Thresholds {
   /** The ONNX model; undefined: the shipped one. */
   readonly modelPath?: string;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  /** Told when the model made rules (fanout reloads its masks: subscribed aliases gain canonical fields). */
+  readonly onRulesChanged?: () => void;
 }
 
 /** One occurrence of a field in an event, in stream order. */
@@ -157,6 +159,7 @@ export class FieldNormalizer {
     const decided = await this.judge(list, rules);
     let created = 0;
     for (let i = 0; i < list.length; i++) created += await this.persist(list[i]!, decided[i]!);
+    if (created > 0) this.options.onRulesChanged?.();
     return created;
   }
 

@@ -77,7 +77,11 @@ it("gives the first run's output whatever the model says today", async () => {
   expect(first.get(ids[0]!)).toEqual({ temperature: 20, serial_no: 'SN-1' });
 
   // The changed model answers differently for the same names…
-  const changed = new FieldNormalizer(t.runtime.pool, { modelPath: changedModel(), autoMin: 0.8, suggestMin: 0.3 });
+  const changed = new FieldNormalizer(t.runtime.pool, {
+    modelPath: changedModel(),
+    autoMin: 0.8,
+    suggestMin: 0.3,
+  });
   const asked = await previewNormalize(changed, 'never_seen_kind', { tempF: 68 }, [], Date.now() * 1000);
   expect(asked.model.version).toBe('test-changed');
   expect(asked.fields[0]!.canonical).not.toBe('temperature');
