@@ -3,6 +3,7 @@
 // new (kind, field), with units converted; suggestions for a person; aliases; replay determinism.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestTmidb, type TestTmidb } from '../support/tmidb.js';
+import { TestWsClient } from '../support/ws-client.js';
 
 let t: TestTmidb;
 beforeAll(async () => {
@@ -210,5 +211,52 @@ describe('clashes', () => {
     });
     expect(clash[0]!.field).toBe('tempF');
     expect(clash[0]!.reason).toMatch(/already holds 'temperature'/);
+  });
+});
+
+describe('aliases', () => {
+  it("a speaker's name keeps working wherever a client names a field, and the answer says so", async () => {
+    const listener = await t.request('POST', '/v1/listeners', {
+      name: 'alias-listener',
+      subscriptions: [{ kind: 'alias_kind', fields: ['tempF'] }],
+    });
+    expect(listener.status, JSON.stringify(listener.body)).toBe(201);
+    const key = await t.request('POST', '/v1/keys', { name: 'alias', scope: 'listener', listener: 'alias-listener' });
+    const ws = await TestWsClient.connect(t.url, { token: key.body.key });
+    try {
+      // The listener was created before the first event: it still gets its field, as `temperature`.
+      const id = await target('alias_kind');
+      expect(await projected(await write(id, '2026-05-01T00:00:00Z', { tempF: 68, note: 'x' }))).toEqual({
+        temperature: 20,
+        note: 'x',
+      });
+      await ws.waitForEvents(1);
+      expect(ws.events[0]!.data).toEqual({ temperature: 20 });
+
+      const obs = await t.request('GET', `/v1/targets/${id}/obs?fields=tempF`);
+      expect(obs.status, JSON.stringify(obs.body)).toBe(200);
+      expect(obs.body.aliases).toEqual({ tempF: 'temperature' });
+      expect(obs.body.rows[0].data).toEqual({ temperature: 20 });
+
+      const schema = await t.request('GET', '/v1/schemas/alias_kind?normalized=true');
+      expect(schema.body.aliases).toEqual({ temperature: ['tempF'] });
+
+      const rule = await t.request('POST', '/v1/mapping-rules', { kind: 'alias_kind', field: 'tempF', action: 'convert', unit: 'c->f' });
+      expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+      expect(rule.body).toMatchObject({ field: 'temperature', resolved_from: 'tempF', source: 'user' });
+      await t.request('DELETE', `/v1/mapping-rules/${rule.body.rule_id}`);
+
+      const alarm = await t.request('POST', '/v1/alarm-rules', {
+        name: 'hot',
+        type: 'threshold',
+        kind: 'alias_kind',
+        condition: { all: [{ field: 'tempF', op: '>', value: 30 }] },
+      });
+      expect(alarm.status, JSON.stringify(alarm.body)).toBe(201);
+      expect(alarm.body.aliases).toEqual({ tempF: 'temperature' });
+      expect(alarm.body.condition.all[0].field).toBe('temperature');
+    } finally {
+      ws.terminate();
+    }
   });
 });
