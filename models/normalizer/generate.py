@@ -339,6 +339,15 @@ def rows_for(split_held, rng, count):
                 rows.append({"kind": kind_for(canonical, rng), "name": name,
                              "values": values_for(canonical, unit, rng), "label": label, "word": base})
                 made += 1
+    if not split_held:
+        # Every base word bare (no prefix, no unit) in a few case styles: the commonest name of all.
+        for canonical, (words_all, units) in CANON.items():
+            for word in split(words_all)[0]:
+                for style in ("snake", "camel", "title"):
+                    name = render([word], "", style, rng)
+                    rows.append({"kind": kind_for(canonical, rng), "name": name,
+                                 "values": values_for(canonical, units[0], rng),
+                                 "label": canonical + "|" + units[0], "word": word})
     none_train = [n for n in NONE if not n[0].startswith("!")]
     none_held = [(n[0][1:], n[1]) for n in NONE if n[0].startswith("!")]
     pool = none_held if split_held else none_train

@@ -33,7 +33,11 @@ it('carries every awkward name exactly as written, REST → raw_bucket, ts_obs, 
     subscriptions: [{ kind: 'awkward', fields: [...awkwardNames, 'a'] }],
   });
   expect(listener.status, JSON.stringify(listener.body)).toBe(201);
-  const key = await t.request('POST', '/v1/keys', { name: 'awkward', scope: 'listener', listener: 'awkward-listener' });
+  const key = await t.request('POST', '/v1/keys', {
+    name: 'awkward',
+    scope: 'listener',
+    listener: 'awkward-listener',
+  });
   const ws = await TestWsClient.connect(t.url, { token: key.body.key });
   open.push(ws);
 
@@ -48,11 +52,17 @@ it('carries every awkward name exactly as written, REST → raw_bucket, ts_obs, 
     );
     return Number(n[0]!.n) === 2;
   });
-  const [raw] = await t.sql<{ payload: unknown }>('SELECT payload FROM tmi.raw_bucket WHERE event_id = $1', [eventId]);
+  const [raw] = await t.sql<{ payload: unknown }>('SELECT payload FROM tmi.raw_bucket WHERE event_id = $1', [
+    eventId,
+  ]);
   expect(raw!.payload).toEqual(data);
-  const [obs] = await t.sql<{ payload: unknown }>('SELECT payload FROM tmi.ts_obs WHERE event_id = $1', [eventId]);
+  const [obs] = await t.sql<{ payload: unknown }>('SELECT payload FROM tmi.ts_obs WHERE event_id = $1', [
+    eventId,
+  ]);
   expect(obs!.payload).toEqual(data);
-  const state = await t.sql<{ field: string }>('SELECT field FROM tmi.target_state WHERE target_id = $1', [id]);
+  const state = await t.sql<{ field: string }>('SELECT field FROM tmi.target_state WHERE target_id = $1', [
+    id,
+  ]);
   expect(state.map((s) => s.field).sort()).toEqual(Object.keys(data).sort());
 
   const api = await t.request('GET', `/v1/targets/${id}`);
@@ -61,7 +71,12 @@ it('carries every awkward name exactly as written, REST → raw_bucket, ts_obs, 
   const fields = encodeURIComponent(JSON.stringify(['a.b', 'a b', '온도', '🌡️']));
   const series = await t.request('GET', `/v1/targets/${id}/obs?fields=${fields}`);
   expect(series.status, JSON.stringify(series.body)).toBe(200);
-  expect(series.body.rows[0].data).toEqual({ 'a.b': data['a.b'], 'a b': data['a b'], 온도: data['온도'], '🌡️': data['🌡️'] });
+  expect(series.body.rows[0].data).toEqual({
+    'a.b': data['a.b'],
+    'a b': data['a b'],
+    온도: data['온도'],
+    '🌡️': data['🌡️'],
+  });
 
   await ws.waitForEvents(1);
   expect(ws.events[0]!.data).toEqual(data);
@@ -75,7 +90,10 @@ it('refuses a bad name with a 400 and writes nothing', async () => {
     expect(res.status, JSON.stringify(name)).toBe(400);
     expect(res.body.detail).toMatch(/field name/);
   }
-  const rows = await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM tmi.raw_bucket WHERE target_id = $1', [id]);
+  const rows = await t.sql<{ n: number }>(
+    'SELECT count(*)::int AS n FROM tmi.raw_bucket WHERE target_id = $1',
+    [id],
+  );
   expect(rows[0]!.n).toBe(0);
 });
 
@@ -83,11 +101,16 @@ it('versions the kind per new name and refuses a type change with 409', async ()
   const target = await t.request('POST', '/v1/targets', { name: 'awkward-3', kind: 'awkward_types' });
   const id = target.body.target_id as string;
   expect((await t.request('POST', `/v1/targets/${id}/events`, { data: { 온도: 1 } })).status).toBe(202);
-  expect((await t.request('POST', `/v1/targets/${id}/events`, { data: { 온도: 2, 'a.b': 1 } })).status).toBe(202);
+  expect((await t.request('POST', `/v1/targets/${id}/events`, { data: { 온도: 2, 'a.b': 1 } })).status).toBe(
+    202,
+  );
   const conflict = await t.request('POST', `/v1/targets/${id}/events`, { data: { 온도: 'hot' } });
   expect(conflict.status).toBe(409);
   expect(conflict.body.detail).toMatch(/온도/);
   const versions = await t.request('GET', '/v1/schemas/awkward_types');
   expect(versions.body.versions).toHaveLength(2);
-  expect(versions.body.versions[1].schema.fields.map((f: { name: string }) => f.name)).toEqual(['a.b', '온도']);
+  expect(versions.body.versions[1].schema.fields.map((f: { name: string }) => f.name)).toEqual([
+    'a.b',
+    '온도',
+  ]);
 });

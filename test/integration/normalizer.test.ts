@@ -221,7 +221,11 @@ describe('aliases', () => {
       subscriptions: [{ kind: 'alias_kind', fields: ['tempF'] }],
     });
     expect(listener.status, JSON.stringify(listener.body)).toBe(201);
-    const key = await t.request('POST', '/v1/keys', { name: 'alias', scope: 'listener', listener: 'alias-listener' });
+    const key = await t.request('POST', '/v1/keys', {
+      name: 'alias',
+      scope: 'listener',
+      listener: 'alias-listener',
+    });
     const ws = await TestWsClient.connect(t.url, { token: key.body.key });
     try {
       // The listener was created before the first event: it still gets its field, as `temperature`.
@@ -241,7 +245,12 @@ describe('aliases', () => {
       const schema = await t.request('GET', '/v1/schemas/alias_kind?normalized=true');
       expect(schema.body.aliases).toEqual({ temperature: ['tempF'] });
 
-      const rule = await t.request('POST', '/v1/mapping-rules', { kind: 'alias_kind', field: 'tempF', action: 'convert', unit: 'c->f' });
+      const rule = await t.request('POST', '/v1/mapping-rules', {
+        kind: 'alias_kind',
+        field: 'tempF',
+        action: 'convert',
+        unit: 'c->f',
+      });
       expect(rule.status, JSON.stringify(rule.body)).toBe(201);
       expect(rule.body).toMatchObject({ field: 'temperature', resolved_from: 'tempF', source: 'user' });
       await t.request('DELETE', `/v1/mapping-rules/${rule.body.rule_id}`);
