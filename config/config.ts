@@ -368,6 +368,13 @@ export const configFields = {
     doc: "The normalizer's ONNX model (with its metadata beside it: `x.onnx` → `x.json`); default: the shipped models/normalizer/model.onnx.",
     parse: optStr,
   },
+  normalizeDefaultRole: {
+    env: 'TMIDB_NORMALIZE_DEFAULT_ROLE',
+    default: 'auto',
+    unit: 'role',
+    doc: "The model's role for kinds without their own setting (/v1/normalize/kinds): auto, suggest, off.",
+    parse: oneOf('auto', 'suggest', 'off'),
+  },
   normalizeAutoMin: {
     env: 'TMIDB_NORMALIZE_AUTO_MIN',
     default: 0.8,

@@ -75,6 +75,7 @@ function normalizerOf(ctx: PipelineContext): FieldNormalizer {
     modelPath: ctx.config.normalizeModel,
     autoMin: ctx.config.normalizeAutoMin,
     suggestMin: ctx.config.normalizeSuggestMin,
+    defaultRole: ctx.config.normalizeDefaultRole,
     log: ctx.log,
     onRulesChanged: () => ctx.nc?.publish(ctx.topology.sysSubject('listeners')),
   });

@@ -75,7 +75,7 @@ export {
 } from './normalize/vocabulary.js';
 export { normalizedSubject, normalizeStage, toRule } from './normalize.js';
 export type { MappingRule, RuleAction } from './normalize-core.js';
-export { applyRules, rulesInForce, unitConversions } from './normalize-core.js';
+export { applyRules, rulesForBatch, rulesInForce, unitConversions } from './normalize-core.js';
 export { projectStage } from './project.js';
 export { projectRows } from './project-core.js';
 export type {

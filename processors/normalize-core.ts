@@ -53,6 +53,36 @@ export function rulesInForce(rules: readonly MappingRule[], scope: RuleScope): M
 }
 
 /**
+ * rulesInForce for many events: the rules of each (kind, target) are picked and ordered once, and an
+ * event whose received_at every one of them covers (the usual case) gets that list itself.
+ */
+export function rulesForBatch(
+  rules: readonly MappingRule[],
+): (e: { kind: string; target_id: string; received_at: number }) => readonly MappingRule[] {
+  const none: readonly MappingRule[] = [];
+  if (rules.length === 0) return () => none;
+  const candidates = new Map<string, readonly MappingRule[]>();
+  const always = { createdAtMicros: Number.NEGATIVE_INFINITY, deletedAtMicros: null };
+  return (e) => {
+    const key = `${e.kind}\u0000${e.target_id}`;
+    let list = candidates.get(key);
+    if (list === undefined) {
+      const byId = new Map(rules.map((r) => [r.ruleId, r]));
+      const scope = { kind: e.kind, targetId: e.target_id, receivedAtMicros: 0 };
+      list = rulesInForce(
+        rules.map((r) => ({ ...r, ...always })),
+        scope,
+      ).map((r) => byId.get(r.ruleId)!);
+      candidates.set(key, list);
+    }
+    const at = e.received_at;
+    const inForce = (r: MappingRule) =>
+      r.createdAtMicros <= at && (r.deletedAtMicros === null || at < r.deletedAtMicros);
+    return list.every(inForce) ? list : list.filter(inForce);
+  };
+}
+
+/**
  * Applies rules in order to a copy of data. Rules whose field is absent do nothing. A `map` (rename +
  * convert, the normalizer's) never overwrites: when its canonical field is already there — written so
  * by the speaker, or mapped by an earlier rule — the field stays as written and `onClash` hears of it.
@@ -62,7 +92,10 @@ export function applyRules(
   rules: readonly MappingRule[],
   onClash?: (clash: Clash) => void,
 ): Record<string, unknown> {
-  let out = structuredClone(data);
+  // A shallow copy serves rules on top-level fields (the normalizer's); a nested path needs a deep one.
+  const nestedPath = (path: string | null) => path?.includes('.') === true && !Object.hasOwn(data, path);
+  const nested = rules.some((r) => nestedPath(r.field) || nestedPath(r.toField));
+  let out = nested ? structuredClone(data) : { ...data };
   for (const rule of rules) {
     if (rule.action === 'map' && Object.hasOwn(out, rule.field) && Object.hasOwn(out, rule.toField!)) {
       onClash?.({ rule, field: rule.field });

@@ -20,7 +20,7 @@ import {
 } from './decode.js';
 import { recordClashes } from './normalize/clashes.js';
 import { decideNewFields } from './normalize/sightings.js';
-import { applyRules, type Clash, type MappingRule, rulesInForce } from './normalize-core.js';
+import { applyRules, type Clash, type MappingRule, rulesForBatch } from './normalize-core.js';
 import type { OutboundMessage, StageDeps, StageHandler } from './types.js';
 
 /** Subject of the registry under which normalized payloads of a kind are versioned. */
@@ -63,14 +63,7 @@ export function normalizeStage(deps: StageDeps): StageHandler {
           allRules = await rulesCovering(enveloped.ok);
         }
       }
-      const rulesOf = (envelope: EventEnvelope): readonly MappingRule[] =>
-        allRules.length === 0
-          ? allRules
-          : rulesInForce(allRules, {
-              kind: envelope.kind,
-              targetId: envelope.target_id,
-              receivedAtMicros: envelope.received_at,
-            });
+      const rulesOf = rulesForBatch(allRules);
       // Pass-through: no rule in force and the writer schema is the normalized subject's latest shape
       // (the same fingerprint: the same Avro encoding) — the payload bytes go on as they are, relabelled
       // with the normalized schema id, without being decoded and encoded again. Everything else (and the

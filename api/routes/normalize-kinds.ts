@@ -32,14 +32,14 @@ export function registerNormalizeKindRoutes(app: FastifyInstance, ctx: ApiContex
         summary: "The model's role for a kind",
         params: kindParams,
         response: {
-          200: { ...settingSchema, description: 'The setting (auto unless set).' },
+          200: { ...settingSchema, description: 'The setting (TMIDB_NORMALIZE_DEFAULT_ROLE unless set).' },
           ...problemResponses(400, 503),
         },
       },
     },
     async (req) => ({
       kind: req.params.kind,
-      model_role: (await loadModelRoles(ctx.pool)).get(req.params.kind) ?? 'auto',
+      model_role: (await loadModelRoles(ctx.pool)).get(req.params.kind) ?? ctx.config.normalizeDefaultRole,
     }),
   );
   app.put<{ Params: { kind: string }; Body: { model_role: ModelRole } }>(

@@ -31,6 +31,7 @@ export function registerNormalizePreviewRoutes(app: FastifyInstance, ctx: ApiCon
     modelPath: ctx.config.normalizeModel,
     autoMin: ctx.config.normalizeAutoMin,
     suggestMin: ctx.config.normalizeSuggestMin,
+    defaultRole: ctx.config.normalizeDefaultRole,
   });
   app.addHook('onClose', async () => normalizer.close());
   app.post<{ Body: { kind: string; data: Record<string, unknown> } }>(

@@ -134,7 +134,8 @@ function registerKindRoute(app: FastifyInstance, ctx: ApiContext): void {
       ]);
       const aliases: Record<string, string[]> = {};
       for (const r of aliasRows) {
-        if (r.kind === null || r.kind === kind) (aliases[r.to_field] ??= []).push(r.field);
+        if (r.kind !== null && r.kind !== kind) continue;
+        aliases[r.to_field] = [...(aliases[r.to_field] ?? []), r.field];
       }
       const out = { kind, subject, compatibility: summary.compatibility, versions: versions.map(versionOut) };
       return { ...out, aliases };

@@ -24,6 +24,8 @@ import { sampleValuesMax } from './features.js';
 import { loadModel, type NormalizerModel } from './model.js';
 
 export interface NormalizerOptions extends Thresholds {
+  /** The role of kinds without their own setting (default auto). */
+  readonly defaultRole?: ModelRoleName;
   /** The ONNX model; undefined: the shipped one. */
   readonly modelPath?: string;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
@@ -113,7 +115,7 @@ export class FieldNormalizer {
   }
 
   roleOf(kind: string): ModelRoleName {
-    return this.roles.get(kind) ?? 'auto';
+    return this.roles.get(kind) ?? this.options.defaultRole ?? 'auto';
   }
 
   vocabularyUnits(): ReadonlyMap<string, string> {

@@ -20,7 +20,7 @@ import { eventually, startTestTmidb, type TestTmidb } from '../support/tmidb.js'
 
 let t: TestTmidb;
 beforeAll(async () => {
-  t = await startTestTmidb('normalizer_replay');
+  t = await startTestTmidb('normalizer_replay', { config: { normalizeDefaultRole: 'auto' } });
 });
 afterAll(async () => {
   await t?.stop();

@@ -7,7 +7,7 @@ import { TestWsClient } from '../support/ws-client.js';
 
 let t: TestTmidb;
 beforeAll(async () => {
-  t = await startTestTmidb('normalizer');
+  t = await startTestTmidb('normalizer', { config: { normalizeDefaultRole: 'auto' } });
 });
 afterAll(async () => {
   await t?.stop();
