@@ -5,18 +5,8 @@ export type MappingRuleAction = 'rename' | 'convert' | 'drop' | 'map';
 /** Who made a rule: a user (POST /v1/mapping-rules), the model (auto), a person approving a suggestion. */
 export type MappingRuleSource = 'user' | 'model' | 'person';
 
-export interface MappingRuleRow {
-  readonly rule_id: string;
-  readonly kind: string | null;
-  readonly target_id: string | null;
-  readonly field: string;
-  readonly action: MappingRuleAction;
-  readonly to_field: string | null;
-  readonly scale: number | null;
-  readonly offset: number | null;
-  readonly from_unit: string | null;
-  readonly to_unit: string | null;
-  readonly position: number;
+/** A stored rule: what was created, who made it, plus its times. */
+export interface MappingRuleRow extends NewMappingRule {
   readonly source: MappingRuleSource;
   readonly model_version: string | null;
   readonly confidence: number | null;

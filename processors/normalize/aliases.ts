@@ -3,7 +3,7 @@
 // client written against `tempF` keeps working once `tempF` is `temperature`. Built from the active
 // `map` and `rename` rules; a kind's own rules win over rules for every kind.
 import type { AliasRow } from '../../projections/index.js';
-import type { Condition, RuleSpec } from '../alarm-rule.js';
+import type { Condition, RuleSpec } from '../alarm/alarm-rule.js';
 
 export class AliasIndex {
   private readonly byKind = new Map<string, Map<string, string>>();

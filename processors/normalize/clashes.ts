@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Clashes (two fields of one event mapping to one canonical field) become suggestions, once per
 // (kind, field): the losing field stays as written, and a person is told why.
-import type { Clash } from '../normalize-core.js';
+
 import type { FieldNormalizer } from './field-normalizer.js';
+import type { Clash } from './normalize-core.js';
 
 const recorded = new WeakMap<FieldNormalizer, Set<string>>();
 

@@ -18,10 +18,10 @@ import {
   type ModelRoleName,
 } from '../../projections/index.js';
 import { uuidv7 } from '../../schemas/index.js';
-import type { MappingRule } from '../normalize-core.js';
 import { decide, type FieldDecision, isScalarSample, readPrediction, type Thresholds } from './decide.js';
 import { sampleValuesMax } from './features.js';
 import { loadModel, type NormalizerModel } from './model.js';
+import type { MappingRule } from './normalize-core.js';
 
 export interface NormalizerOptions extends Thresholds {
   /** The role of kinds without their own setting (default auto). */

@@ -2,9 +2,10 @@
 // POST /v1/normalize/preview: what each top-level field of a payload would become, written nowhere.
 // Existing rules apply as the pipeline would apply them; a field decided before answers with its
 // recorded decision; a new one is put to the model (the answer is not recorded).
-import { type MappingRule, rulesInForce } from '../normalize-core.js';
+
 import { decide, readPrediction } from './decide.js';
 import type { FieldNormalizer } from './field-normalizer.js';
+import { type MappingRule, rulesInForce } from './normalize-core.js';
 import { conversionOf, convertValue } from './units.js';
 
 export interface PreviewField {

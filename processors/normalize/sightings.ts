@@ -4,8 +4,8 @@
 // is decided is remembered, so most batches cost one set lookup per event.
 import type { RegisteredSchema } from '../../schemas/index.js';
 import { decodePayloads, type EnvelopedMessage } from '../decode.js';
-import type { MappingRule } from '../normalize-core.js';
 import type { FieldNormalizer, FieldSighting } from './field-normalizer.js';
+import type { MappingRule } from './normalize-core.js';
 
 /** Decides the batch's new fields; returns how many mapping rules that created. */
 export async function decideNewFields(

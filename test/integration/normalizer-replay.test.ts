@@ -98,6 +98,7 @@ it("gives the first run's output whatever the model says today", async () => {
     checkpointName: 'replay-test',
     inputStream: t.runtime.topology.stages.normalize.stream,
     outputSubject: t.runtime.topology.normSubject,
+    nowMicros: () => Date.now() * 1000,
     normalizer: changed,
   });
   const batch = await inputMessages(id);

@@ -6,7 +6,7 @@ import {
   rulesForBatch,
   rulesInForce,
   unitConversions,
-} from '../../../processors/index.js';
+} from '../../../../processors/index.js';
 
 function rule(r: Partial<MappingRule> & Pick<MappingRule, 'field' | 'action'>): MappingRule {
   return {
