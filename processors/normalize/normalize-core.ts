@@ -49,7 +49,13 @@ export function rulesInForce(rules: readonly MappingRule[], scope: RuleScope): M
         r.createdAtMicros <= scope.receivedAtMicros &&
         (r.deletedAtMicros === null || scope.receivedAtMicros < r.deletedAtMicros),
     )
-    .sort((a, b) => a.position - b.position || a.createdAtMicros - b.createdAtMicros);
+    .sort(
+      (a, b) =>
+        a.position - b.position ||
+        a.createdAtMicros - b.createdAtMicros ||
+        // Rules decided together (one triggering event) tie on both: their ids order them, the same on replay.
+        (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0),
+    );
 }
 
 /**

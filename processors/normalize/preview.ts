@@ -46,7 +46,42 @@ export async function previewNormalize(
         : (recorded(normalizer, kind, field, value) ?? (await asked(normalizer, kind, field, value, rules))),
     );
   }
-  return { model: { version: model.metadata.version, sha256: model.metadata.sha256 }, fields };
+  return {
+    model: { version: model.metadata.version, sha256: model.metadata.sha256 },
+    fields: withClashes(data, fields),
+  };
+}
+
+/**
+ * As the pipeline orders them: a field already holding a canonical name keeps it, then mapped fields
+ * take their canonical field in order (rules first, then new fields as written); a later one clashes and
+ * stays as written.
+ */
+function withClashes(
+  data: Readonly<Record<string, unknown>>,
+  fields: readonly PreviewField[],
+): PreviewField[] {
+  const taken = new Set(Object.keys(data));
+  const byRule = (f: PreviewField) => f.reason.startsWith('mapped by') || f.reason.startsWith('renamed by');
+  const order = [...fields.filter(byRule), ...fields.filter((f) => !byRule(f))];
+  const out = new Map<PreviewField, PreviewField>();
+  for (const f of order) {
+    if (f.decision !== 'auto' || f.canonical === null || f.canonical === f.field) continue;
+    if (taken.has(f.canonical)) {
+      out.set(f, {
+        ...f,
+        canonical: null,
+        from_unit: null,
+        to_unit: null,
+        value: data[f.field],
+        decision: 'keep',
+        reason: `'${f.canonical}' is already taken in this payload, so '${f.field}' stays as written (a clash suggestion is made)`,
+      });
+    } else {
+      taken.add(f.canonical);
+    }
+  }
+  return fields.map((f) => out.get(f) ?? f);
 }
 
 function byRule(field: string, value: unknown, rule: MappingRule): PreviewField {

@@ -104,6 +104,17 @@ describe('preview', () => {
       decision: 'keep',
       reason: 'already a canonical field',
     });
+    const clash = await t.request('POST', '/v1/normalize/preview', {
+      kind: 'preview_kind',
+      data: { temperature: 21, tempF: 68 },
+    });
+    expect(clash.body.fields[1]).toMatchObject({
+      field: 'tempF',
+      canonical: null,
+      value: 68,
+      decision: 'keep',
+    });
+    expect(clash.body.fields[1].reason).toMatch(/'temperature' is already taken/);
     const after = await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM tmi.normalize_decision');
     expect(after[0]!.n).toBe(before[0]!.n);
   });
