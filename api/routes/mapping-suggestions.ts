@@ -5,6 +5,7 @@
 // suggested again.
 import type { FastifyInstance } from 'fastify';
 import { withTransaction } from '../../db/index.js';
+import { RequestRejectedError } from '../../errors/index.js';
 import { conversionOf, modelRulePosition } from '../../processors/index.js';
 import {
   closeSuggestion,
@@ -17,7 +18,8 @@ import {
 } from '../../projections/index.js';
 import { uuidv7 } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
+import { idParamsSchema, limitSchema, pageSchema, paginate } from './shared.js';
 
 export const suggestionsPageMax = 500;
 
@@ -47,11 +49,7 @@ const suggestionSchema = {
   },
 } as const;
 
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', format: 'uuid' } },
-} as const;
+const idParams = idParamsSchema;
 
 export function registerMappingSuggestionRoutes(app: FastifyInstance, ctx: ApiContext): void {
   registerList(app, ctx);
@@ -90,22 +88,11 @@ function registerList(app: FastifyInstance, ctx: ApiContext): void {
             status: { type: 'string', enum: ['pending', 'approved', 'rejected', 'all'], default: 'pending' },
             kind: { type: 'string', minLength: 1, maxLength: 256 },
             after: { type: 'string', format: 'uuid', description: 'The `next` of the previous page.' },
-            limit: { type: 'integer', minimum: 1, maximum: suggestionsPageMax, default: 100 },
+            limit: limitSchema(suggestionsPageMax, 100),
           },
         },
         response: {
-          200: {
-            type: 'object',
-            required: ['suggestions', 'next'],
-            description: 'A page of suggestions.',
-            properties: {
-              suggestions: { type: 'array', items: suggestionSchema },
-              next: {
-                type: ['string', 'null'],
-                description: 'Pass as `after` for the next page; null at the end.',
-              },
-            },
-          },
+          200: { ...pageSchema('suggestions', suggestionSchema), description: 'A page of suggestions.' },
           ...problemResponses(400, 503),
         },
       },
@@ -119,8 +106,8 @@ function registerList(app: FastifyInstance, ctx: ApiContext): void {
         after: req.query.after,
         limit: limit + 1,
       });
-      const page = rows.slice(0, limit);
-      return { suggestions: page, next: rows.length > limit ? page.at(-1)!.suggestion_id : null };
+      const { items, ...next } = paginate(rows, limit, (r) => r.suggestion_id);
+      return { suggestions: items, ...next };
     },
   );
 }
@@ -171,7 +158,7 @@ function registerApprove(app: FastifyInstance, ctx: ApiContext): void {
       await withTransaction(ctx.pool, async (client) => {
         const s = (await getSuggestion(client, id, true)) ?? notFound(id);
         if (s.status !== 'pending')
-          throw new HttpProblem(409, 'SUGGESTION_CLOSED', `suggestion ${id} is ${s.status}`);
+          throw new RequestRejectedError('SUGGESTION_CLOSED', `suggestion ${id} is ${s.status}`);
         const rule = approvedRule(s, req.body ?? {}, vocabulary);
         await insertMappingRule(client, rule, {
           source: 'person',
@@ -207,7 +194,7 @@ function registerReject(app: FastifyInstance, ctx: ApiContext): void {
       await withTransaction(ctx.pool, async (client) => {
         const s = (await getSuggestion(client, id, true)) ?? notFound(id);
         if (s.status !== 'pending')
-          throw new HttpProblem(409, 'SUGGESTION_CLOSED', `suggestion ${id} is ${s.status}`);
+          throw new RequestRejectedError('SUGGESTION_CLOSED', `suggestion ${id} is ${s.status}`);
         await closeSuggestion(client, id, 'rejected', null);
       });
       return (await getSuggestion(ctx.pool, id))!;
@@ -242,10 +229,10 @@ function approvedRule(s: SuggestionRow, c: Correction, vocabulary: ReadonlyMap<s
   };
 }
 
-function invalid(detail: string): HttpProblem {
-  return new HttpProblem(400, 'INVALID_CORRECTION', detail);
+function invalid(detail: string): RequestRejectedError {
+  return new RequestRejectedError('INVALID_CORRECTION', detail);
 }
 
 function notFound(id: string): never {
-  throw new HttpProblem(404, 'SUGGESTION_NOT_FOUND', `no mapping suggestion ${id}`);
+  throw new RequestRejectedError('SUGGESTION_NOT_FOUND', `no mapping suggestion ${id}`);
 }

@@ -2,11 +2,12 @@
 // POST /v1/normalize/preview: what a payload of a kind would become — for every top-level field, the
 // canonical field, units, converted value, confidence and decision — writing nothing.
 import type { FastifyInstance } from 'fastify';
+import { RequestRejectedError } from '../../errors/index.js';
 import { FieldNormalizer, previewNormalize, toRule } from '../../processors/index.js';
 import { loadAllMappingRules } from '../../projections/index.js';
 import { fieldNameLengthMax, fieldNameProblem, nowMicros } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
 
 const fieldSchema = {
   type: 'object',
@@ -82,8 +83,7 @@ export function registerNormalizePreviewRoutes(app: FastifyInstance, ctx: ApiCon
 function checkData(data: Record<string, unknown>, fieldsMax: number): void {
   const names = Object.keys(data);
   if (names.length > fieldsMax) {
-    throw new HttpProblem(
-      400,
+    throw new RequestRejectedError(
       'INVALID_DATA',
       `data has ${names.length} fields, more than the limit of ${fieldsMax}`,
     );
@@ -91,8 +91,7 @@ function checkData(data: Record<string, unknown>, fieldsMax: number): void {
   for (const name of names) {
     const problem = fieldNameProblem(name, fieldNameLengthMax);
     if (problem !== undefined) {
-      throw new HttpProblem(
-        400,
+      throw new RequestRejectedError(
         'INVALID_DATA',
         `field name ${JSON.stringify(name.slice(0, 40))} ${problem}`,
       );

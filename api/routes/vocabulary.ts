@@ -2,6 +2,7 @@
 // /v1/vocabulary: the canonical fields the normalizer maps onto, with their units. The defaults ship
 // with tmiDB (migration 006) and cannot be deleted; users add and delete their own.
 import type { FastifyInstance } from 'fastify';
+import { RequestRejectedError } from '../../errors/index.js';
 import {
   vocabularyDescriptionLengthMax,
   vocabularyEntriesMax,
@@ -10,7 +11,7 @@ import {
 } from '../../processors/index.js';
 import { deleteVocabulary, insertVocabulary, listVocabulary } from '../../projections/index.js';
 import type { ApiContext } from '../context.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
 
 const entrySchema = {
   type: 'object',
@@ -86,14 +87,13 @@ function registerAdd(app: FastifyInstance, ctx: ApiContext): void {
     async (req, reply) => {
       const entry = { name: req.body.name, unit: req.body.unit, description: req.body.description ?? '' };
       if ((await listVocabulary(ctx.pool)).length >= vocabularyEntriesMax) {
-        throw new HttpProblem(
-          409,
+        throw new RequestRejectedError(
           'VOCABULARY_FULL',
           `the vocabulary holds ${vocabularyEntriesMax} fields already`,
         );
       }
       if (!(await insertVocabulary(ctx.pool, entry))) {
-        throw new HttpProblem(409, 'VOCABULARY_EXISTS', `the vocabulary already has '${entry.name}'`);
+        throw new RequestRejectedError('VOCABULARY_EXISTS', `the vocabulary already has '${entry.name}'`);
       }
       return reply
         .code(201)
@@ -118,11 +118,10 @@ function registerDelete(app: FastifyInstance, ctx: ApiContext): void {
     async (req, reply) => {
       const outcome = await deleteVocabulary(ctx.pool, req.params.name);
       if (outcome === 'missing') {
-        throw new HttpProblem(404, 'VOCABULARY_NOT_FOUND', `no canonical field '${req.params.name}'`);
+        throw new RequestRejectedError('VOCABULARY_NOT_FOUND', `no canonical field '${req.params.name}'`);
       }
       if (outcome === 'builtin') {
-        throw new HttpProblem(
-          409,
+        throw new RequestRejectedError(
           'VOCABULARY_BUILTIN',
           `'${req.params.name}' ships with tmiDB and cannot be deleted`,
         );

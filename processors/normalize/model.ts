@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { packageRoot } from '../../config/index.js';
+import { TaggedError } from '../../errors/index.js';
 import { featureCount, featureVector, featureVersion } from './features.js';
 
 export interface ModelMetadata {
@@ -35,9 +36,11 @@ export interface NormalizerModel {
   close(): Promise<void>;
 }
 
-export class ModelLoadError extends Error {
-  readonly code = 'NORMALIZE_MODEL_INVALID';
-  readonly isRetryable = false;
+/** The model or its metadata cannot be read or do not match: a configuration error, never retried. */
+export class ModelLoadError extends TaggedError('ModelLoadError')<'NORMALIZE_MODEL_INVALID'> {
+  constructor(detail: string) {
+    super('NORMALIZE_MODEL_INVALID', detail);
+  }
 }
 
 export const shippedModelPath = path.join(packageRoot, 'models', 'normalizer', 'model.onnx');
