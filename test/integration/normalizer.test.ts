@@ -280,3 +280,36 @@ describe('aliases', () => {
     }
   });
 });
+
+describe('vocabulary', () => {
+  it('lists the default set, adds a user field, refuses duplicates and deleting shipped ones', async () => {
+    const list = await t.request('GET', '/v1/vocabulary');
+    expect(list.status).toBe(200);
+    expect(list.body.fields).toHaveLength(30);
+    expect(list.body.fields.find((f: { name: string }) => f.name === 'pressure')).toMatchObject({
+      unit: 'hPa',
+      builtin: true,
+    });
+    const add = await t.request('POST', '/v1/vocabulary', {
+      name: 'soil_moisture',
+      unit: '%',
+      description: 'Volumetric.',
+    });
+    expect(add.status, JSON.stringify(add.body)).toBe(201);
+    expect(add.body).toEqual({
+      name: 'soil_moisture',
+      unit: '%',
+      description: 'Volumetric.',
+      builtin: false,
+    });
+    expect((await t.request('POST', '/v1/vocabulary', { name: 'soil_moisture', unit: '%' })).status).toBe(
+      409,
+    );
+    expect((await t.request('POST', '/v1/vocabulary', { name: 'Bad Name', unit: '%' })).status).toBe(400);
+    const builtin = await t.request('DELETE', '/v1/vocabulary/temperature');
+    expect(builtin.status).toBe(409);
+    expect(builtin.body.code).toBe('VOCABULARY_BUILTIN');
+    expect((await t.request('DELETE', '/v1/vocabulary/soil_moisture')).status).toBe(204);
+    expect((await t.request('DELETE', '/v1/vocabulary/soil_moisture')).status).toBe(404);
+  });
+});
