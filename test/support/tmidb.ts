@@ -88,6 +88,7 @@ export async function startTestTmidb(name: string, opts: StartOptions = {}): Pro
       TMIDB_NATS_URL: env.natsUrl,
       TMIDB_NAMESPACE: env.namespace,
       TMIDB_ACK_WAIT_MS: String(config.ackWaitMs),
+      TMIDB_NORMALIZE_DEFAULT_ROLE: config.normalizeDefaultRole,
     },
     async request(method, route, body, headers = {}) {
       const auth = Object.keys(headers).find((h) => h.toLowerCase() === 'authorization');
