@@ -28,7 +28,7 @@ import {
   topology,
 } from '../pipelines/index.js';
 import { pruneLedger, pruneSkips } from '../projections/index.js';
-import { SchemaRegistry } from '../schemas/index.js';
+import { fieldNameLengthMax, SchemaRegistry } from '../schemas/index.js';
 
 export interface RuntimeOptions {
   readonly pgUrl: string;
@@ -80,7 +80,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
   const registry = new SchemaRegistry(pool, {
     fieldsMax: config.eventFieldsMax,
     stringLengthMax: config.stringLengthMax,
-    fieldNameLengthMax: 64,
+    fieldNameLengthMax,
     depthMax: 8,
   });
   const metrics = createMetrics();

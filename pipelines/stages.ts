@@ -9,6 +9,7 @@ import {
   alarmStage,
   captureStage,
   type FanoutStageDeps,
+  FieldNormalizer,
   fanoutAlarmStage,
   fanoutStage,
   geoStage,
@@ -61,6 +62,18 @@ function fanoutDeps(ctx: PipelineContext, common: StageDeps): FanoutStageDeps {
   return { ...common, publish: publisher(ctx), subscriptions, listenSubject: ctx.topology.listenSubject };
 }
 
+/** The normalize stage's FieldNormalizer: the model (loaded on first need) and the thresholds. */
+function normalizerOf(ctx: PipelineContext): FieldNormalizer {
+  return new FieldNormalizer(ctx.pool, {
+    modelPath: ctx.config.normalizeModel,
+    autoMin: ctx.config.normalizeAutoMin,
+    suggestMin: ctx.config.normalizeSuggestMin,
+    defaultRole: ctx.config.normalizeDefaultRole,
+    log: ctx.log,
+    onRulesChanged: () => ctx.nc?.publish(ctx.topology.sysSubject('listeners')),
+  });
+}
+
 function publisher(ctx: PipelineContext): (messages: readonly OutboundMessage[]) => Promise<void> {
   return async (messages) => {
     await publishAll(ctx.js, messages);
@@ -71,7 +84,12 @@ function publisher(ctx: PipelineContext): (messages: readonly OutboundMessage[])
 const handlers: Record<StageName, (ctx: PipelineContext, common: StageDeps) => StageHandler> = {
   capture: (_ctx, common) => captureStage(common),
   normalize: (ctx, common) =>
-    normalizeStage({ ...common, publish: publisher(ctx), outputSubject: ctx.topology.normSubject }),
+    normalizeStage({
+      ...common,
+      publish: publisher(ctx),
+      outputSubject: ctx.topology.normSubject,
+      normalizer: normalizerOf(ctx),
+    }),
   project: (_ctx, common) => projectStage(common),
   fanout: (ctx, common) => fanoutStage(fanoutDeps(ctx, common)),
   'fanout-alarm': (ctx, common) => fanoutAlarmStage(fanoutDeps(ctx, common)),
