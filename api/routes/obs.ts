@@ -2,7 +2,8 @@
 // GET /v1/targets/{id}/obs: a target's time series, raw (keyset-paged) or downsampled into buckets.
 import type { FastifyInstance } from 'fastify';
 import { RequestRejectedError } from '../../errors/index.js';
-import { getTarget, type ObsResult, obsAggs, queryObs } from '../../projections/index.js';
+import { AliasIndex } from '../../processors/index.js';
+import { getTarget, loadAliases, type ObsResult, obsAggs, queryObs } from '../../projections/index.js';
 import { nowMicros } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
@@ -20,7 +21,7 @@ import {
   obsLimitMin,
   parseObsParams,
 } from './obs-params.js';
-import { commaListSchema, idParamsSchema } from './shared.js';
+import { idParamsSchema } from './shared.js';
 
 const timeParamDescription =
   'ISO-8601 with a time zone (`2026-11-22T10:00:00Z`, `…+09:00`) or epoch milliseconds (`1795345200000`).';
@@ -31,8 +32,9 @@ export const obsQuerystringSchema = {
     from: { type: 'string', maxLength: 64, description: `Inclusive start. ${timeParamDescription}` },
     to: { type: 'string', maxLength: 64, description: `Exclusive end. ${timeParamDescription}` },
     fields: {
-      ...commaListSchema(`[A-Za-z_][A-Za-z0-9_]{0,${obsFieldNameLengthMax - 1}}`, obsFieldsMax, ''),
-      description: `Comma-separated top-level field names (at most ${obsFieldsMax}, each ≤ ${obsFieldNameLengthMax} characters, \`[A-Za-z_][A-Za-z0-9_]*\`). Raw mode: each row's data holds only these fields, and events holding none of them are skipped. Required with bucket.`,
+      type: 'string',
+      maxLength: obsFieldsMax * (obsFieldNameLengthMax + 3) + 2,
+      description: `Comma-separated top-level field names (at most ${obsFieldsMax}, each ≤ ${obsFieldNameLengthMax} characters of any kind but control characters; a JSON array \`["a,b","온도"]\` for names holding a comma). Raw mode: each row's data holds only these fields, and events holding none of them are skipped. Required with bucket.`,
     },
     bucket: {
       type: 'string',
@@ -120,6 +122,12 @@ export const obsResponseSchema = {
       description: 'Effective exclusive end; null: unbounded.',
     },
     bucket: { type: 'string', description: 'The bucket width, when bucketed.' },
+    aliases: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description:
+        'Names in `fields` the normalizer has mapped, each with the canonical field it resolved to.',
+    },
     rows: { type: 'array', items: { anyOf: [rawRowSchema, bucketRowSchema] } },
     next: {
       type: 'string',
@@ -145,12 +153,21 @@ export function registerObsRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (req) => {
-      const params = parseObsParams(req.query, nowMicros());
+      const asked = parseObsParams(req.query, nowMicros());
       const target = await getTarget(ctx.pool, req.params.id);
       if (target === undefined)
         throw new RequestRejectedError('TARGET_NOT_FOUND', `no target ${req.params.id}`);
+      // Names the normalizer mapped resolve to their canonical fields (the answer says so in `aliases`).
+      const aliases =
+        asked.fields === undefined
+          ? undefined
+          : new AliasIndex(await loadAliases(ctx.pool)).resolve(target.kind, asked.fields);
+      const params = aliases === undefined ? asked : { ...asked, fields: aliases.names };
       const result = await queryObs(ctx.pool, { targetId: target.target_id, ...params });
-      return toObsResponse(target.target_id, params, result);
+      const out = toObsResponse(target.target_id, params, result);
+      return aliases === undefined || Object.keys(aliases.resolved).length === 0
+        ? out
+        : { ...out, aliases: aliases.resolved };
     },
   );
 }
