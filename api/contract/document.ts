@@ -22,6 +22,7 @@ export function declaredStatuses(route: Pick<RouteOptions, 'url' | 'config' | 's
   if (access !== 'public') add(401, 429, 503);
   if (access !== 'public' && access !== 'authenticated') add(403);
   if (schema.params || schema.querystring || schema.body || schema.headers) add(400);
+  if (schema.querystring) add(431); // a long query string (it counts against Node's header limit)
   if (schema.params) add(404, 414);
   if (schema.body) add(400, 413, 415);
   return [...statuses].sort((a, b) => a - b);
