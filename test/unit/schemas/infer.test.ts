@@ -179,6 +179,23 @@ describe('inferSchema: rejections', () => {
     ['NaN', { a: { x: Number.NaN } }, {}, 'data.a.x', /^data\.a\.x is NaN; numbers must be finite$/],
     ['Infinity in an array', { a: [1, Number.POSITIVE_INFINITY] }, {}, 'data.a[1]', /is Infinity/],
     [
+      'NUL in a string',
+      { s: 'a\u0000b' },
+      {},
+      'data.s',
+      /^data\.s holds the NUL character \(U\+0000\) at offset 1/,
+    ],
+    ['NUL in an array', { t: ['ok', '\u0000'] }, {}, 'data.t[1]', /data\.t\[1\] holds the NUL/],
+    [
+      'a lone high surrogate',
+      { s: 'x\uD800' },
+      {},
+      'data.s',
+      /lone UTF-16 surrogate \(U\+D800\) at offset 1/,
+    ],
+    ['a lone low surrogate', { s: '\uDC00y' }, {}, 'data.s', /lone UTF-16 surrogate \(U\+DC00\) at offset 0/],
+    ['a reversed pair', { s: '\uDE00\uD83D' }, {}, 'data.s', /lone UTF-16 surrogate \(U\+DE00\)/],
+    [
       'a field name with a space',
       { 'bad key': 1 },
       {},
