@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The Fastify server: REST /v1, OpenAPI 3.1 ("tmiDB API") at /openapi.json with its UI at /docs,
 // /healthz and /metrics. Every error leaves as application/problem+json.
+import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
@@ -21,6 +22,8 @@ import { registerObsRoutes } from './routes/obs.js';
 import { registerSchemaRoutes } from './routes/schemas.js';
 import { registerStreamRoute } from './routes/stream.js';
 import { registerTargetRoutes } from './routes/targets.js';
+import { problemOfUnexpected } from './unexpected.js';
+import { registerUnstorableTextCheck } from './unstorable-text.js';
 import { WsGateway } from './ws/gateway.js';
 
 declare module 'fastify' {
@@ -35,7 +38,12 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
     logger: false,
     bodyLimit: ctx.config.bodyBytesMax,
     ajv: { customOptions: { allErrors: false, coerceTypes: 'array', removeAdditional: false } },
+    genReqId: requestIdOf,
   });
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  registerUnstorableTextCheck(app);
   app.addSchema(problemSchema);
   // Before any route: every route, whoever adds it, is admin-only unless it declares `config.access`.
   registerAuthHook(app, {
@@ -82,9 +90,16 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: false } });
-  app.setErrorHandler((err: FastifyError, req, reply) =>
-    sendProblem(reply, toProblem(err, req.url, ctx.config.bodyBytesMax)),
-  );
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const p = toProblem(err, req.url, req.id, ctx.config.bodyBytesMax);
+    if (p.status >= 500) {
+      ctx.log?.(
+        'error',
+        `request ${req.id} ${req.method} ${req.url.split('?')[0]} → ${p.status} ${p.code}: ${(err as Error).stack ?? String(err)}`,
+      );
+    }
+    return sendProblem(reply, p);
+  });
   app.setNotFoundHandler((req, reply) =>
     sendProblem(
       reply,
@@ -114,7 +129,18 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   return app;
 }
 
-function toProblem(err: FastifyError & { status?: unknown }, url: string, bodyBytesMax: number) {
+/** A caller's X-Request-Id when it is a sane token, else a fresh UUID: the id 5xx log lines carry. */
+function requestIdOf(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+function toProblem(
+  err: FastifyError & { status?: unknown },
+  url: string,
+  requestId: string,
+  bodyBytesMax: number,
+) {
   if (err instanceof HttpProblem) return problem(err.status, err.code, err.message, url);
   if (err.validation) {
     const first = err.validation[0];
@@ -145,13 +171,5 @@ function toProblem(err: FastifyError & { status?: unknown }, url: string, bodyBy
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     return problem(err.statusCode, err.code ?? 'BAD_REQUEST', err.message, url);
   }
-  const retryable = (err as { isRetryable?: boolean }).isRetryable !== false;
-  return problem(
-    503,
-    'UNAVAILABLE',
-    retryable
-      ? 'tmiDB could not complete the request right now; nothing was acknowledged — retry (with the same event_id or Idempotency-Key for writes)'
-      : 'internal error; nothing was acknowledged',
-    url,
-  );
+  return problemOfUnexpected(err, url, requestId);
 }

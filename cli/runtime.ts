@@ -142,11 +142,13 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
       authenticator,
       limiter,
       notify,
+      log,
     };
     speaker = startNatsSpeaker(
       nc,
       ctx,
       natsSpeakerAuthenticator({ enabled: config.auth === 'on', authenticator, limiter }),
+      log,
     );
     app = await buildServer(ctx);
     const server = app;

@@ -6,11 +6,14 @@
 // `Authorization: Bearer <API key or token>` on every request (checked by `authenticate`, which the
 // runtime wires to the API's key store): 401 without a valid one, 403 for a key that may not speak, and
 // a target outside its grants answers 404 TARGET_NOT_FOUND like an unknown one.
+import { randomUUID } from 'node:crypto';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { type AcceptContext, accept } from './accept.js';
-import { WriteRejectedError } from './errors.js';
+import { answerOfUnexpected, WriteRejectedError } from './errors.js';
 
 export const speakQueueGroup = 'tmidb-speak';
+
+type SpeakLog = (level: 'error', msg: string) => void;
 
 /** Who a request comes from, once its Authorization header checked out. */
 export interface SpeakerIdentity {
@@ -35,13 +38,15 @@ export function startNatsSpeaker(
   ctx: AcceptContext,
   /** Required: a connector without authentication must say so (`anonymousNatsSpeaker`). */
   authenticate: SpeakerAuthenticator,
+  /** Every 5xx answer leaves a line here with its request id. */
+  log?: SpeakLog,
 ): NatsSpeakerConnector {
   const prefix = ctx.topology.speakPrefix;
   const subscription = nc.subscribe(ctx.topology.speakWildcard, {
     queue: speakQueueGroup,
     callback: (err, msg) => {
       if (err) return;
-      void handleSpeak(ctx, prefix, msg, authenticate);
+      void handleSpeak(ctx, prefix, msg, authenticate, log);
     },
   });
   return {
@@ -57,6 +62,7 @@ async function handleSpeak(
   prefix: string,
   msg: Msg,
   authenticate: SpeakerAuthenticator,
+  log: SpeakLog | undefined,
 ): Promise<void> {
   try {
     const who = await authenticate(msg.headers?.get('Authorization') || undefined);
@@ -99,15 +105,19 @@ async function handleSpeak(
         : { accepted: result.accepted, event_ids: result.event_ids, seqs: result.seqs },
     );
   } catch (err) {
+    const requestId = msg.headers?.get('X-Request-Id') || randomUUID();
     const e = err as { status?: number; code?: string; message?: string };
-    const status = typeof e.status === 'number' ? e.status : 503;
-    reply(msg, {
-      error: {
-        status,
-        code: e.code ?? 'UNAVAILABLE',
-        detail: status >= 500 ? 'the event could not be stored; retry with the same event_id' : e.message,
-      },
-    });
+    const refused = typeof e.status === 'number' && e.status < 500 && typeof e.code === 'string';
+    const answer = refused
+      ? { status: e.status!, code: e.code!, detail: e.message ?? '' }
+      : answerOfUnexpected(err, requestId);
+    if (answer.status >= 500) {
+      log?.(
+        'error',
+        `request ${requestId} NATS ${msg.subject} → ${answer.status} ${answer.code}: ${(err as Error)?.stack ?? err}`,
+      );
+    }
+    reply(msg, { error: answer });
   }
 }
 

@@ -43,6 +43,8 @@ export interface TestResponse {
 export interface StartOptions {
   readonly stages?: readonly StageName[];
   readonly config?: Partial<Config>;
+  /** The runtime's log (default: none). */
+  readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
 }
 
 export async function startTestTmidb(name: string, opts: StartOptions = {}): Promise<TestTmidb> {
@@ -57,6 +59,7 @@ export async function startTestTmidb(name: string, opts: StartOptions = {}): Pro
     natsUrl: env.natsUrl,
     stages: opts.stages ?? stageNames,
     api: true,
+    log: opts.log,
   });
   const url = runtime.url!;
   const adminKey = readAdminKey(home)!;
