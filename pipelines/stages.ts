@@ -11,6 +11,7 @@ import {
   fanoutAlarmStage,
   fanoutStage,
   geoStage,
+  isolatePoisonEvents,
   normalizeStage,
   projectStage,
   type StageDeps,
@@ -19,6 +20,7 @@ import {
   SubscriptionCache,
 } from '../processors/index.js';
 import type { SchemaRegistry } from '../schemas/index.js';
+import { classifyError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import { publishAll } from './publish.js';
 import { type RunningStage, runStage } from './runner.js';
@@ -70,17 +72,31 @@ function fanoutDeps(ctx: PipelineContext): Pick<StageDeps, 'subscriptions' | 'li
 
 export function stageHandler(name: StageName, ctx: PipelineContext): StageHandler {
   const spec = ctx.topology.stages[name];
-  return factories[name]({
+  const publish = async (messages: Parameters<StageDeps['publish']>[0]) => {
+    await publishAll(ctx.js, messages);
+  };
+  const handler = factories[name]({
     pool: ctx.pool,
     registry: ctx.registry,
-    publish: async (messages) => {
-      await publishAll(ctx.js, messages);
-    },
+    publish,
     checkpointName: `${ctx.topology.namespace}.${name}`,
     inputStream: spec.stream,
     outputSubject: ctx.topology.normSubject,
     ...(name === 'fanout' || name === 'fanout-alarm' ? fanoutDeps(ctx) : {}),
     ...(name === 'alarm' ? alarmDeps(ctx, spec.stream) : {}),
+  });
+  // fanout-alarm reads alarm transitions, one per message: the runner's dead letter is already one.
+  if (name === 'fanout-alarm') return handler;
+  return isolatePoisonEvents(handler, {
+    inputStream: spec.stream,
+    deadLetterSubject: ctx.topology.dlqSubject(name),
+    publish,
+    classify: (err) => {
+      const e = classifyError(err);
+      return { permanent: !e.isRetryable, code: e.code, message: e.message };
+    },
+    onDeadLetter: (code) => ctx.metrics.stageEventsFailed.inc({ stage: name, code }),
+    log: ctx.log,
   });
 }
 

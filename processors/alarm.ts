@@ -40,7 +40,8 @@ import {
 import { frontierJump, partitionBySeq } from './alarm-order.js';
 import { type AlarmRule, ruleCovers, toAlarmRule } from './alarm-rule.js';
 import { claimNewEvents, decodeBatch } from './context.js';
-import type { DeadLetter, StageDeps, StageHandler } from './types.js';
+import { splitPartHeader } from './poison.js';
+import type { DeadLetter, StageDeps, StageHandler, StageMessage } from './types.js';
 
 /** How often the timer looks for due deadlines and unpublished transitions. */
 export const alarmTickIntervalMs = 250;
@@ -121,7 +122,7 @@ export function alarmStage(deps: StageDeps): StageHandler {
         const frontier = await frontierOf(client);
         let part = partitionBySeq(
           batch.map((m) => m.seq),
-          frontier,
+          appliesAgainAt(batch, frontier),
         );
         if (part.apply.length === 0 && part.defer.length > 0) {
           const jump = await maybeJump(frontier, part.defer[0]!);
@@ -246,6 +247,16 @@ export function alarmStage(deps: StageDeps): StageHandler {
       await writeEvaluations(client, evaluated);
     });
   }
+}
+
+/**
+ * The frontier to partition a batch against: a part of a split message (processors/poison.ts) at the
+ * frontier is applied again — its earlier parts moved the frontier there; the event ledger keeps each
+ * event of the message applied once.
+ */
+function appliesAgainAt(batch: readonly StageMessage[], frontier: number): number {
+  const only = batch.length === 1 ? batch[0]! : undefined;
+  return only?.headers[splitPartHeader] !== undefined && only.seq === frontier ? frontier - 1 : frontier;
 }
 
 function staleRule(row: StoredStateRow): AlarmRule {

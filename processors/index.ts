@@ -55,6 +55,14 @@ export { earthRadiusMeters, geoRows, greatCircleMeters, readPosition } from './g
 export { normalizedSubject, normalizeStage } from './normalize.js';
 export type { MappingRule, RuleAction } from './normalize-core.js';
 export { applyRules, rulesInForce, unitConversions } from './normalize-core.js';
+export type { EventDeadLetter, Failure, PoisonDeps } from './poison.js';
+export {
+  deadLetterHeaders,
+  headerText,
+  isolatePoisonEvents,
+  replayForHeader,
+  replaySkipHeader,
+} from './poison.js';
 export { projectStage } from './project.js';
 export { projectRows } from './project-core.js';
 export type {
