@@ -3,7 +3,7 @@
 // everything first (so a bad write changes nothing), versions the payload schema per kind, encodes Avro
 // envelopes, packs consecutive events of one target into JetStream messages and answers only after
 // every PubAck is in.
-import type { JetStreamClient } from '@nats-io/jetstream';
+import { JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
 import type { Config } from '../config/index.js';
 import { limits, type Metrics, publishAll, type Topology } from '../pipelines/index.js';
 import {
@@ -19,7 +19,7 @@ import {
   uuidFromName,
   uuidv7,
 } from '../schemas/index.js';
-import { WriteRejectedError } from './errors.js';
+import { jetStreamStorageFullCode, StorageFullError, WriteRejectedError } from './errors.js';
 import type { TargetKindCache } from './targets-cache.js';
 
 export interface AcceptContext {
@@ -277,7 +277,12 @@ async function publishEnvelopes(
       body: encodeEventBatch(g.events),
       msgID: batchMessageId(g.events.map((e) => e.event_id)),
     })),
-  );
+  ).catch((err: unknown) => {
+    if (err instanceof JetStreamApiError && err.code === jetStreamStorageFullCode) {
+      throw new StorageFullError(err);
+    }
+    throw err;
+  });
   const seqs: number[] = new Array(envelopes.length);
   let duplicates = 0;
   groups.forEach((g, i) => {

@@ -31,6 +31,10 @@ export const retryHint =
  * (08, 53, 57P, a lost NATS/JetStream) is a 503 "retry"; anything else is our fault, a 500.
  */
 export function answerOfUnexpected(err: unknown, requestId: string): ErrorAnswer {
+  const e = err as { status?: unknown; code?: unknown; message?: unknown } | null;
+  if (e?.status === 503 && typeof e.code === 'string' && typeof e.message === 'string') {
+    return { status: 503, code: e.code, detail: e.message }; // an unavailability that says why
+  }
   const sqlState = sqlStateOf(err);
   const text = (err as Error)?.message ?? String(err);
   const fault =
@@ -66,5 +70,21 @@ function isRetryable(err: unknown): boolean {
     return classifyError(err).isRetryable;
   } catch {
     return false; // a broken invariant is never "retry"
+  }
+}
+
+/** JetStream's err_code for "insufficient storage resources" (the server's max_file_store is reached). */
+export const jetStreamStorageFullCode = 10047;
+
+/** JetStream has no storage left: nothing was stored, and a retry succeeds once space returns. */
+export class StorageFullError extends Error {
+  readonly _tag = 'StorageFullError';
+  readonly status = 503;
+  readonly code = 'STORAGE_FULL';
+  readonly isRetryable = true;
+  constructor(cause: unknown) {
+    super(`JetStream has no storage left (its max_file_store is reached); ${retryHint} once space is freed`, {
+      cause,
+    });
   }
 }

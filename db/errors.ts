@@ -56,9 +56,10 @@ export function sqlStateFault(sqlState: string): SqlStateFault {
   return 'internal';
 }
 
-/** The SQLSTATE of a PostgreSQL error (node-pg's `code` with a `severity`), else undefined. */
+/** The SQLSTATE of a PostgreSQL error (node-pg's `code` with a `severity`, or a DatabaseError), else undefined. */
 export function sqlStateOf(err: unknown): string | undefined {
   const e = err as { code?: unknown; severity?: unknown } | null;
-  if (typeof e?.code !== 'string' || e.severity === undefined) return undefined;
+  if (typeof e?.code !== 'string') return undefined;
+  if (e.severity === undefined && !(err instanceof DatabaseError)) return undefined;
   return /^[0-9A-Z]{5}$/.test(e.code) ? e.code : undefined;
 }

@@ -4,6 +4,7 @@
 import { errors as natsErrors } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { answerOfUnexpected } from '../../../connectors/index.js';
+import { DatabaseError } from '../../../db/index.js';
 
 function pgError(code: string) {
   return Object.assign(new Error('text that must not matter'), { code, severity: 'ERROR' });
@@ -28,11 +29,32 @@ describe('answerOfUnexpected', () => {
     ['a socket reset', Object.assign(new Error('x'), { code: 'ECONNRESET' }), 503, 'UNAVAILABLE'],
     ['a NATS timeout', new natsErrors.TimeoutError(), 503, 'UNAVAILABLE'],
     ['a TypeError', new TypeError('x is undefined'), 500, 'INTERNAL_ERROR'],
+    [
+      'a DatabaseError from withTransaction (22P05)',
+      new DatabaseError('22P05', 'text that must not matter', false),
+      400,
+      'INVALID_VALUE',
+    ],
+    [
+      'a DatabaseError without SQLSTATE (socket)',
+      new DatabaseError('ECONNREFUSED', 'text that must not matter', true),
+      503,
+      'UNAVAILABLE',
+    ],
+    [
+      'JetStream out of storage (STORAGE_FULL)',
+      Object.assign(new Error('text that must not matter'), {
+        status: 503,
+        code: 'STORAGE_FULL',
+        isRetryable: true,
+      }),
+      503,
+      'STORAGE_FULL',
+    ],
   ])('%s → %i %s', (_name, err, status, code) => {
     const answer = answerOfUnexpected(err, 'r-1');
     expect(answer.status).toBe(status);
     expect(answer.code).toBe(code);
-    if (status >= 500) expect(answer.detail).toMatch(/r-1/);
-    else expect(answer.detail).toMatch(/text that must not matter/);
+    expect(answer.detail).toMatch(status >= 500 && code !== 'STORAGE_FULL' ? /r-1/ : /text that must not/);
   });
 });
