@@ -43,12 +43,16 @@ export interface TestResponse {
 export interface StartOptions {
   readonly stages?: readonly StageName[];
   readonly config?: Partial<Config>;
+  /** Servers other than the run's shared ones (the fault tests' private PostgreSQL / nats-server). */
+  readonly pgUrl?: string;
+  readonly natsUrl?: string;
   /** The runtime's log (default: none). */
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
 }
 
 export async function startTestTmidb(name: string, opts: StartOptions = {}): Promise<TestTmidb> {
-  const env = await testEnv(name);
+  const shared = await testEnv(name);
+  const env = { ...shared, pgUrl: opts.pgUrl ?? shared.pgUrl, natsUrl: opts.natsUrl ?? shared.natsUrl };
   const home = mkdtempSync(path.join(os.tmpdir(), 'tmidb-home-'));
   const config = loadConfig(
     {},
