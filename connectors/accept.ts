@@ -19,7 +19,7 @@ import {
   uuidFromName,
   uuidv7,
 } from '../schemas/index.js';
-import { jetStreamStorageFullCode, StorageFullError, WriteRejectedError } from './errors.js';
+import { jetStreamStorageFullCodes, StorageFullError, WriteRejectedError } from './errors.js';
 import type { TargetKindCache } from './targets-cache.js';
 
 export interface AcceptContext {
@@ -278,7 +278,7 @@ async function publishEnvelopes(
       msgID: batchMessageId(g.events.map((e) => e.event_id)),
     })),
   ).catch((err: unknown) => {
-    if (err instanceof JetStreamApiError && err.code === jetStreamStorageFullCode) {
+    if (err instanceof JetStreamApiError && jetStreamStorageFullCodes.includes(err.code)) {
       throw new StorageFullError(err);
     }
     throw err;

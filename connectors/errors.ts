@@ -73,8 +73,11 @@ function isRetryable(err: unknown): boolean {
   }
 }
 
-/** JetStream's err_code for "insufficient storage resources" (the server's max_file_store is reached). */
-export const jetStreamStorageFullCode = 10047;
+/**
+ * JetStream's err_codes for a full store: 10023 "insufficient resources" (what a publish gets when the
+ * server's max_file_store is reached) and 10047 "insufficient storage resources available".
+ */
+export const jetStreamStorageFullCodes: readonly number[] = [10023, 10047];
 
 /** JetStream has no storage left: nothing was stored, and a retry succeeds once space returns. */
 export class StorageFullError extends Error {

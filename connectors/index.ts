@@ -5,7 +5,7 @@ export { accept, idempotencyKeyLengthMax } from './accept.js';
 export type { ErrorAnswer } from './errors.js';
 export {
   answerOfUnexpected,
-  jetStreamStorageFullCode,
+  jetStreamStorageFullCodes,
   retryHint,
   StorageFullError,
   WriteRejectedError,
