@@ -10,7 +10,7 @@ import { headers as natsHeaders } from '@nats-io/transport-node';
 import { Effect, Schedule } from 'effect';
 import type { DeadLetter, StageHandler, StageMessage, StageName, StageResult } from '../processors/index.js';
 import { type ClassifiedError, classifyError, invariant } from './errors.js';
-import { stageHeldMessagesMax, stageHeldRetryMs, stageLingerMs } from './limits.js';
+import { consumerPullExpiresMs, stageHeldMessagesMax, stageHeldRetryMs, stageLingerMs } from './limits.js';
 import type { Metrics } from './metrics.js';
 import type { Topology } from './topology.js';
 
@@ -43,7 +43,13 @@ export async function runStage(opts: RunStageOptions): Promise<RunningStage> {
   const spec = opts.topology.stages[opts.handler.stage];
   const attach = async (): Promise<StageLoop> => {
     const consumer = await opts.js.consumers.get(spec.stream, spec.durable);
-    return new StageLoop(opts, await consumer.consume({ max_messages: opts.batchMessagesMax * 2 }));
+    // reliability (issue 10): short-lived pulls, so a stage pulls again within seconds after a nats-server
+    // restart instead of the client's 30 s default (see consumerPullExpiresMs).
+    const messages = await consumer.consume({
+      max_messages: opts.batchMessagesMax * 2,
+      expires: consumerPullExpiresMs,
+    });
+    return new StageLoop(opts, messages);
   };
   let stopping = false;
   let loop = await attach();

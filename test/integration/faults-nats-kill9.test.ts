@@ -46,6 +46,7 @@ async function runWithKills(syncInterval: string): Promise<{ events: SentEvent[]
   });
   const targets = await createTargets(t, 100, 'meter');
   const events = workload(targets, eventsTotal);
+  const started = Date.now();
   const writing = writeUntilAcknowledged(t, events, 100, 5);
   for (let k = 0; k < kills; k++) {
     await new Promise((r) => setTimeout(r, 1_500));
@@ -53,13 +54,19 @@ async function runWithKills(syncInterval: string): Promise<{ events: SentEvent[]
     await new Promise((r) => setTimeout(r, 500));
     await nats.restart();
   }
-  return { events, tally: await writing };
+  const tally = await writing;
+  console.info(
+    `${syncInterval}: ${eventsTotal} events written through ${kills} kills in ${Date.now() - started} ms`,
+  );
+  return { events, tally };
 }
 
 it('nats-server kill -9 ×3, sync always: every acknowledged event in every projection, none twice', async () => {
   const { events, tally } = await runWithKills('always');
   expect(tally.acked.length).toBe(eventsTotal);
+  const drainStarted = Date.now();
   await waitForDrain(t!, eventsTotal);
+  console.info(`sync always: drained ${Date.now() - drainStarted} ms after the last write`);
   await expectExactlyOnce(
     t!,
     events.map((e) => e.event_id),

@@ -117,11 +117,14 @@ export interface SentEvent {
   readonly data: Record<string, number>;
 }
 
-/** `count` events over `targets`, ids fixed up front (a retried request stores nothing twice). */
+/**
+ * `count` events over `targets`, ten in a row per target (a request of 100 is ten JetStream messages, as
+ * a speaker batching per target writes), ids fixed up front (a retried request stores nothing twice).
+ */
 export function workload(targets: readonly string[], count: number): SentEvent[] {
   const base = Date.parse('2026-06-01T00:00:00Z');
   return Array.from({ length: count }, (_, i) => ({
-    target_id: targets[i % targets.length]!,
+    target_id: targets[Math.floor(i / 10) % targets.length]!,
     event_id: uuidv7(),
     ts: base + i * 10,
     data: { seq: i, v: i % 97 },
