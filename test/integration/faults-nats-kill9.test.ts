@@ -11,6 +11,7 @@ import {
   deadLetters,
   expectExactlyOnce,
   expectNewestState,
+  faultTestTimeoutMs,
   type PrivateNats,
   privateDir,
   redeliveries,
@@ -33,7 +34,7 @@ afterEach(async () => {
   await t?.stop().catch(() => {});
   await nats?.stop().catch(() => {});
   for (const h of homes.splice(0)) h.remove();
-});
+}, faultTestTimeoutMs);
 
 /** Writes 20,000 events while the server is SIGKILLed `kills` times; returns what the writer saw. */
 async function runWithKills(syncInterval: string): Promise<{ events: SentEvent[]; tally: WriteTally }> {
@@ -61,41 +62,49 @@ async function runWithKills(syncInterval: string): Promise<{ events: SentEvent[]
   return { events, tally };
 }
 
-it('nats-server kill -9 ×3, sync always: every acknowledged event in every projection, none twice', async () => {
-  const { events, tally } = await runWithKills('always');
-  expect(tally.acked.length).toBe(eventsTotal);
-  const drainStarted = Date.now();
-  await waitForDrain(t!, eventsTotal);
-  console.info(`sync always: drained ${Date.now() - drainStarted} ms after the last write`);
-  await expectExactlyOnce(
-    t!,
-    events.map((e) => e.event_id),
-  );
-  await expectNewestState(t!, events);
-  expect(await deadLetters(t!)).toBe(0);
-  console.info(
-    `sync always: writes refused while NATS was down ${JSON.stringify(tally.refused)}; redeliveries ${await redeliveries(t!)}`,
-  );
-});
+it(
+  'nats-server kill -9 ×3, sync always: every acknowledged event in every projection, none twice',
+  async () => {
+    const { events, tally } = await runWithKills('always');
+    expect(tally.acked.length).toBe(eventsTotal);
+    const drainStarted = Date.now();
+    await waitForDrain(t!, eventsTotal);
+    console.info(`sync always: drained ${Date.now() - drainStarted} ms after the last write`);
+    await expectExactlyOnce(
+      t!,
+      events.map((e) => e.event_id),
+    );
+    await expectNewestState(t!, events);
+    expect(await deadLetters(t!)).toBe(0);
+    console.info(
+      `sync always: writes refused while NATS was down ${JSON.stringify(tally.refused)}; redeliveries ${await redeliveries(t!)}`,
+    );
+  },
+  faultTestTimeoutMs,
+);
 
-it('nats-server kill -9 ×3, default sync interval: measures what is lost; nothing twice', async () => {
-  const { events, tally } = await runWithKills(configFields.natsSync.default);
-  expect(tally.acked.length).toBe(eventsTotal);
-  // Whatever was lost is lost from every projection alike; wait for what is there to settle.
-  await waitForDrain(t!, 0);
-  const ids = events.map((e) => e.event_id);
-  const [row] = await t!.sql<{ rows: number; distinct_ids: number; known: number }>(
-    `SELECT count(*)::int AS rows, count(DISTINCT event_id)::int AS distinct_ids,
+it(
+  'nats-server kill -9 ×3, default sync interval: measures what is lost; nothing twice',
+  async () => {
+    const { events, tally } = await runWithKills(configFields.natsSync.default);
+    expect(tally.acked.length).toBe(eventsTotal);
+    // Whatever was lost is lost from every projection alike; wait for what is there to settle.
+    await waitForDrain(t!, 0);
+    const ids = events.map((e) => e.event_id);
+    const [row] = await t!.sql<{ rows: number; distinct_ids: number; known: number }>(
+      `SELECT count(*)::int AS rows, count(DISTINCT event_id)::int AS distinct_ids,
             count(*) FILTER (WHERE event_id = ANY($1::uuid[]))::int AS known FROM tmi.ts_obs`,
-    [ids],
-  );
-  const lost = eventsTotal - row!.known;
-  console.info(
-    `default sync (${configFields.natsSync.default}), ${kills} × kill -9: ${lost} of ${eventsTotal} acknowledged events lost; ` +
-      `writes refused while down ${JSON.stringify(tally.refused)}`,
-  );
-  expect(row!.rows).toBe(row!.distinct_ids); // none twice
-  expect(row!.known).toBe(row!.rows); // nothing unknown
-  // A process crash keeps the written pages in the OS cache: the measured loss is zero (README).
-  expect(lost).toBe(0);
-});
+      [ids],
+    );
+    const lost = eventsTotal - row!.known;
+    console.info(
+      `default sync (${configFields.natsSync.default}), ${kills} × kill -9: ${lost} of ${eventsTotal} acknowledged events lost; ` +
+        `writes refused while down ${JSON.stringify(tally.refused)}`,
+    );
+    expect(row!.rows).toBe(row!.distinct_ids); // none twice
+    expect(row!.known).toBe(row!.rows); // nothing unknown
+    // A process crash keeps the written pages in the OS cache: the measured loss is zero (README).
+    expect(lost).toBe(0);
+  },
+  faultTestTimeoutMs,
+);

@@ -11,6 +11,7 @@ import {
   deadLetters,
   expectExactlyOnce,
   expectNewestState,
+  faultTestTimeoutMs,
   redeliveries,
   type SentEvent,
   waitForDrain,
@@ -20,7 +21,7 @@ import { eventually, startTestTmidb, type TestTmidb } from '../support/tmidb.js'
 
 const eventsTotal = 10_000;
 const targetsTotal = 50;
-const ackWaitMs = 1_000;
+const ackWaitMs = 2_000;
 /** Every 10th batch of every stage sleeps past the ack wait before it is handled. */
 const slowEvery = 10;
 
@@ -68,75 +69,79 @@ beforeAll(async () => {
       }),
     );
   }
-});
+}, faultTestTimeoutMs);
 afterAll(async () => {
   await stopStages(stages);
   stages = [];
   await t?.stop();
-});
+}, faultTestTimeoutMs);
 
-it('handlers slower than the ack wait for 10 % of batches: redeliveries, and no effect twice', async () => {
-  const targets = await createTargets(t, targetsTotal, 'probe');
-  const rule = await t.request('POST', '/v1/alarm-rules', {
-    name: 'hot',
-    kind: 'probe',
-    type: 'threshold',
-    condition: { all: [{ field: 'temp', op: '>', value: 50 }] },
-  });
-  expect(rule.status, JSON.stringify(rule.body)).toBe(201);
-  const listener = await t.request('POST', '/v1/listeners', {
-    name: 'probes',
-    subscriptions: [{ kind: 'probe', fields: ['temp'] }],
-  });
-  expect(listener.status, JSON.stringify(listener.body)).toBe(201);
+it(
+  'handlers slower than the ack wait for 10 % of batches: redeliveries, and no effect twice',
+  async () => {
+    const targets = await createTargets(t, targetsTotal, 'probe');
+    const rule = await t.request('POST', '/v1/alarm-rules', {
+      name: 'hot',
+      kind: 'probe',
+      type: 'threshold',
+      condition: { all: [{ field: 'temp', op: '>', value: 50 }] },
+    });
+    expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+    const listener = await t.request('POST', '/v1/listeners', {
+      name: 'probes',
+      subscriptions: [{ kind: 'probe', fields: ['temp'] }],
+    });
+    expect(listener.status, JSON.stringify(listener.body)).toBe(201);
 
-  // Per target, temp runs 5 events hot, 5 cold, …: an alarm raised and cleared every 10 events.
-  const base = Date.parse('2026-06-01T00:00:00Z');
-  const events: SentEvent[] = Array.from({ length: eventsTotal }, (_, i) => {
-    const k = Math.floor(i / targetsTotal); // the event's index within its target
-    return {
-      target_id: targets[i % targetsTotal]!,
-      event_id: crypto.randomUUID(),
-      ts: base + i * 10,
-      data: { seq: i, temp: k % 10 < 5 ? 80 : 20 },
-    };
-  });
-  const tally = await writeUntilAcknowledged(t, events, 200, 0);
-  expect(tally.acked.length).toBe(eventsTotal);
-  await waitForDrain(t, eventsTotal);
+    // Per target, temp runs 5 events hot, 5 cold, …: an alarm raised and cleared every 10 events.
+    const base = Date.parse('2026-06-01T00:00:00Z');
+    const events: SentEvent[] = Array.from({ length: eventsTotal }, (_, i) => {
+      const k = Math.floor(i / targetsTotal); // the event's index within its target
+      return {
+        target_id: targets[i % targetsTotal]!,
+        event_id: crypto.randomUUID(),
+        ts: base + i * 10,
+        data: { seq: i, temp: k % 10 < 5 ? 80 : 20 },
+      };
+    });
+    const tally = await writeUntilAcknowledged(t, events, 200, 0);
+    expect(tally.acked.length).toBe(eventsTotal);
+    await waitForDrain(t, eventsTotal);
 
-  await expectExactlyOnce(
-    t,
-    events.map((e) => e.event_id),
-  );
-  await expectNewestState(t, events);
-  const perTarget = eventsTotal / targetsTotal;
-  const cycles = Math.ceil(perTarget / 10);
-  await eventually('every alarm raised and cleared', async () => {
-    const [row] = await t.sql<{ n: number }>(
-      "SELECT count(*)::int AS n FROM tmi.alarm WHERE state = 'cleared'",
+    await expectExactlyOnce(
+      t,
+      events.map((e) => e.event_id),
     );
-    return row!.n === targetsTotal * cycles;
-  });
-  const [alarms] = await t.sql<{ alarms: number; transitions: number }>(
-    `SELECT (SELECT count(*)::int FROM tmi.alarm) AS alarms, (SELECT count(*)::int FROM tmi.alarm_event) AS transitions`,
-  );
-  expect(alarms).toEqual({ alarms: targetsTotal * cycles, transitions: 2 * targetsTotal * cycles });
+    await expectNewestState(t, events);
+    const perTarget = eventsTotal / targetsTotal;
+    const cycles = Math.ceil(perTarget / 10);
+    await eventually('every alarm raised and cleared', async () => {
+      const [row] = await t.sql<{ n: number }>(
+        "SELECT count(*)::int AS n FROM tmi.alarm WHERE state = 'cleared'",
+      );
+      return row!.n === targetsTotal * cycles;
+    });
+    const [alarms] = await t.sql<{ alarms: number; transitions: number }>(
+      `SELECT (SELECT count(*)::int FROM tmi.alarm) AS alarms, (SELECT count(*)::int FROM tmi.alarm_event) AS transitions`,
+    );
+    expect(alarms).toEqual({ alarms: targetsTotal * cycles, transitions: 2 * targetsTotal * cycles });
 
-  const jsm = await jetstreamManager(t.runtime.nc);
-  const { streams, namespace } = t.runtime.topology;
-  await eventually('every transition published', async () => {
-    const info = await jsm.streams.info(streams.alarm.name);
-    return info.state.messages === 2 * targetsTotal * cycles;
-  });
-  const frames = await jsm.streams.info(streams.listen.name, {
-    subjects_filter: `${namespace}.listen.${listener.body.listener_id}.>`,
-  });
-  expect(frames.state.messages).toBe(eventsTotal);
+    const jsm = await jetstreamManager(t.runtime.nc);
+    const { streams, namespace } = t.runtime.topology;
+    await eventually('every transition published', async () => {
+      const info = await jsm.streams.info(streams.alarm.name);
+      return info.state.messages === 2 * targetsTotal * cycles;
+    });
+    const frames = await jsm.streams.info(streams.listen.name, {
+      subjects_filter: `${namespace}.listen.${listener.body.listener_id}.>`,
+    });
+    expect(frames.state.messages).toBe(eventsTotal);
 
-  const redelivered = await redeliveries(t);
-  console.info(`slow batches per stage: ${JSON.stringify(slowBatches)}; redeliveries: ${redelivered}`);
-  expect(Object.keys(slowBatches).length).toBeGreaterThanOrEqual(6);
-  expect(redelivered).toBeGreaterThan(0);
-  expect(await deadLetters(t)).toBe(0);
-});
+    const redelivered = await redeliveries(t);
+    console.info(`slow batches per stage: ${JSON.stringify(slowBatches)}; redeliveries: ${redelivered}`);
+    expect(Object.keys(slowBatches).length).toBeGreaterThanOrEqual(6);
+    expect(redelivered).toBeGreaterThan(0);
+    expect(await deadLetters(t)).toBe(0);
+  },
+  faultTestTimeoutMs,
+);

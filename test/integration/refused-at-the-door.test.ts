@@ -3,10 +3,11 @@
 // (any Unicode, NUL, lone surrogates, deep nesting, huge and tiny numbers, long and odd keys) over REST and
 // NATS and asserts that each write is either refused with a 4xx, or lands in every projection (raw_bucket,
 // ts_obs, target_state) — and that nothing ever reaches a dead-letter subject.
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { accept, TargetKindCache } from '../../connectors/index.js';
 import { eventually, startTestTmidb, type TestTmidb } from '../support/tmidb.js';
 
 let t: TestTmidb;
@@ -140,6 +141,35 @@ it('refuses at the door with a 4xx, or projects everywhere — over REST', async
 it('refuses at the door with a 4xx, or projects everywhere — over NATS', async () => {
   await fc.assert(
     fc.asyncProperty(data, (d) => refusedOrLanded(writeNats, d)),
+    { numRuns: Math.ceil(runs / 2), endOnFailure: true },
+  );
+});
+
+/** The shared door the coming connectors (poll, sql, kafka, files) call: accept() itself. */
+async function writeAccept(targetId: string, d: unknown): Promise<Outcome> {
+  const ctx = {
+    config: t.config,
+    js: jetstream(t.runtime.nc),
+    registry: t.runtime.registry,
+    topology: t.runtime.topology,
+    metrics: t.runtime.metrics,
+    targets: new TargetKindCache(t.runtime.pool),
+  };
+  try {
+    const result = await accept(ctx, [{ target_id: targetId, data: d }], {
+      speaker: 'test',
+      transport: 'http',
+    });
+    return { status: 202, eventId: result.event_ids[0], body: result };
+  } catch (err) {
+    const e = err as { status?: number; message?: string };
+    return { status: e.status ?? 503, body: e.message };
+  }
+}
+
+it('refuses at the door with a 4xx, or projects everywhere — through accept() (connectors)', async () => {
+  await fc.assert(
+    fc.asyncProperty(data, (d) => refusedOrLanded(writeAccept, d)),
     { numRuns: Math.ceil(runs / 2), endOnFailure: true },
   );
 });

@@ -21,6 +21,12 @@ import { pipelineStatus } from '../../pipelines/index.js';
 import { uuidv7 } from '../../schemas/index.js';
 import { eventually, type TestTmidb } from './tmidb.js';
 
+/**
+ * A fault test (and its hooks) may take this long: it crashes servers under load and waits for recovery;
+ * on a busy 2-core machine that is minutes, not the suite's default two.
+ */
+export const faultTestTimeoutMs = 360_000;
+
 export function privateDir(prefix: string): { dir: string; remove(): void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), `tmidb-${prefix}-`));
   chmodSync(dir, 0o755); // as root the cluster runs as `postgres`, which must reach its data directory
