@@ -6,5 +6,5 @@ import { type Problem, problem } from './problem.js';
 
 export function problemOfUnexpected(err: unknown, url: string, requestId: string): Problem {
   const a = answerOfUnexpected(err, requestId);
-  return problem(a.status, a.code, a.detail, url);
+  return problem(a.code, a.detail, url);
 }

@@ -3,8 +3,8 @@
 // a lone UTF-16 surrogate) is refused with a 400 that names where, before any route touches it. Speaker
 // writes are checked by accept() itself (connectors/accept.ts), which names the event.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { RequestRejectedError } from '../errors/index.js';
 import { unstorableCharacter } from '../schemas/index.js';
-import { HttpProblem } from './problem.js';
 
 /** Deeper than any body a route accepts; a deeper one is refused by its route's own rules. */
 const scanDepthMax = 32;
@@ -38,7 +38,7 @@ function check(req: FastifyRequest): void {
     ((req.routeOptions.config as { access?: string } | undefined)?.access === 'speaker'
       ? undefined
       : findUnstorableText(req.body, 'body'));
-  if (found !== undefined) throw new HttpProblem(400, 'INVALID_TEXT', found);
+  if (found !== undefined) throw new RequestRejectedError('INVALID_TEXT', found);
 }
 
 export function registerUnstorableTextCheck(app: FastifyInstance): void {

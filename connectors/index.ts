@@ -2,14 +2,8 @@
 
 export type { AcceptContext, AcceptOptions, AcceptResult } from './accept.js';
 export { accept, idempotencyKeyLengthMax } from './accept.js';
-export type { ErrorAnswer } from './errors.js';
-export {
-  answerOfUnexpected,
-  jetStreamStorageFullCodes,
-  retryHint,
-  StorageFullError,
-  WriteRejectedError,
-} from './errors.js';
 export type { NatsSpeakerConnector, SpeakerAuthenticator, SpeakerIdentity } from './nats.js';
 export { anonymousNatsSpeaker, speakQueueGroup, startNatsSpeaker } from './nats.js';
 export { TargetKindCache, targetCacheTtlMs } from './targets-cache.js';
+export type { ErrorAnswer } from './unexpected.js';
+export { answerOfUnexpected, jetStreamStorageFullCodes, retryHint } from './unexpected.js';

@@ -8,8 +8,9 @@
 // a target outside its grants answers 404 TARGET_NOT_FOUND like an unknown one.
 import { randomUUID } from 'node:crypto';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { isClientError, RequestRejectedError } from '../errors/index.js';
 import { type AcceptContext, accept } from './accept.js';
-import { answerOfUnexpected, WriteRejectedError } from './errors.js';
+import { answerOfUnexpected } from './unexpected.js';
 
 export const speakQueueGroup = 'tmidb-speak';
 
@@ -22,7 +23,7 @@ export interface SpeakerIdentity {
   readonly attrs?: Readonly<Record<string, string>>;
 }
 
-/** Checks a request's Authorization header; throws a WriteRejectedError (401/403/429) to refuse it. */
+/** Checks a request's Authorization header; throws a RequestRejectedError (401/403/429) to refuse it. */
 export type SpeakerAuthenticator = (authorization: string | undefined) => Promise<SpeakerIdentity>;
 
 /** No authentication (TMIDB_AUTH=off): every request speaks as `nats`. */
@@ -68,8 +69,7 @@ async function handleSpeak(
     const who = await authenticate(msg.headers?.get('Authorization') || undefined);
     const targetId = msg.subject.slice(prefix.length);
     if (msg.data.length > ctx.config.bodyBytesMax) {
-      throw new WriteRejectedError(
-        413,
+      throw new RequestRejectedError(
         'BODY_TOO_LARGE',
         `the message body is ${msg.data.length} bytes; at most ${ctx.config.bodyBytesMax} are accepted`,
       );
@@ -78,8 +78,7 @@ async function handleSpeak(
     try {
       body = JSON.parse(new TextDecoder().decode(msg.data));
     } catch (err) {
-      throw new WriteRejectedError(
-        400,
+      throw new RequestRejectedError(
         'MALFORMED_JSON',
         `the message body is not valid JSON: ${(err as Error).message}`,
       );
@@ -106,10 +105,8 @@ async function handleSpeak(
     );
   } catch (err) {
     const requestId = msg.headers?.get('X-Request-Id') || randomUUID();
-    const e = err as { status?: number; code?: string; message?: string };
-    const refused = typeof e.status === 'number' && e.status < 500 && typeof e.code === 'string';
-    const answer = refused
-      ? { status: e.status!, code: e.code!, detail: e.message ?? '' }
+    const answer = isClientError(err)
+      ? { status: err.status, code: err.code, detail: err.message }
       : answerOfUnexpected(err, requestId);
     if (answer.status >= 500) {
       log?.(

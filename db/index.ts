@@ -4,6 +4,7 @@ export {
   classifyDatabaseError,
   DatabaseError,
   isRetryableSqlState,
+  isUniqueViolation,
   sqlStateFault,
   sqlStateOf,
 } from './errors.js';

@@ -93,8 +93,8 @@ it('dead-letters only the poison event of a message, in every stage that refuses
   expect(list.code, list.stderr).toBe(0);
   const entries = JSON.parse(list.stdout) as { stage: string; eventId: string; code: string }[];
   expect(entries.map((e) => [e.stage, e.eventId, e.code]).sort()).toEqual([
-    ['capture', poison, '22P05'],
-    ['project', poison, '22P05'],
+    ['capture', poison, 'PG_22P05'],
+    ['project', poison, 'PG_22P05'],
   ]);
   const table = await cli('dlq', 'list');
   expect(table.stdout).toMatch(/^SEQ\s+STAGE\s+CODE\s+EVENTID/);
@@ -106,7 +106,7 @@ it('dead-letters only the poison event of a message, in every stage that refuses
   const metrics = String((await t.request('GET', '/metrics')).body);
   expect(metrics).toMatch(/tmidb_stage_dead_letters\{stage="capture"\} 1/);
   expect(metrics).toMatch(/tmidb_stage_dead_letters\{stage="project"\} 1/);
-  expect(metrics).toMatch(/tmidb_stage_events_failed_total\{stage="project",code="22P05"\} 1/);
+  expect(metrics).toMatch(/tmidb_stage_events_failed_total\{stage="project",code="PG_22P05"\} 1/);
   const status = await cli('pipeline', 'status', '--json');
   const rows = JSON.parse(status.stdout) as { stage: string; deadLettered: number }[];
   expect(Object.fromEntries(rows.map((r) => [r.stage, r.deadLettered]))).toMatchObject({
@@ -151,7 +151,7 @@ it('replays a dead letter after the fix: applied once in its stage, nowhere else
       .messages;
   await eventually('three listener frames', async () => (await frames()) === 3);
   const [entry] = JSON.parse((await cli('dlq', 'list', '--stage', 'project', '--json')).stdout);
-  expect(entry).toMatchObject({ stage: 'project', eventId: poison, code: '23514' });
+  expect(entry).toMatchObject({ stage: 'project', eventId: poison, code: 'PG_23514' });
   const shown = await cli('dlq', 'show', String(entry.seq), '--json');
   expect(JSON.parse(shown.stdout).events).toMatchObject([{ event_id: poison, target_id: target }]);
 

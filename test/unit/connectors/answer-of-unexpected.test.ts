@@ -5,6 +5,7 @@ import { errors as natsErrors } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { answerOfUnexpected } from '../../../connectors/index.js';
 import { DatabaseError } from '../../../db/index.js';
+import { RequestRejectedError } from '../../../errors/index.js';
 
 function pgError(code: string) {
   return Object.assign(new Error('text that must not matter'), { code, severity: 'ERROR' });
@@ -12,9 +13,9 @@ function pgError(code: string) {
 
 describe('answerOfUnexpected', () => {
   it.each<[string, unknown, number, string]>([
-    ['22P05 untranslatable character (NUL in jsonb)', pgError('22P05'), 400, 'INVALID_VALUE'],
-    ['22021 invalid byte sequence (NUL in text)', pgError('22021'), 400, 'INVALID_VALUE'],
-    ['22003 numeric value out of range (earth_box underflow)', pgError('22003'), 400, 'INVALID_VALUE'],
+    ['22P05 untranslatable character (NUL in jsonb)', pgError('22P05'), 400, 'VALUE_NOT_STORABLE'],
+    ['22021 invalid byte sequence (NUL in text)', pgError('22021'), 400, 'VALUE_NOT_STORABLE'],
+    ['22003 numeric value out of range (earth_box underflow)', pgError('22003'), 400, 'VALUE_NOT_STORABLE'],
     ['23505 unique violation', pgError('23505'), 409, 'CONFLICT'],
     ['23503 foreign key violation', pgError('23503'), 422, 'CONSTRAINT_VIOLATION'],
     ['23514 check violation', pgError('23514'), 422, 'CONSTRAINT_VIOLATION'],
@@ -33,7 +34,7 @@ describe('answerOfUnexpected', () => {
       'a DatabaseError from withTransaction (22P05)',
       new DatabaseError('22P05', 'text that must not matter', false),
       400,
-      'INVALID_VALUE',
+      'VALUE_NOT_STORABLE',
     ],
     [
       'a DatabaseError without SQLSTATE (socket)',
@@ -43,11 +44,7 @@ describe('answerOfUnexpected', () => {
     ],
     [
       'JetStream out of storage (STORAGE_FULL)',
-      Object.assign(new Error('text that must not matter'), {
-        status: 503,
-        code: 'STORAGE_FULL',
-        isRetryable: true,
-      }),
+      new RequestRejectedError('STORAGE_FULL', 'text that must not matter'),
       503,
       'STORAGE_FULL',
     ],
