@@ -188,11 +188,12 @@ async function startApi(base: ApiBase, nc: NatsConnection, log: Log): Promise<Ru
     nc.publish(topo.sysSubject(what));
     await nc.flush();
   };
-  const ctx = { ...base, targets, isReady: () => true, authenticator, limiter, notify };
+  const ctx = { ...base, targets, isReady: () => true, authenticator, limiter, notify, log };
   const speaker = startNatsSpeaker(
     nc,
     ctx,
     natsSpeakerAuthenticator({ enabled: config.auth === 'on', authenticator, limiter }),
+    log,
   );
   const app = await buildServer(ctx);
   nc.subscribe(topo.sysSubject('keys'), {

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { LaunchError, MissingBinaryError } from '../ops/index.js';
 import * as commands from './commands.js';
+import { dlq } from './dlq.js';
 import { NotRunningError } from './run-info.js';
 import { tail } from './tail.js';
 
@@ -17,7 +18,12 @@ const usage = `tmictl — tmiDB command line
   tmictl tail <listener> [--from <cursor> | --oldest] [--count N]
                                     print a listener's live stream (resumes by cursor on reconnect)
   tmictl psql [psql args]           psql on tmiDB's database (prompt tmiDB:db=#)
-  tmictl pipeline status            per stage: pending, ack pending, redeliveries, checkpoint, skipped
+  tmictl pipeline status            per stage: pending, ack pending, redeliveries, checkpoint, skipped,
+                                    dead letters
+  tmictl dlq list [--stage S] [--count N]
+                                    dead letters: one event each, the stage that refused it and why
+  tmictl dlq show <seq>             one dead letter with its event(s)
+  tmictl dlq replay <seq>…          after fixing the cause: back to its stage, applied exactly once
   tmictl stage <name>               capture, normalize, project, geo, alarm, fanout, fanout-alarm:
                                     run one stage in this process (scale out / kill independently)
   tmictl config [--markdown]        the configuration in force (secrets redacted)
@@ -37,6 +43,7 @@ async function main(argv: readonly string[]): Promise<number> {
       from: { type: 'string' },
       oldest: { type: 'boolean' },
       count: { type: 'string' },
+      stage: { type: 'string' },
     },
   });
   const io: commands.Io = {
@@ -71,6 +78,11 @@ async function main(argv: readonly string[]): Promise<number> {
       return commands.psql(config, argv.slice(argv.indexOf('psql') + 1));
     case 'pipeline':
       return commands.pipeline(config, io, rest[0]);
+    case 'dlq':
+      return dlq(config, io, rest, {
+        stage: typeof values.stage === 'string' ? values.stage : undefined,
+        count: typeof values.count === 'string' ? Number(values.count) : undefined,
+      });
     case 'config':
       return commands.showConfig(config, io, values.markdown === true);
     default:

@@ -5,3 +5,5 @@ export { accept, idempotencyKeyLengthMax } from './accept.js';
 export type { NatsSpeakerConnector, SpeakerAuthenticator, SpeakerIdentity } from './nats.js';
 export { anonymousNatsSpeaker, speakQueueGroup, startNatsSpeaker } from './nats.js';
 export { TargetKindCache, targetCacheTtlMs } from './targets-cache.js';
+export type { ErrorAnswer } from './unexpected.js';
+export { answerOfUnexpected, jetStreamStorageFullCodes, retryHint } from './unexpected.js';

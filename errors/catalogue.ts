@@ -37,6 +37,30 @@ export const catalogue = {
   BODY_TOO_LARGE: write(413, 'the body is over `TMIDB_BODY_BYTES_MAX`'),
   ROUTE_NOT_FOUND: notFound('no such route (or WebSocket endpoint)'),
   UPGRADE_REQUIRED: { http: 426, retryable: false, doc: 'plain HTTP to the WebSocket endpoint' },
+  INVALID_TEXT: badRequest(
+    'a path, query or body string holding NUL (U+0000) or a lone UTF-16 surrogate, which PostgreSQL cannot store',
+  ),
+  VALUE_NOT_STORABLE: write(
+    400,
+    'PostgreSQL refused a value of the request (SQLSTATE class 22, a data exception)',
+  ),
+  CONFLICT: write(409, 'the request conflicts with a stored row (SQLSTATE 23505, a unique violation)'),
+  CONSTRAINT_VIOLATION: write(
+    422,
+    'the request breaks a rule of the stored data (SQLSTATE class 23: foreign key, check, not null)',
+  ),
+  INTERNAL_ERROR: {
+    http: 500,
+    nats: true,
+    retryable: false,
+    doc: 'an error of ours: nothing was acknowledged; the log has a line with the request id',
+  },
+  STORAGE_FULL: {
+    http: 503,
+    nats: true,
+    retryable: true,
+    doc: "JetStream's store is full (`max_file_store`): nothing was acknowledged; retry once space is freed",
+  },
   UNAVAILABLE: {
     http: 503,
     nats: true,
@@ -56,6 +80,12 @@ export const catalogue = {
   },
   INVALID_KEY: badRequest('a key or token request with a bad scope, name or ttl'),
   KEY_NOT_FOUND: notFound('unknown API key'),
+  KEY_REVOKES_ITSELF: { http: 409, retryable: false, doc: 'a key asked to revoke itself' },
+  LAST_ADMIN_KEY: {
+    http: 409,
+    retryable: false,
+    doc: 'revoking the last admin key in force would lock everyone out',
+  },
   CREDENTIAL_IN_URL: badRequest('a key or token in a WebSocket URL'),
   ORIGIN_FORBIDDEN: { http: 403, retryable: false, doc: 'a WebSocket Origin not in `TMIDB_WS_ORIGINS`' },
   // Writes

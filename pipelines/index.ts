@@ -1,5 +1,13 @@
 // SPDX-License-Identifier: MIT
 
+export type { DeadLetterDetail, DeadLetterEntry } from './dlq.js';
+export {
+  deadLetterDepth,
+  deadLetterListMax,
+  listDeadLetters,
+  replayDeadLetter,
+  showDeadLetter,
+} from './dlq.js';
 export type { ClassifiedError } from './errors.js';
 export { classifyError, InvariantError, invariant } from './errors.js';
 export { ensureTopology, JetStreamSetupError } from './jetstream.js';

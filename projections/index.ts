@@ -4,7 +4,7 @@ export type { CheckpointRow } from './checkpoint.js';
 export { CheckpointRegressionError, listCheckpoints, saveCheckpoint } from './checkpoint.js';
 export type { GeoRow, NearQuery, NearRow, PositionOut, TraceQuery } from './geo.js';
 export { getPosition, insertTraceRows, nearSql, queryNear, queryTrace, upsertPositionRows } from './geo.js';
-export type { ApiKeyRow, KeyScope, NewApiKey } from './keys.js';
+export type { ApiKeyRow, KeyScope, NewApiKey, RevokeOutcome } from './keys.js';
 export { getApiKey, insertApiKey, keyScopes, listApiKeys, revokeApiKey } from './keys.js';
 export { claimEvents, pruneLedger } from './ledger.js';
 export type {

@@ -28,6 +28,7 @@ export {
   fitsSchema,
   inferSchema,
   recordNameOf,
+  unstorableCharacter,
 } from './infer.js';
 export type { MergeResult } from './merge.js';
 export { countFields, describeType, mergeMany, mergeSchemas, payloadRecordName } from './merge.js';
