@@ -36,6 +36,7 @@ export class SchemaConflictError extends Error {
    * @param field dotted path of the field: `temp`, `engine.temp`, `readings[].value`.
    * @param existingType, incomingType readable types: `double`, `string`, `boolean`, `object`, `array of double`.
    * @param version the registered version holding `existingType`; null when two items of one write disagree.
+   * @param mode the compatibility mode that refuses the change (absent when two items of one write disagree).
    */
   constructor(
     readonly subject: string,
@@ -43,11 +44,13 @@ export class SchemaConflictError extends Error {
     readonly existingType: string,
     readonly incomingType: string,
     readonly version: number | null,
+    readonly mode?: string,
   ) {
     super(
       `field '${field}' of kind '${subject}' is ${existingType} ` +
         (version === null ? 'in another event of this write' : `in version ${version}`) +
-        `, cannot become ${incomingType}`,
+        `, cannot become ${incomingType}` +
+        (mode === undefined ? '' : ` under compatibility ${mode}`),
     );
     this.name = 'SchemaConflictError';
   }
@@ -74,5 +77,26 @@ export class PayloadDecodeError extends Error {
   constructor(message: string, cause?: unknown) {
     super(message, { cause });
     this.name = 'PayloadDecodeError';
+  }
+}
+
+/** Data written under one version cannot be read as another (a field's types do not resolve). 422. */
+export class VersionUnreadableError extends Error {
+  readonly _tag = 'VersionUnreadableError';
+  readonly code = 'VERSION_UNREADABLE';
+  readonly status = 422;
+  readonly isRetryable = false;
+  constructor(
+    readonly subject: string,
+    readonly writerVersion: number,
+    readonly readerVersion: number,
+    readonly problem: { readonly field: string; readonly writerType: string; readonly readerType: string },
+  ) {
+    super(
+      `data of '${subject.replace(/#norm$/, '')}' written under version ${writerVersion} cannot be read as version ${readerVersion}: ` +
+        `field '${problem.field}' is ${problem.writerType} in version ${writerVersion} and ` +
+        `${problem.readerType} in version ${readerVersion}; version ${writerVersion} reads it`,
+    );
+    this.name = 'VersionUnreadableError';
   }
 }
