@@ -2,7 +2,7 @@
 // GET /v1/schemas…: the payload schema versions the registry holds per target kind. Each kind has its
 // speakers' subject (`<kind>`) and, once the normalize stage has seen it, a normalized one (`<kind>#norm`).
 import type { FastifyInstance } from 'fastify';
-import type { RegisteredSchema, SubjectSummary } from '../../schemas/index.js';
+import { compatibilities, type RegisteredSchema, type SubjectSummary } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
 import { HttpProblem, problemResponses } from '../problem.js';
 
@@ -14,7 +14,7 @@ const subjectSummarySchema = {
   required: ['subject', 'compatibility', 'latest_version', 'latest_schema_id', 'versions', 'created_at'],
   properties: {
     subject: { type: 'string' },
-    compatibility: { type: 'string', enum: ['BACKWARD', 'NONE'] },
+    compatibility: { type: 'string', enum: [...compatibilities] },
     latest_version: { type: ['integer', 'null'], description: 'null while no version is registered.' },
     latest_schema_id: { type: ['integer', 'null'] },
     versions: { type: 'integer', description: 'Number of versions.' },
@@ -109,7 +109,7 @@ function registerKindRoute(app: FastifyInstance, ctx: ApiContext): void {
             properties: {
               kind: { type: 'string' },
               subject: { type: 'string' },
-              compatibility: { type: 'string', enum: ['BACKWARD', 'NONE'] },
+              compatibility: { type: 'string', enum: [...compatibilities] },
               versions: { type: 'array', items: versionSchema },
             },
           },
