@@ -12,7 +12,13 @@ import {
   type VersionStatus,
   versionStatuses,
 } from '../projections/index.js';
-import { type Compatibility, type RegisteredSchema, readAs, type SchemaRegistry } from '../schemas/index.js';
+import {
+  type Compatibility,
+  narrowedTo,
+  type RegisteredSchema,
+  readAs,
+  type SchemaRegistry,
+} from '../schemas/index.js';
 import type { ApiContext } from './context.js';
 import { HttpProblem } from './problem.js';
 
@@ -120,7 +126,7 @@ export async function typedState(
   for (const [schemaId, data] of byWriter) {
     // A field whose observation is gone (pruned) is read as written by the reader itself.
     const writer = schemaId === null ? reader : await registry.byId(schemaId);
-    const read = readAs(writer, reader, data);
+    const read = readAs(narrowedTo(writer, new Set(Object.keys(data))), reader, data);
     for (const [name, value] of Object.entries(read)) if (name in data) state[name] = value;
   }
   return { state, ts };

@@ -33,7 +33,7 @@ export {
 } from './infer.js';
 export type { MergeResult } from './merge.js';
 export { countFields, describeType, mergeMany, mergeSchemas, payloadRecordName } from './merge.js';
-export { readAs, readableAs } from './read-as.js';
+export { narrowedTo, readAs, readableAs } from './read-as.js';
 export type { PreparedSchema } from './registry.js';
 export { conflictRecheckMs, SchemaRegistry } from './registry.js';
 export {

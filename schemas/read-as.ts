@@ -3,7 +3,7 @@
 // resolution: a field the reader lacks is dropped, a field the writer lacked takes the reader's default
 // (null), and a field whose types do not resolve makes the whole datum unreadable as that version — a
 // clear VersionUnreadableError, never a guessed value.
-import { decodePayload, encodePayload } from './codec.js';
+import { avroType, decodePayload, encodePayload, fingerprintOfType } from './codec.js';
 import { readProblem } from './compatibility.js';
 import { VersionUnreadableError } from './errors.js';
 import type { RegisteredSchema } from './types.js';
@@ -49,4 +49,15 @@ export function readAs(
   const out: Record<string, unknown> = {};
   for (const field of reader.schema.fields) out[field.name] = read[field.name] ?? null;
   return out;
+}
+
+/**
+ * The writer narrowed to the fields `names` (a target's state gathers fields from several events: each
+ * field resolves from the version that wrote it, whatever else that version held).
+ */
+export function narrowedTo(writer: RegisteredSchema, names: ReadonlySet<string>): RegisteredSchema {
+  if (writer.schema.fields.every((f) => names.has(f.name))) return writer;
+  const schema = { ...writer.schema, fields: writer.schema.fields.filter((f) => names.has(f.name)) };
+  const type = avroType(schema);
+  return { ...writer, schema, type, fingerprint: fingerprintOfType(type) };
 }

@@ -58,7 +58,7 @@ export class SchemaRegistry {
 
   constructor(
     private readonly pool: Pool,
-    private readonly limits: InferLimits,
+    readonly limits: InferLimits,
   ) {}
 
   /**

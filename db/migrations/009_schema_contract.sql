@@ -152,13 +152,50 @@ END
 $fn$;
 SELECT tmi.move_partitions();
 
--- The analysts' role: SELECT on the typed views and the projections, nothing else. It logs in
--- without a password on the embedded cluster (local trust); give it one on a shared server.
+-- pg_partman 4 finds a parent's partitions only in the parent's schema, so it can no longer make them:
+-- the hourly maintenance calls this instead. Daily partitions from yesterday to `p_days` ahead are made
+-- in tmi_partitions where no partition covers them yet (an overlap is skipped, not an error).
+CREATE OR REPLACE FUNCTION tmi.premake_partitions(p_days integer) RETURNS integer LANGUAGE plpgsql AS $fn$
+DECLARE
+  parent text;
+  day timestamptz;
+  made integer := 0;
+BEGIN
+  FOREACH parent IN ARRAY ARRAY['ts_obs', 'geo_trace', 'raw_bucket'] LOOP
+    IF NOT EXISTS (SELECT 1 FROM pg_partitioned_table pt JOIN pg_class c ON c.oid = pt.partrelid
+                    WHERE c.relnamespace = 'tmi'::regnamespace AND c.relname = parent) THEN
+      CONTINUE;
+    END IF;
+    FOR day IN SELECT generate_series(date_trunc('day', now()) - interval '1 day',
+                                      date_trunc('day', now()) + p_days * interval '1 day', interval '1 day') LOOP
+      BEGIN
+        EXECUTE format('CREATE TABLE tmi_partitions.%I PARTITION OF tmi.%I FOR VALUES FROM (%L) TO (%L)',
+          parent || '_p' || to_char(day, 'YYYY_MM_DD'), parent, day, day + interval '1 day');
+        made := made + 1;
+      EXCEPTION WHEN invalid_object_definition OR duplicate_table THEN
+        NULL; -- a partition already covers this day
+      END;
+    END LOOP;
+  END LOOP;
+  RETURN made + tmi.move_partitions();
+END
+$fn$;
+DO $do$
+BEGIN
+  IF to_regclass('partman.part_config') IS NOT NULL THEN
+    DELETE FROM partman.part_config WHERE parent_table IN ('tmi.ts_obs', 'tmi.geo_trace', 'tmi.raw_bucket');
+  END IF;
+END
+$do$;
+
+-- The analysts' role: SELECT on the typed views and the projections, nothing else. It cannot log in
+-- until `tmictl psql --read-only` gives it a password (kept in <home>/pg/reader-password); analysts
+-- may also get logins of their own: CREATE ROLE alice LOGIN PASSWORD '…' IN ROLE tmidb_reader.
 DO $do$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'tmidb_reader') THEN
     BEGIN
-      CREATE ROLE tmidb_reader LOGIN;
+      CREATE ROLE tmidb_reader NOLOGIN;
       ALTER ROLE tmidb_reader SET default_transaction_read_only = on;
       ALTER ROLE tmidb_reader SET search_path = kinds, tmi;
     EXCEPTION WHEN duplicate_object OR unique_violation THEN
