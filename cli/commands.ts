@@ -215,7 +215,9 @@ export async function psql(config: Config, extra: readonly string[]): Promise<nu
 
 export async function pipeline(config: Config, io: Io, sub: string | undefined): Promise<number> {
   if (sub !== 'status') {
-    io.err('usage: tmictl pipeline status');
+    io.err(
+      'usage: tmictl pipeline status | replay <stage> [--from …] [--to …] | pause <stage> | resume <stage>',
+    );
     return 2;
   }
   const { pgUrl, natsUrl } = endpoints(config);
