@@ -108,7 +108,10 @@ export async function replayStage(
           break;
         }
         batch.push(toStageMessage(m));
-        if (m.seq === endSeq) done = true;
+        if (m.seq >= endSeq) {
+          done = true; // stop now rather than wait out the fetch
+          break;
+        }
       }
       if (batch.length === 0) break; // the rest of the range is gone (stream limits) or not there yet
       firstSeq ??= batch[0]!.seq;

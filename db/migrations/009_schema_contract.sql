@@ -197,7 +197,7 @@ BEGIN
     BEGIN
       CREATE ROLE tmidb_reader NOLOGIN;
       ALTER ROLE tmidb_reader SET default_transaction_read_only = on;
-      ALTER ROLE tmidb_reader SET search_path = kinds, tmi;
+      ALTER ROLE tmidb_reader SET search_path = kinds, tmi, public;
     EXCEPTION WHEN duplicate_object OR unique_violation THEN
       NULL; -- the role is cluster-wide: another database's migration made it just now
     END;
