@@ -5,7 +5,7 @@
 // change, and so what would be affected: listeners whose subscriptions name a changed or removed field,
 // alarm rules reading one, pinned versions that could no longer read the new data, the typed views.
 
-import { applyRules, type MappingRule, rulesInForce } from '../processors/index.js';
+import { applyRules, mappingRuleOf, rulesInForce } from '../processors/index.js';
 import {
   alarmRulesOfKind,
   kindViews,
@@ -45,7 +45,7 @@ export async function checkWrite(
     loadAllMappingRules(ctx.pool),
   ]);
   const raw = dryRun(kind, [data], rawVersions, mode, registry.limits);
-  const inForce = rulesInForce(rules.map(toMappingRule), {
+  const inForce = rulesInForce(rules.map(mappingRuleOf), {
     kind,
     targetId: '',
     receivedAtMicros: nowMicros(),
@@ -115,20 +115,4 @@ function fieldsOfRule(type: string, spec: unknown): string[] {
 
 function topLevel(paths: readonly string[]): string[] {
   return [...new Set(paths.flatMap((p) => [p, p.split('.')[0]!]))];
-}
-
-function toMappingRule(row: Awaited<ReturnType<typeof loadAllMappingRules>>[number]): MappingRule {
-  return {
-    ruleId: row.rule_id,
-    kind: row.kind,
-    targetId: row.target_id,
-    field: row.field,
-    action: row.action,
-    toField: row.to_field,
-    scale: row.scale,
-    offset: row.offset,
-    position: row.position,
-    createdAtMicros: row.created_us,
-    deletedAtMicros: row.deleted_us,
-  };
 }
