@@ -49,8 +49,8 @@ async function viewColumns(view: string): Promise<Record<string, string>> {
   return Object.fromEntries(rows.map((r) => [r.column_name, r.data_type]));
 }
 
-describe('a kind through three versions', () => {
-  it('v1, then v2 adds a field: pinned routes read as their version, unpinned as the latest', async () => {
+describe('a kind through versions 1 and 2', () => {
+  it('v1: typed views and the OpenAPI document hold its fields', async () => {
     expect(
       (await write(truck, { speed: 50.5, driver: 'kim', TempC: 4 }, '2026-11-25T10:00:00Z')).status,
     ).toBe(202);
@@ -66,7 +66,9 @@ describe('a kind through three versions', () => {
     const doc1 = (await t.request('GET', '/openapi.json')).body;
     expect(doc1.components.schemas).toHaveProperty('vehicle_v1');
     expect(doc1.components.schemas).not.toHaveProperty('vehicle_v2');
+  });
 
+  it('v2 adds a field: pinned routes read as their version, unpinned as the latest; OpenAPI and views follow', async () => {
     expect((await write(truck, { speed: 61, driver: 'kim', fuel: 0.8 }, '2026-11-25T10:01:00Z')).status).toBe(
       202,
     );
@@ -102,7 +104,9 @@ describe('a kind through three versions', () => {
       speed: 'double precision',
     });
   });
+});
 
+describe('a breaking change, dry run first', () => {
   it('the dry run names the listener, the alarm rule, the versions in use and the views; writes nothing', async () => {
     const listener = await t.request('POST', '/v1/listeners', {
       name: 'dispatch',
@@ -153,7 +157,9 @@ describe('a kind through three versions', () => {
       versionsBefore,
     );
   });
+});
 
+describe('a breaking change: 409 under BACKWARD, version 3 under NONE', () => {
   it('under BACKWARD a type change is a 409 naming field, types and mode; under NONE it is v3', async () => {
     const refused = await write(truck, { speed: 'fast' }, '2026-11-25T10:02:00Z');
     expect(refused.status).toBe(409);
@@ -193,7 +199,9 @@ describe('a kind through three versions', () => {
       expect.objectContaining({ kind: 'vehicle', compatibility: 'NONE', latest_version: 3 }),
     ]);
   });
+});
 
+describe('the lifecycle of a version', () => {
   it('deprecated versions carry Deprecation and Sunset; retired ones answer 410 naming the successor', async () => {
     const dep = await t.request('PUT', '/v1/schemas/vehicle/versions/2/status', {
       status: 'deprecated',
