@@ -189,7 +189,7 @@ END
 $do$;
 
 -- The analysts' role: SELECT on the typed views and the projections, nothing else. It cannot log in
--- until `tmictl psql --read-only` gives it a password (kept in <home>/pg/reader-password); analysts
+-- until `tmictl psql --read-only` gives it a password (derived from the admin password); analysts
 -- may also get logins of their own: CREATE ROLE alice LOGIN PASSWORD '…' IN ROLE tmidb_reader.
 DO $do$
 BEGIN
