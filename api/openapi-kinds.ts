@@ -6,7 +6,7 @@
 import { contractRevision, type VersionStatus } from '../projections/index.js';
 import type { AvroFieldType, AvroItemsType, AvroRecordSchema, RegisteredSchema } from '../schemas/index.js';
 import type { ApiContext } from './context.js';
-import { listKinds } from './routes/kinds.js';
+import { listKinds, obsCursorPattern } from './routes/kinds.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -105,7 +105,7 @@ function addVersion(
         idParam,
         query('from', { type: 'string', maxLength: 64 }),
         query('to', { type: 'string', maxLength: 64 }),
-        query('after', { type: 'string', maxLength: 128, pattern: '^[^,]+,[0-9a-fA-F-]{36}$' }),
+        query('after', { type: 'string', maxLength: 128, pattern: obsCursorPattern }),
         query('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }),
         query('order', { type: 'string', enum: ['asc', 'desc'], default: 'asc' }),
       ],

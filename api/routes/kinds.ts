@@ -23,6 +23,9 @@ import { parseTimeParam } from './obs-params.js';
 import { targetKindPattern, targetListLimitMax } from './targets.js';
 
 export const kindObsLimitMax = 1000;
+/** The `next` cursor of an observations page: `<ts as the API writes it>,<event_id>`. */
+export const obsCursorPattern =
+  '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}Z,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 const versionPattern = '^v[1-9][0-9]{0,8}$';
 
 const kindParam = { type: 'string', pattern: targetKindPattern } as const;
@@ -183,7 +186,7 @@ function registerObsRoute(app: FastifyInstance, ctx: ApiContext, prefix: string)
           properties: {
             from: { type: 'string', maxLength: 64 },
             to: { type: 'string', maxLength: 64 },
-            after: { type: 'string', maxLength: 128, pattern: '^[^,]+,[0-9a-fA-F-]{36}$' },
+            after: { type: 'string', maxLength: 128, pattern: obsCursorPattern },
             limit: { type: 'integer', minimum: 1, maximum: kindObsLimitMax, default: 100 },
             order: { type: 'string', enum: ['asc', 'desc'], default: 'asc' },
           },
@@ -201,6 +204,13 @@ function registerObsRoute(app: FastifyInstance, ctx: ApiContext, prefix: string)
       if (exists.length === 0) throw targetNotFound(contract.kind, req.params.id!);
       const q = req.query;
       const [afterTs, afterId] = q.after === undefined ? [] : q.after.split(',');
+      if (afterTs !== undefined && !isApiTimestamp(afterTs)) {
+        throw new HttpProblem(
+          400,
+          'INVALID_PARAMETER',
+          'after is not a cursor this route gave (its time is invalid)',
+        );
+      }
       const rows = await kindObsRows(ctx.pool, {
         targetId: req.params.id!,
         fromIso: q.from === undefined ? undefined : microsToIso(parseTimeParam(q.from, 'from')),
@@ -259,4 +269,10 @@ async function typedTargets(
 
 function targetNotFound(kind: string, id: string): HttpProblem {
   return new HttpProblem(404, 'TARGET_NOT_FOUND', `no target ${id} of kind '${kind}'`);
+}
+
+/** A time as the API writes it (2026-11-25T10:00:00.000000Z) that is a real instant. */
+function isApiTimestamp(ts: string): boolean {
+  const ms = Date.parse(ts);
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 19) === ts.slice(0, 19);
 }

@@ -86,6 +86,20 @@ describe('a kind through versions 1 and 2', () => {
     const latest = await t.request('GET', '/v1/kinds/vehicle/targets');
     expect(latest.body.version).toBe(2);
     expect(latest.body.targets.map((x: { name: string }) => x.name).sort()).toEqual(['truck-1', 'van-1']);
+    const page1 = await t.request('GET', `/v1/kinds/vehicle/v1/targets/${truck}/obs?limit=1`);
+    expect(page1.body.obs).toHaveLength(1);
+    const page2 = await t.request(
+      'GET',
+      `/v1/kinds/vehicle/v1/targets/${truck}/obs?limit=1&after=${page1.body.next}`,
+    );
+    expect(page2.body.obs[0].written_as).toBe(2);
+    expect(page2.body).not.toHaveProperty('next');
+    for (const bad of ['2026-13-01T00:00:00.000000Z,01a212f6-b712-7f50-b756-d377939032e3', 'x,y']) {
+      const res = await t.request('GET', `/v1/kinds/vehicle/v1/targets/${truck}/obs?after=${bad}`);
+      expect(res.status, bad).toBe(400);
+    }
+    expect((await t.request('GET', '/v1/kinds/vehicle/v0/targets')).status).toBe(400);
+    expect((await t.request('GET', '/v1/kinds/nothing/targets')).status).toBe(404);
     const obs1 = await t.request('GET', `/v1/kinds/vehicle/v1/targets/${truck}/obs`);
     expect(obs1.body.obs.map((o: { written_as: number; data: unknown }) => [o.written_as, o.data])).toEqual([
       [1, { speed: 50.5, driver: 'kim', TempC: 4 }],
