@@ -5,6 +5,7 @@
 // versions answer 410 naming the version to move to; deprecated ones carry RFC 9745 `Deprecation` and
 // RFC 8594 `Sunset` headers.
 import type { FastifyReply } from 'fastify';
+import { RequestRejectedError } from '../errors/index.js';
 import {
   type KindObsRow,
   type KindStateRow,
@@ -20,7 +21,6 @@ import {
   type SchemaRegistry,
 } from '../schemas/index.js';
 import type { ApiContext } from './context.js';
-import { HttpProblem } from './problem.js';
 
 export const normalizedSuffix = '#norm';
 
@@ -50,7 +50,10 @@ export async function loadKindContract(ctx: ApiContext, kind: string): Promise<K
     versionStatuses(ctx.pool, kind),
   ]);
   if (versions.length === 0) {
-    throw new HttpProblem(404, 'KIND_NOT_FOUND', `no data of kind '${kind}' has been read yet (no version)`);
+    throw new RequestRejectedError(
+      'KIND_NOT_FOUND',
+      `no data of kind '${kind}' has been read yet (no version)`,
+    );
   }
   return {
     kind,
@@ -68,16 +71,14 @@ export function chooseReader(contract: KindContract, pinned: string | undefined)
   const n = pinned === undefined ? undefined : Number(pinned.slice(1));
   const reader = n === undefined ? contract.versions.at(-1)! : contract.versions.find((v) => v.version === n);
   if (reader === undefined) {
-    throw new HttpProblem(
-      404,
+    throw new RequestRejectedError(
       'SCHEMA_VERSION_NOT_FOUND',
       `kind '${contract.kind}' has no version ${n}; its versions are 1 to ${contract.versions.at(-1)!.version}`,
     );
   }
   const status = contract.statuses.get(reader.version);
   if (status?.status === 'retired') {
-    throw new HttpProblem(
-      410,
+    throw new RequestRejectedError(
       'SCHEMA_VERSION_RETIRED',
       `version ${reader.version} of kind '${contract.kind}' is retired; move to version ${successor.version} ` +
         `(/v1/kinds/${contract.kind}/v${successor.version}/…)`,

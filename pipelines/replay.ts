@@ -5,7 +5,7 @@
 // pure core turns each batch into rows written with the same idempotent statements as the live stage
 // (ON CONFLICT on the event; state and positions: newest observation wins). Replaying a range twice, or
 // a range the live stage is processing at the same time, ends in the same rows.
-import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { type Pool, withTransaction } from '../db/index.js';
 import {
   captureRows,
@@ -24,6 +24,7 @@ import {
   upsertStateRows,
 } from '../projections/index.js';
 import type { RegisteredSchema, SchemaRegistry } from '../schemas/index.js';
+import { toStageMessage } from './runner/retry.js';
 import type { StageName, Topology } from './topology.js';
 
 /** The stages whose output is rows rebuilt idempotently (the others publish, or carry state in order). */
@@ -167,11 +168,4 @@ async function writeRows(
       return (await insertTraceRows(client, trace)) + (await upsertPositionRows(client, positions));
     }
   }
-}
-
-/** The same message the live runner hands its stage. */
-function toStageMessage(m: JsMsg): StageMessage {
-  const headers: Record<string, string> = {};
-  if (m.headers) for (const [k, v] of m.headers) headers[k] = v.join(', ');
-  return { seq: m.seq, subject: m.subject, body: m.data, headers, deliveryCount: 1 };
 }

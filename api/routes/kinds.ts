@@ -4,6 +4,7 @@
 // parameterized routes; /openapi.json lists them per kind and version with typed schemas
 // (api/openapi-kinds.ts, docs/adr/0018-versioned-kind-routes.md).
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { RequestRejectedError } from '../../errors/index.js';
 import { kindObsRows, kindStateRows, versionStatuses } from '../../projections/index.js';
 import { compatibilities, microsToIso } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
@@ -18,8 +19,9 @@ import {
   typedObs,
   typedState,
 } from '../kind-contract.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
 import { parseTimeParam } from './obs-params.js';
+import { limitSchema, paginate, uuidSchema } from './shared.js';
 import { targetKindPattern, targetListLimitMax } from './targets.js';
 
 export const kindObsLimitMax = 1000;
@@ -30,7 +32,6 @@ const versionPattern = '^v[1-9][0-9]{0,8}$';
 
 const kindParam = { type: 'string', pattern: targetKindPattern } as const;
 const versionParam = { type: 'string', pattern: versionPattern, description: '`v1`, `v2`, …' } as const;
-const idParam = { type: 'string', format: 'uuid' } as const;
 
 interface KindRequest {
   Params: { kind: string; version?: string; id?: string };
@@ -119,7 +120,7 @@ export async function listKinds(ctx: ApiContext) {
 function paramsSchema(prefix: string, withId: boolean) {
   const properties: Record<string, unknown> = { kind: kindParam };
   if (prefix.endsWith(':version')) properties.version = versionParam;
-  if (withId) properties.id = idParam;
+  if (withId) properties.id = uuidSchema;
   return { type: 'object', required: Object.keys(properties), properties };
 }
 
@@ -136,8 +137,8 @@ function registerTypedRoutes(app: FastifyInstance, ctx: ApiContext, prefix: stri
         querystring: {
           type: 'object',
           properties: {
-            after: idParam,
-            limit: { type: 'integer', minimum: 1, maximum: targetListLimitMax, default: 100 },
+            after: uuidSchema,
+            limit: limitSchema(targetListLimitMax, 100),
           },
         },
         response: typedResponses,
@@ -151,13 +152,8 @@ function registerTypedRoutes(app: FastifyInstance, ctx: ApiContext, prefix: stri
         limit: req.query.limit + 1,
       });
       const targets = await typedTargets(ctx, contract, choice, rows);
-      const page = targets.slice(0, req.query.limit);
-      return {
-        kind: contract.kind,
-        version: choice.reader.version,
-        targets: page,
-        ...(targets.length > req.query.limit ? { next: page.at(-1)!.target_id } : {}),
-      };
+      const { items, ...next } = paginate(targets, req.query.limit, (last) => last.target_id);
+      return { kind: contract.kind, version: choice.reader.version, targets: items, ...next };
     },
   );
   app.get<KindRequest>(
@@ -187,7 +183,7 @@ function registerObsRoute(app: FastifyInstance, ctx: ApiContext, prefix: string)
             from: { type: 'string', maxLength: 64 },
             to: { type: 'string', maxLength: 64 },
             after: { type: 'string', maxLength: 128, pattern: obsCursorPattern },
-            limit: { type: 'integer', minimum: 1, maximum: kindObsLimitMax, default: 100 },
+            limit: limitSchema(kindObsLimitMax, 100),
             order: { type: 'string', enum: ['asc', 'desc'], default: 'asc' },
           },
         },
@@ -205,8 +201,7 @@ function registerObsRoute(app: FastifyInstance, ctx: ApiContext, prefix: string)
       const q = req.query;
       const [afterTs, afterId] = q.after === undefined ? [] : q.after.split(',');
       if (afterTs !== undefined && !isApiTimestamp(afterTs)) {
-        throw new HttpProblem(
-          400,
+        throw new RequestRejectedError(
           'INVALID_PARAMETER',
           'after is not a cursor this route gave (its time is invalid)',
         );
@@ -219,14 +214,13 @@ function registerObsRoute(app: FastifyInstance, ctx: ApiContext, prefix: string)
         order: q.order,
         limit: q.limit,
       });
-      const page = rows.slice(0, q.limit);
-      const last = page.at(-1);
+      const { items, ...next } = paginate(rows, q.limit, (last) => `${last.ts},${last.event_id}`);
       return {
         kind: contract.kind,
         version: choice.reader.version,
         target_id: req.params.id,
-        obs: await typedObs(ctx.registry, choice.reader, page),
-        ...(rows.length > q.limit && last ? { next: `${last.ts},${last.event_id}` } : {}),
+        obs: await typedObs(ctx.registry, choice.reader, items),
+        ...next,
       };
     },
   );
@@ -267,8 +261,8 @@ async function typedTargets(
   return out;
 }
 
-function targetNotFound(kind: string, id: string): HttpProblem {
-  return new HttpProblem(404, 'TARGET_NOT_FOUND', `no target ${id} of kind '${kind}'`);
+function targetNotFound(kind: string, id: string): RequestRejectedError {
+  return new RequestRejectedError('TARGET_NOT_FOUND', `no target ${id} of kind '${kind}'`);
 }
 
 /** A time as the API writes it (2026-11-25T10:00:00.000000Z) that is a real instant. */

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 // GET /v1/targets/{id}/obs: a target's time series, raw (keyset-paged) or downsampled into buckets.
 import type { FastifyInstance } from 'fastify';
+import { RequestRejectedError } from '../../errors/index.js';
 import { getTarget, type ObsResult, obsAggs, queryObs } from '../../projections/index.js';
 import { nowMicros } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
 import {
   bucketPattern,
   encodeObsCursor,
@@ -19,6 +20,7 @@ import {
   obsLimitMin,
   parseObsParams,
 } from './obs-params.js';
+import { idParamsSchema } from './shared.js';
 
 const timeParamDescription =
   'ISO-8601 with a time zone (`2026-11-22T10:00:00Z`, `…+09:00`) or epoch milliseconds (`1795345200000`).';
@@ -138,7 +140,7 @@ export function registerObsRoutes(app: FastifyInstance, ctx: ApiContext): void {
           'Raw mode (no `bucket`): observations in time order, `data` masked to `fields`, paged by `limit` and `after`. ' +
           'Bucketed mode: per bucket and field, the requested aggregates; avg/min/max/sum over numeric values only, ' +
           'count of events holding the field, first/last values of any type. The range is [from, to).',
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
+        params: idParamsSchema,
         querystring: obsQuerystringSchema,
         response: { 200: obsResponseSchema, ...problemResponses(400, 404, 503) },
       },
@@ -146,7 +148,8 @@ export function registerObsRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (req) => {
       const params = parseObsParams(req.query, nowMicros());
       const target = await getTarget(ctx.pool, req.params.id);
-      if (target === undefined) throw new HttpProblem(404, 'TARGET_NOT_FOUND', `no target ${req.params.id}`);
+      if (target === undefined)
+        throw new RequestRejectedError('TARGET_NOT_FOUND', `no target ${req.params.id}`);
       const result = await queryObs(ctx.pool, { targetId: target.target_id, ...params });
       return toObsResponse(target.target_id, params, result);
     },

@@ -2,12 +2,13 @@
 // Writing the contract of a kind: its compatibility mode, the dry run of a write, and the lifecycle of
 // a version (deprecated with an optional sunset date, retired, or active again).
 import type { FastifyInstance } from 'fastify';
+import { RequestRejectedError } from '../../errors/index.js';
 import { setVersionStatus, type VersionStatusName } from '../../projections/index.js';
 import { type Compatibility, compatibilities } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
 import { checkWrite } from '../kind-check.js';
 import { loadKindContract, normalizedSuffix } from '../kind-contract.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
 import { targetKindPattern } from './targets.js';
 
 const kindParams = {
@@ -174,16 +175,18 @@ function registerStatusRoute(app: FastifyInstance, ctx: ApiContext): void {
       const { kind, version } = req.params;
       const contract = await loadKindContract(ctx, kind);
       if (!contract.versions.some((v) => v.version === version)) {
-        throw new HttpProblem(404, 'SCHEMA_VERSION_NOT_FOUND', `kind '${kind}' has no version ${version}`);
+        throw new RequestRejectedError(
+          'SCHEMA_VERSION_NOT_FOUND',
+          `kind '${kind}' has no version ${version}`,
+        );
       }
       if (req.body.status === 'retired') {
         const others = contract.versions.filter(
           (v) => v.version !== version && contract.statuses.get(v.version)?.status !== 'retired',
         );
         if (others.length === 0) {
-          throw new HttpProblem(
-            409,
-            'LAST_VERSION',
+          throw new RequestRejectedError(
+            'LAST_ACTIVE_VERSION',
             `version ${version} is the only one of '${kind}' not retired`,
           );
         }
