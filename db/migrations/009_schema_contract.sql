@@ -152,9 +152,19 @@ END
 $fn$;
 SELECT tmi.move_partitions();
 
+-- The [from, to) ranges of a parent's partitions (the default partition has none).
+CREATE OR REPLACE FUNCTION tmi.partition_ranges(p_parent regclass)
+RETURNS TABLE (lo timestamptz, hi timestamptz) LANGUAGE sql STABLE AS $fn$
+  SELECT m[1]::timestamptz, m[2]::timestamptz
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid,
+         regexp_match(pg_get_expr(c.relpartbound, c.oid), $re$FROM \('([^']+)'\) TO \('([^']+)'\)$re$) AS m
+   WHERE i.inhparent = p_parent
+$fn$;
+
 -- pg_partman 4 finds a parent's partitions only in the parent's schema, so it can no longer make them:
 -- the hourly maintenance calls this instead. Daily partitions from yesterday to `p_days` ahead are made
--- in tmi_partitions where no partition covers them yet (an overlap is skipped, not an error).
+-- in tmi_partitions where no partition covers them yet. Days already covered are skipped before any
+-- lock is taken (making a partition locks its parent).
 CREATE OR REPLACE FUNCTION tmi.premake_partitions(p_days integer) RETURNS integer LANGUAGE plpgsql AS $fn$
 DECLARE
   parent text;
@@ -168,12 +178,16 @@ BEGIN
     END IF;
     FOR day IN SELECT generate_series(date_trunc('day', now()) - interval '1 day',
                                       date_trunc('day', now()) + p_days * interval '1 day', interval '1 day') LOOP
+      IF EXISTS (SELECT 1 FROM tmi.partition_ranges(format('tmi.%I', parent)::regclass) r
+                  WHERE r.lo < day + interval '1 day' AND r.hi > day) THEN
+        CONTINUE;
+      END IF;
       BEGIN
         EXECUTE format('CREATE TABLE tmi_partitions.%I PARTITION OF tmi.%I FOR VALUES FROM (%L) TO (%L)',
           parent || '_p' || to_char(day, 'YYYY_MM_DD'), parent, day, day + interval '1 day');
         made := made + 1;
       EXCEPTION WHEN invalid_object_definition OR duplicate_table THEN
-        NULL; -- a partition already covers this day
+        NULL; -- another process made it just now
       END;
     END LOOP;
   END LOOP;
