@@ -5,7 +5,7 @@
 // change, and so what would be affected: listeners whose subscriptions name a changed or removed field,
 // alarm rules reading one, pinned versions that could no longer read the new data, the typed views.
 
-import { applyRules, mappingRuleOf, rulesInForce } from '../processors/index.js';
+import { applyRules, rulesInForce, toRule } from '../processors/index.js';
 import {
   alarmRulesOfKind,
   kindViews,
@@ -45,7 +45,7 @@ export async function checkWrite(
     loadAllMappingRules(ctx.pool),
   ]);
   const raw = dryRun(kind, [data], rawVersions, mode, registry.limits);
-  const inForce = rulesInForce(rules.map(mappingRuleOf), {
+  const inForce = rulesInForce(rules.map(toRule), {
     kind,
     targetId: '',
     receivedAtMicros: nowMicros(),
