@@ -52,16 +52,20 @@ async function viewColumns(view: string): Promise<Record<string, string>> {
 describe('a kind through versions 1 and 2', () => {
   it('v1: typed views and the OpenAPI document hold its fields', async () => {
     expect(
-      (await write(truck, { speed: 50.5, driver: 'kim', TempC: 4 }, '2026-11-25T10:00:00Z')).status,
+      (await write(truck, { speed: 50.5, driver: 'kim', 'Temp (°C)': 4 }, '2026-11-25T10:00:00Z')).status,
     ).toBe(202);
-    expect((await write(van, { speed: 20, driver: 'lee', TempC: 5 }, '2026-11-25T10:00:00Z')).status).toBe(
-      202,
-    );
+    expect(
+      (await write(van, { speed: 20, driver: 'lee', 'Temp (°C)': 5 }, '2026-11-25T10:00:00Z')).status,
+    ).toBe(202);
     await projected(van, 1);
     await projected(truck, 1);
     expect(await latestVersion()).toBe(1);
     const cols1 = await viewColumns('vehicle_obs');
-    expect(cols1).toMatchObject({ speed: 'double precision', driver: 'text', TempC: 'double precision' });
+    expect(cols1).toMatchObject({
+      speed: 'double precision',
+      driver: 'text',
+      'Temp (°C)': 'double precision',
+    });
     expect(cols1).not.toHaveProperty('fuel');
     const doc1 = (await t.request('GET', '/openapi.json')).body;
     expect(doc1.components.schemas).toHaveProperty('vehicle_v1');
@@ -78,11 +82,11 @@ describe('a kind through versions 1 and 2', () => {
     const v1 = await t.request('GET', `/v1/kinds/vehicle/v1/targets/${truck}`);
     expect(v1.status, JSON.stringify(v1.body)).toBe(200);
     expect(v1.body).toMatchObject({ version: 1, name: 'truck-1' });
-    expect(v1.body.state).toEqual({ speed: 61, driver: 'kim', TempC: 4 }); // fuel is v2's: absent
+    expect(v1.body.state).toEqual({ speed: 61, driver: 'kim', 'Temp (°C)': 4 }); // fuel is v2's: absent
     const v2 = await t.request('GET', `/v1/kinds/vehicle/v2/targets/${truck}`);
-    expect(v2.body.state).toEqual({ speed: 61, driver: 'kim', TempC: 4, fuel: 0.8 });
+    expect(v2.body.state).toEqual({ speed: 61, driver: 'kim', 'Temp (°C)': 4, fuel: 0.8 });
     const vanAsV2 = await t.request('GET', `/v1/kinds/vehicle/v2/targets/${van}`);
-    expect(vanAsV2.body.state).toEqual({ speed: 20, driver: 'lee', TempC: 5, fuel: null }); // default
+    expect(vanAsV2.body.state).toEqual({ speed: 20, driver: 'lee', 'Temp (°C)': 5, fuel: null }); // default
     const latest = await t.request('GET', '/v1/kinds/vehicle/targets');
     expect(latest.body.version).toBe(2);
     expect(latest.body.targets.map((x: { name: string }) => x.name).sort()).toEqual(['truck-1', 'van-1']);
@@ -102,8 +106,8 @@ describe('a kind through versions 1 and 2', () => {
     expect((await t.request('GET', '/v1/kinds/nothing/targets')).status).toBe(404);
     const obs1 = await t.request('GET', `/v1/kinds/vehicle/v1/targets/${truck}/obs`);
     expect(obs1.body.obs.map((o: { written_as: number; data: unknown }) => [o.written_as, o.data])).toEqual([
-      [1, { speed: 50.5, driver: 'kim', TempC: 4 }],
-      [2, { speed: 61, driver: 'kim', TempC: null }],
+      [1, { speed: 50.5, driver: 'kim', 'Temp (°C)': 4 }],
+      [2, { speed: 61, driver: 'kim', 'Temp (°C)': null }],
     ]);
 
     // The OpenAPI document and the views grew with the data, without a restart.
