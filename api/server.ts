@@ -9,6 +9,7 @@ import { VERSION } from '../config/index.js';
 import { isClientError } from '../errors/index.js';
 import { registerAuthHook } from './auth/index.js';
 import type { ApiContext } from './context.js';
+import { composeOpenApi, type OpenApiDocument } from './openapi-kinds.js';
 import { problem, problemSchema, sendProblem } from './problem.js';
 import { registerAlarmRuleRoutes } from './routes/alarm-rules.js';
 import { registerAlarmRoutes } from './routes/alarms.js';
@@ -16,6 +17,7 @@ import { registerEventRoutes } from './routes/events.js';
 import { registerGeoRoutes } from './routes/geo.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerKeyRoutes } from './routes/keys.js';
+import { registerKindRoutes } from './routes/kinds.js';
 import { registerListenerApiRoutes } from './routes/listener-api.js';
 import { registerListenerRoutes } from './routes/listeners.js';
 import { registerMappingRuleRoutes } from './routes/mapping-rules.js';
@@ -23,6 +25,7 @@ import { registerMappingSuggestionRoutes } from './routes/mapping-suggestions.js
 import { registerNormalizeKindRoutes } from './routes/normalize-kinds.js';
 import { registerNormalizePreviewRoutes } from './routes/normalize-preview.js';
 import { registerObsRoutes } from './routes/obs.js';
+import { registerSchemaContractRoutes } from './routes/schema-contract.js';
 import { registerSchemaRoutes } from './routes/schemas.js';
 import { registerStreamRoute } from './routes/stream.js';
 import { registerTargetRoutes } from './routes/targets.js';
@@ -61,7 +64,7 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   registerProblemHandlers(app, ctx);
   registerRoutes(app, ctx);
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
-    app.swagger(),
+    composeOpenApi(ctx, app.swagger() as unknown as OpenApiDocument),
   );
   const gateway = new WsGateway(ctx);
   gateway.attach(app.server);
@@ -97,6 +100,7 @@ const openApiOptions: SwaggerOptions = {
       { name: 'events', description: 'Speaker writes' },
       { name: 'series', description: 'Time series of observations' },
       { name: 'schemas', description: 'Payload schema versions per kind' },
+      { name: 'kinds', description: 'Typed, versioned routes per kind (grow as versions register)' },
       { name: 'normalize', description: 'Mapping rules of the normalize stage' },
       { name: 'geo', description: 'Positions: nearest targets, position history' },
       { name: 'alarms', description: 'Alarm rules, alarms and their lifecycle, backtests' },
@@ -137,6 +141,8 @@ function registerRoutes(app: FastifyInstance, ctx: ApiContext): void {
   registerEventRoutes(app, ctx);
   registerObsRoutes(app, ctx);
   registerSchemaRoutes(app, ctx);
+  registerSchemaContractRoutes(app, ctx);
+  registerKindRoutes(app, ctx);
   registerMappingRuleRoutes(app, ctx);
   registerVocabularyRoutes(app, ctx);
   registerMappingSuggestionRoutes(app, ctx);

@@ -112,6 +112,21 @@ export const catalogue = {
   SCHEMA_NOT_FOUND: notFound('no schema with this schema_id'),
   SCHEMA_VERSION_NOT_FOUND: notFound('no such version of a kind'),
   KIND_NOT_FOUND: notFound('no schema registered for this kind'),
+  SCHEMA_VERSION_RETIRED: {
+    http: 410,
+    retryable: false,
+    doc: 'a retired version of a kind was requested; the problem names the version to move to',
+  },
+  LAST_ACTIVE_VERSION: {
+    http: 409,
+    retryable: false,
+    doc: 'retiring the only version of a kind that is not retired',
+  },
+  VERSION_UNREADABLE: {
+    http: 422,
+    retryable: false,
+    doc: 'data written under one version cannot be read as the pinned one (a field changed type under `NONE`)',
+  },
   PAYLOAD_UNDECODABLE: {
     http: 422,
     retryable: false,

@@ -6,6 +6,19 @@ export type { GeoRow, NearQuery, NearRow, PositionOut, TraceQuery } from './geo.
 export { getPosition, insertTraceRows, nearSql, queryNear, queryTrace, upsertPositionRows } from './geo.js';
 export type { ApiKeyRow, KeyScope, NewApiKey, RevokeOutcome } from './keys.js';
 export { getApiKey, insertApiKey, keyScopes, listApiKeys, revokeApiKey } from './keys.js';
+export type { KindObsRow, KindStateRow, VersionStatus, VersionStatusName } from './kinds.js';
+export {
+  alarmRulesOfKind,
+  contractRevision,
+  kindObsRows,
+  kindStateRows,
+  kindViews,
+  listenersNaming,
+  notePinnedVersion,
+  pinnedVersions,
+  setVersionStatus,
+  versionStatuses,
+} from './kinds.js';
 export { claimEvents, pruneLedger } from './ledger.js';
 export type {
   ListenerRow,
