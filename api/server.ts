@@ -13,6 +13,7 @@ import { composeOpenApi, type OpenApiDocument } from './openapi-kinds.js';
 import { problem, problemSchema, sendProblem } from './problem.js';
 import { registerAlarmRuleRoutes } from './routes/alarm-rules.js';
 import { registerAlarmRoutes } from './routes/alarms.js';
+import { registerConnectorRoutes } from './routes/connectors.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerGeoRoutes } from './routes/geo.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -109,6 +110,10 @@ const openApiOptions: SwaggerOptions = {
       { name: 'listeners', description: 'Listeners and their subscriptions' },
       { name: 'listener endpoints', description: "A listener's own view: /api/<listener>" },
       { name: 'stream', description: 'The WebSocket stream of a listener: /tmi/ws' },
+      {
+        name: 'connectors',
+        description: 'Managed speakers: URL polling, SQL (tmi.speak() outbox, external tables)',
+      },
     ],
   },
   refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
@@ -154,6 +159,7 @@ function registerRoutes(app: FastifyInstance, ctx: ApiContext): void {
   registerKeyRoutes(app, ctx);
   registerListenerRoutes(app, ctx);
   registerListenerApiRoutes(app, ctx);
+  registerConnectorRoutes(app, ctx);
   registerStreamRoute(app);
 }
 

@@ -56,6 +56,7 @@ export async function up(config: Config, io: Io): Promise<number> {
       natsUrl: servers.natsUrl,
       stages: stageNames,
       api: true,
+      connectors: config.connectors === 'on' ? 'all' : undefined,
       log: logAt,
     }).catch(async (err) => {
       await servers.stop().catch(() => {});

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { LaunchError, MissingBinaryError } from '../ops/index.js';
 import * as commands from './commands.js';
+import { connector } from './connector.js';
 import { dlq } from './dlq.js';
 import { pipelinePause, pipelineReplay } from './pipeline-commands.js';
 import { NotRunningError } from './run-info.js';
@@ -40,6 +41,10 @@ const usage = `tmictl — tmiDB command line
   tmictl schema check <kind> <json> dry run of a write: new version? compatible? what would it affect?
   tmictl stage <name>               capture, normalize, project, geo, alarm, fanout, fanout-alarm:
                                     run one stage in this process (scale out / kill independently)
+  tmictl connector run [name…]      run managed connectors here (all, or the named ones); several
+                                    processes share them through leases
+  tmictl connector status [name…]   state, last success/error, next run, events, cursor per connector
+  tmictl connector pause|resume <name>
   tmictl config [--markdown]        the configuration in force (secrets redacted)
 
 Options: --json (machine-readable output), -h/--help. Configuration: TMIDB_* environment variables
@@ -107,6 +112,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return schema(config, io, rest, str(values.version));
     case 'config':
       return commands.showConfig(config, io, values.markdown === true);
+    case 'connector':
+      return connector(config, io, rest[0], rest.slice(1));
     default:
       io.err(`unknown command '${command}'\n\n${usage}`);
       return 2;

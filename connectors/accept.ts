@@ -40,7 +40,7 @@ export interface AcceptOptions {
    * write answers exactly like one that does not exist (404 TARGET_NOT_FOUND), so ids cannot be probed.
    */
   readonly allows?: (targetId: string, kind: string) => boolean;
-  readonly transport: 'http' | 'nats';
+  readonly transport: 'http' | 'nats' | 'poll' | 'sql';
   /** Transport metadata kept with the raw event. */
   readonly attrs?: Readonly<Record<string, string>>;
   /** Makes a retried request produce the same event ids: event i gets uuid(key, target, i). */

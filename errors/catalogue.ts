@@ -173,6 +173,25 @@ export const catalogue = {
   ALARM_RULE_NOT_FOUND: notFound('unknown alarm rule'),
   ALARM_NOT_FOUND: notFound('unknown alarm'),
   ALARM_CLEARED: { http: 409, retryable: false, doc: 'acknowledging an alarm that is cleared' },
+  // Managed connectors (/v1/connectors)
+  INVALID_CONNECTOR: badRequest(
+    'a connector definition that does not validate; the detail starts with the member',
+  ),
+  CONNECTOR_NOT_FOUND: notFound('unknown connector'),
+  CONNECTOR_EXISTS: { http: 409, retryable: false, doc: 'a connector with this name exists already' },
+  OUTBOX_CONNECTOR_EXISTS: {
+    http: 409,
+    retryable: false,
+    doc: 'a second connector for the tmi.speak() outbox',
+  },
+  CONNECTOR_SOURCE_FAILED: internal(
+    'a connector could not read its source; its status shows the reason (HTTP_429, TIMEOUT, DESTINATION_REFUSED …) and it backs off',
+    true,
+  ),
+  CONNECTOR_LEASE_LOST: internal(
+    'another process took a connector over; this one stops without moving the cursor',
+    true,
+  ),
   // Listeners and streams
   LISTENER_NOT_FOUND: { http: 404, ws: 4004, retryable: false, doc: "no such listener, or not this key's" },
   LISTENER_EXISTS: { http: 409, retryable: false, doc: 'a listener with this name exists already' },

@@ -91,6 +91,7 @@ export { bucketObsSql, obsAggs, queryObs, rawObsSql } from './obs.js';
 export type { ObsRow, RawRow, StateRow } from './rows.js';
 export type { SkipRow } from './skips.js';
 export { countSkips, insertSkipRows, pruneSkips } from './skips.js';
+export { isoOf } from './sql.js';
 export type { FieldState } from './state.js';
 export { getTargetState } from './state.js';
 export type { TargetRow } from './targets.js';

@@ -52,6 +52,8 @@ export interface StartOptions {
   readonly natsUrl?: string;
   /** The runtime's log (default: none). */
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  /** Run managed connectors in the test's runtime (default: none). */
+  readonly connectors?: 'all' | readonly string[];
 }
 
 export async function startTestTmidb(name: string, opts: StartOptions = {}): Promise<TestTmidb> {
@@ -78,6 +80,7 @@ export async function startTestTmidb(name: string, opts: StartOptions = {}): Pro
     stages: opts.stages ?? stageNames,
     api: true,
     log: opts.log,
+    connectors: opts.connectors,
   });
   const url = runtime.url!;
   const adminKey = readAdminKey(home)!;
