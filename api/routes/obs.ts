@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: MIT
 // GET /v1/targets/{id}/obs: a target's time series, raw (keyset-paged) or downsampled into buckets.
 import type { FastifyInstance } from 'fastify';
-import { getTarget, type ObsResult, obsAggs, queryObs } from '../../projections/index.js';
+import {
+  getTarget,
+  type ObsResult,
+  type ObsSeries,
+  obsAggs,
+  queryObs,
+  queryObsPoints,
+} from '../../projections/index.js';
 import { nowMicros } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
 import { HttpProblem, problemResponses } from '../problem.js';
@@ -19,6 +26,7 @@ import {
   obsLimitMin,
   parseObsParams,
 } from './obs-params.js';
+import { obsPointsParamSchema, obsSeriesSchema } from './obs-points-schema.js';
 
 const timeParamDescription =
   'ISO-8601 with a time zone (`2026-11-22T10:00:00Z`, `…+09:00`) or epoch milliseconds (`1795345200000`).';
@@ -56,6 +64,7 @@ export const obsQuerystringSchema = {
       maxLength: obsCursorLengthMax,
       description: 'The `next` cursor of the previous page (same query otherwise).',
     },
+    points: obsPointsParamSchema,
   },
 } as const;
 
@@ -105,7 +114,7 @@ const bucketRowSchema = {
 export const obsResponseSchema = {
   type: 'object',
   description: 'One page of the series.',
-  required: ['target_id', 'from', 'to', 'rows'],
+  required: ['target_id', 'from', 'to'],
   properties: {
     target_id: { type: 'string', format: 'uuid' },
     from: {
@@ -119,7 +128,13 @@ export const obsResponseSchema = {
       description: 'Effective exclusive end; null: unbounded.',
     },
     bucket: { type: 'string', description: 'The bucket width, when bucketed.' },
-    rows: { type: 'array', items: { anyOf: [rawRowSchema, bucketRowSchema] } },
+    rows: {
+      type: 'array',
+      items: { anyOf: [rawRowSchema, bucketRowSchema] },
+      description: 'Raw and bucketed modes.',
+    },
+    points: { type: 'integer', description: 'Downsampled mode: the `points` asked for.' },
+    series: obsSeriesSchema,
     next: {
       type: 'string',
       description: 'Cursor of the next page (pass as `after`); absent on the last page.',
@@ -137,7 +152,9 @@ export function registerObsRoutes(app: FastifyInstance, ctx: ApiContext): void {
         description:
           'Raw mode (no `bucket`): observations in time order, `data` masked to `fields`, paged by `limit` and `after`. ' +
           'Bucketed mode: per bucket and field, the requested aggregates; avg/min/max/sum over numeric values only, ' +
-          'count of events holding the field, first/last values of any type. The range is [from, to).',
+          'count of events holding the field, first/last values of any type. ' +
+          'Downsampled mode (`points=N`, for charts): per field at most N points, the lowest and highest value of ' +
+          'each of N/2 equal time columns, in `series` instead of `rows`. The range is [from, to).',
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
         querystring: obsQuerystringSchema,
         response: { 200: obsResponseSchema, ...problemResponses(400, 404, 503) },
@@ -147,13 +164,37 @@ export function registerObsRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const params = parseObsParams(req.query, nowMicros());
       const target = await getTarget(ctx.pool, req.params.id);
       if (target === undefined) throw new HttpProblem(404, 'TARGET_NOT_FOUND', `no target ${req.params.id}`);
-      const result = await queryObs(ctx.pool, { targetId: target.target_id, ...params });
-      return toObsResponse(target.target_id, params, result);
+      return toObsResponse(target.target_id, params, await runObsQuery(ctx, target.target_id, params));
     },
   );
 }
 
-export function toObsResponse(targetId: string, params: ObsParams, result: ObsResult) {
+/** The series the parameters ask for: raw, bucketed or downsampled to `points`. */
+export async function runObsQuery(
+  ctx: ApiContext,
+  targetId: string,
+  params: ObsParams,
+): Promise<ObsResult | ObsPointsResult> {
+  if (params.points === undefined) return queryObs(ctx.pool, { targetId, ...params });
+  const { fromIso, toIso, fields, points } = params;
+  const series = await queryObsPoints(ctx.pool, {
+    targetId,
+    fromIso: fromIso!,
+    toIso: toIso!,
+    fields: fields!,
+    points,
+  });
+  return { mode: 'points', series };
+}
+
+export interface ObsPointsResult {
+  readonly mode: 'points';
+  readonly series: ObsSeries;
+}
+
+export function toObsResponse(targetId: string, params: ObsParams, result: ObsResult | ObsPointsResult) {
+  const range = { target_id: targetId, from: params.fromIso ?? null, to: params.toIso ?? null };
+  if (result.mode === 'points') return { ...range, points: params.points, series: result.series };
   const scope = { order: params.order, bucketSeconds: params.bucket?.seconds };
   return {
     target_id: targetId,
