@@ -10,6 +10,7 @@ import type { ApiContext } from './context.js';
 import { HttpProblem, problem, problemSchema, sendProblem } from './problem.js';
 import { registerAlarmRuleRoutes } from './routes/alarm-rules.js';
 import { registerAlarmRoutes } from './routes/alarms.js';
+import { registerConsoleRoutes } from './routes/console.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerGeoRoutes } from './routes/geo.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -18,6 +19,7 @@ import { registerListenerApiRoutes } from './routes/listener-api.js';
 import { registerListenerRoutes } from './routes/listeners.js';
 import { registerMappingRuleRoutes } from './routes/mapping-rules.js';
 import { registerObsRoutes } from './routes/obs.js';
+import { registerPipelineRoutes } from './routes/pipeline.js';
 import { registerSchemaRoutes } from './routes/schemas.js';
 import { registerStreamRoute } from './routes/stream.js';
 import { registerTargetRoutes } from './routes/targets.js';
@@ -104,6 +106,8 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   registerListenerRoutes(app, ctx);
   registerListenerApiRoutes(app, ctx);
   registerStreamRoute(app);
+  registerPipelineRoutes(app, ctx);
+  registerConsoleRoutes(app);
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),
   );

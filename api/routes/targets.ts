@@ -8,6 +8,7 @@ import {
   getTargetState,
   insertTarget,
   listTargets,
+  targetStates,
   updateTarget,
 } from '../../projections/index.js';
 import { uuidv7 } from '../../schemas/index.js';
@@ -55,6 +56,60 @@ function checkMeta(meta: unknown): void {
   }
 }
 
+// ── list filters (name, meta) and the state of each listed target ──────────
+export const targetNameFilterLengthMax = 200;
+export const targetMetaFilterBytesMax = 1024;
+
+interface TargetListQuerystring {
+  readonly kind?: string;
+  readonly after?: string;
+  readonly limit: number;
+  readonly name?: string;
+  readonly meta?: string;
+  readonly state?: boolean;
+}
+
+const targetFilterParams = {
+  name: {
+    type: 'string',
+    maxLength: targetNameFilterLengthMax,
+    description: 'Only targets whose name contains this text (case-insensitive).',
+  },
+  meta: {
+    type: 'string',
+    maxLength: targetMetaFilterBytesMax,
+    description: 'Only targets whose meta contains this JSON object, e.g. `{"site":"plant-1"}`.',
+  },
+  state: { type: 'boolean', default: false, description: "Include each target's latest state." },
+} as const;
+
+const listedTargetSchema = {
+  ...targetSchema,
+  properties: { ...targetSchema.properties, state: stateSchema },
+} as const;
+
+function parseMetaFilter(raw: string | undefined): Record<string, unknown> | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  let meta: unknown;
+  try {
+    meta = JSON.parse(raw);
+  } catch {
+    throw new HttpProblem(400, 'INVALID_PARAMETER', 'meta must be a JSON object, e.g. {"site":"plant-1"}');
+  }
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) {
+    throw new HttpProblem(400, 'INVALID_PARAMETER', 'meta must be a JSON object, e.g. {"site":"plant-1"}');
+  }
+  return meta as Record<string, unknown>;
+}
+
+async function withStates<T extends { target_id: string }>(ctx: ApiContext, page: readonly T[]) {
+  const states = await targetStates(
+    ctx.pool,
+    page.map((t) => t.target_id),
+  );
+  return page.map((t) => ({ ...t, state: states.get(t.target_id) ?? {} }));
+}
+
 export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{ Body: { name: string; kind: string; meta?: Record<string, unknown>; target_id?: string } }>(
     '/v1/targets',
@@ -99,7 +154,7 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
     },
   );
 
-  app.get<{ Querystring: { kind?: string; after?: string; limit: number } }>(
+  app.get<{ Querystring: TargetListQuerystring }>(
     '/v1/targets',
     {
       schema: {
@@ -113,13 +168,14 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
             kind: { type: 'string', pattern: targetKindPattern },
             after: uuidSchema,
             limit: { type: 'integer', minimum: 1, maximum: targetListLimitMax, default: 100 },
+            ...targetFilterParams,
           },
         },
         response: {
           200: {
             type: 'object',
             required: ['targets'],
-            properties: { targets: { type: 'array', items: targetSchema }, next: uuidSchema },
+            properties: { targets: { type: 'array', items: listedTargetSchema }, next: uuidSchema },
           },
           ...problemResponses(400),
         },
@@ -130,10 +186,12 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
         kind: req.query.kind,
         after: req.query.after,
         limit: req.query.limit + 1,
+        name: req.query.name,
+        meta: parseMetaFilter(req.query.meta),
       });
       const page = rows.slice(0, req.query.limit);
       return {
-        targets: page,
+        targets: req.query.state ? await withStates(ctx, page) : page,
         ...(rows.length > req.query.limit ? { next: page[page.length - 1]!.target_id } : {}),
       };
     },
