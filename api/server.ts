@@ -20,6 +20,7 @@ import { registerListenerRoutes } from './routes/listeners.js';
 import { registerMappingRuleRoutes } from './routes/mapping-rules.js';
 import { registerObsRoutes } from './routes/obs.js';
 import { registerPipelineRoutes } from './routes/pipeline.js';
+import { registerPositionRoutes } from './routes/positions.js';
 import { registerSchemaRoutes } from './routes/schemas.js';
 import { registerStreamRoute } from './routes/stream.js';
 import { registerTargetRoutes } from './routes/targets.js';
@@ -107,6 +108,7 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   registerListenerApiRoutes(app, ctx);
   registerStreamRoute(app);
   registerPipelineRoutes(app, ctx);
+  registerPositionRoutes(app, ctx);
   registerConsoleRoutes(app);
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),

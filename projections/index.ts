@@ -91,6 +91,8 @@ export type {
 export { bucketObsSql, obsAggs, queryObs, rawObsSql } from './obs.js';
 export type { ObsSeries } from './obs-points.js';
 export { obsPointsSql, queryObsPoints } from './obs-points.js';
+export type { PositionListRow } from './positions.js';
+export { listPositions } from './positions.js';
 export type { ObsRow, RawRow, StateRow } from './rows.js';
 export type { SkipRow } from './skips.js';
 export { countSkips, insertSkipRows, pruneSkips } from './skips.js';
