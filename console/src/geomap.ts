@@ -23,11 +23,40 @@ export function setTileUrl(url: string): void {
 
 let countryShapes: GeoJSON.FeatureCollection | undefined;
 
+/**
+ * Rings that cross the antimeridian (Russia, Fiji) jump from +180 to -180; drawn as they are they streak
+ * across the whole map. Unwrapping each ring's longitudes keeps it continuous (it then reaches past 180).
+ */
+function unwrapRing(ring: GeoJSON.Position[]): GeoJSON.Position[] {
+  let prev: number | undefined;
+  return ring.map(([lon, lat]) => {
+    let x = lon!;
+    if (prev !== undefined) {
+      while (x - prev > 180) x -= 360;
+      while (x - prev < -180) x += 360;
+    }
+    prev = x;
+    return [x, lat!];
+  });
+}
+
+function unwrapShapes(fc: GeoJSON.FeatureCollection): GeoJSON.FeatureCollection {
+  const features = fc.features.map((f) => {
+    const g = f.geometry;
+    if (g.type === 'Polygon') return { ...f, geometry: { ...g, coordinates: g.coordinates.map(unwrapRing) } };
+    if (g.type === 'MultiPolygon') {
+      return { ...f, geometry: { ...g, coordinates: g.coordinates.map((p) => p.map(unwrapRing)) } };
+    }
+    return f;
+  });
+  return { ...fc, features };
+}
+
 function basemap(): L.Layer {
   const url = tileUrl();
   if (url !== '') return L.tileLayer(url, { maxZoom: 19, attribution: 'tiles: your tile server' });
   const topo = countries as unknown as Topology<{ countries: GeometryCollection }>;
-  countryShapes ??= feature(topo, topo.objects.countries) as GeoJSON.FeatureCollection;
+  countryShapes ??= unwrapShapes(feature(topo, topo.objects.countries) as GeoJSON.FeatureCollection);
   return L.geoJSON(countryShapes, {
     style: { color: '#8aa0b4', weight: 0.8, fillColor: '#e9eef3', fillOpacity: 1 },
     interactive: false,
@@ -36,7 +65,11 @@ function basemap(): L.Layer {
 }
 
 export function createMap(el: HTMLElement): L.Map {
-  const map = L.map(el, { preferCanvas: true, worldCopyJump: true, minZoom: 1 }).setView([20, 0], 2);
+  const map = L.map(el, { preferCanvas: true, worldCopyJump: true, minZoom: 1 });
+  map.fitBounds([
+    [-58, -170],
+    [78, 190],
+  ]);
   el.style.background = '#c9dcef';
   basemap().addTo(map);
   return map;

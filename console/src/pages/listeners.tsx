@@ -205,7 +205,7 @@ function Keys({ keys, onChange }: { keys: readonly KeyOut[]; onChange: () => voi
             <tr key={k.key_id} class={k.revoked_at ? 'revoked' : ''}>
               <td>{k.name}</td>
               <td>{k.scope}</td>
-              <td class="mono">{k.hint}…</td>
+              <td class="mono">{k.hint}</td>
               <td>{k.listener ?? '—'}</td>
               <td>{fmtTime(k.created_at)}</td>
               <td>
