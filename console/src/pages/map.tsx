@@ -87,6 +87,7 @@ export function MapPage() {
       layer.update(moved);
       setCount(layer.size);
       el.current!.dataset.markers = String(layer.size);
+      el.current!.dataset.moves = String(Number(el.current!.dataset.moves ?? 0) + moved.length);
     },
     [layer],
   );
