@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { adminKeyPath } from '../api/auth/index.js';
+import { adminKeyPath } from '../api/index.js';
 import { type Config, configMarkdown, redactedConfig, redactUrl, VERSION } from '../config/index.js';
 import { createPool } from '../db/index.js';
 import {

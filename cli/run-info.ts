@@ -3,7 +3,7 @@
 // password), so `tmictl status | psql | publish | pipeline | stage` find a running instance.
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { adminKeyPath, readAdminKey } from '../api/auth/index.js';
+import { adminKeyPath, readAdminKey } from '../api/index.js';
 import type { Config } from '../config/index.js';
 import { readHomeLock } from '../ops/index.js';
 

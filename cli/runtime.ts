@@ -7,12 +7,12 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { FastifyInstance } from 'fastify';
 import {
   Authenticator,
+  buildServer,
   ensureAdminKey,
   natsSpeakerAuthenticator,
   RateLimiter,
   TokenService,
-} from '../api/auth/index.js';
-import { buildServer } from '../api/server.js';
+} from '../api/index.js';
 import type { Config } from '../config/index.js';
 import { startNatsSpeaker, TargetKindCache } from '../connectors/index.js';
 import { createPool, migrate, type Pool, runPartitionMaintenance } from '../db/index.js';
