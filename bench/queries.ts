@@ -40,6 +40,8 @@ export interface QueriesResult {
   readonly loadSeconds: number;
   readonly latestState: QueryFigures;
   readonly dayByMinute: QueryFigures;
+  /** The console's chart query: the same day downsampled to 2,000 points per field. */
+  readonly dayPoints?: QueryFigures;
   readonly radius: QueryFigures;
   /** Average cores other work on the machine used while the queries ran. */
   readonly otherCores: number;
@@ -95,6 +97,19 @@ export async function runQueries(
       return (body as { rows: unknown[] }).rows.length;
     });
 
+    progress.start('scenario 4: one day of 1 Hz data as 2,000 chart points');
+    const dayPoints = await measure(sizes.queryBucketRuns, progress, async (k) => {
+      const q = `from=${from}&to=${to}&points=2000&fields=speed,temp`;
+      const body = await getJson(
+        `${procs.apiUrl}/v1/targets/${pick(busyIds, k)}/obs?${q}`,
+        procs.authHeaders,
+      );
+      return Object.values((body as { series: Record<string, { ts: unknown[] }> }).series).reduce(
+        (n, s) => n + s.ts.length,
+        0,
+      );
+    });
+
     progress.start('scenario 4: radius query');
     const route = await geoNearRoute(procs.apiUrl, procs.authHeaders);
     const centre = (k: number) => {
@@ -126,6 +141,7 @@ export async function runQueries(
       loadSeconds,
       latestState: { ...latestState, how: 'GET /v1/targets/{id}' },
       dayByMinute: { ...dayByMinute, how: 'GET /v1/targets/{id}/obs?bucket=1m&fields=speed,temp' },
+      dayPoints: { ...dayPoints, how: 'GET /v1/targets/{id}/obs?points=2000&fields=speed,temp' },
       radius: {
         ...radius,
         how: route

@@ -9,13 +9,15 @@ import type { LatencyResult } from './latency.js';
 import type { LimitsResult } from './limits.js';
 import { otherCores } from './memory.js';
 import type { Sizes } from './options.js';
-import type { QueriesResult } from './queries.js';
+import type { QueriesResult, QueryFigures } from './queries.js';
 
 /** The issue's targets (a benchmark's, not a test's). */
 export const ingestEventsPerSTarget = 20_000;
 export const ingestLimitRatioTarget = 0.5;
 export const latencyP99MsTarget = 50;
 export const queryP99MsTarget = 20;
+/** Issue 16: a day of 1 Hz data reaches a chart (the server's share of its ≤ 1 s draw). */
+export const chartDayP99MsTarget = 1000;
 
 export interface Figure {
   readonly scenario: string;
@@ -180,14 +182,18 @@ export function figures(r: BenchResults, cores: number): Figure[] {
     const q = r.queries;
     const s = '4 queries';
     const load = `${fmt(q.obsRows)} ts_obs rows, ${fmt(q.targets)} targets (loaded in ${q.loadSeconds} s)`;
-    const each: [string, typeof q.latestState][] = [
-      ['latest state of one target', q.latestState],
-      ['one day at 1 Hz by minute', q.dayByMinute],
-      ['radius (~100 targets)', q.radius],
+    const chart: [string, QueryFigures, number][] = q.dayPoints
+      ? [['one day at 1 Hz as 2,000 chart points', q.dayPoints, chartDayP99MsTarget]]
+      : [];
+    const each: [string, QueryFigures, number][] = [
+      ['latest state of one target', q.latestState, queryP99MsTarget],
+      ['one day at 1 Hz by minute', q.dayByMinute, queryP99MsTarget],
+      ...chart,
+      ['radius (~100 targets)', q.radius, queryP99MsTarget],
     ];
-    for (const [name, f] of each) {
+    for (const [name, f, target] of each) {
       add(s, `${name} p50`, f.p50, 'ms', undefined, name === 'latest state of one target' ? load : f.how);
-      add(s, `${name} p99`, f.p99, 'ms', atMost(queryP99MsTarget), `${f.rowsMean} rows per answer`);
+      add(s, `${name} p99`, f.p99, 'ms', atMost(target), `${f.rowsMean} rows per answer`);
     }
     add(
       s,

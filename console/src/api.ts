@@ -44,8 +44,18 @@ export function onSessionChange(fn: (s: Session | null) => void): () => void {
   return () => watchers.delete(fn);
 }
 
+let expiryTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Signs out when the token expires (the key is not kept, so a new sign-in is needed). */
+function watchExpiry(s: Session | null): void {
+  clearTimeout(expiryTimer);
+  if (s !== null) expiryTimer = setTimeout(signOut, Math.max(0, Date.parse(s.expiresAt) - Date.now()));
+}
+watchExpiry(current);
+
 function setSession(s: Session | null): void {
   current = s;
+  watchExpiry(s);
   if (s === null) sessionStorage.removeItem(storageKey);
   else sessionStorage.setItem(storageKey, JSON.stringify(s));
   for (const fn of watchers) fn(s);

@@ -9,6 +9,8 @@ import { type State, useLive, useLoad } from '../util';
 const ranges = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 } as const;
 type RangeName = keyof typeof ranges | 'custom';
 const defaultFieldsShown = 3;
+/** Live points kept per series (older ones fall off the left; change the range to reload). */
+export const liveSeriesPointsMax = 20_000;
 const positionFields = new Set(['lat', 'lon', 'alt', 'heading', 'accuracy']);
 
 interface PointsOut {
@@ -75,7 +77,9 @@ export function TargetChart({ id, base, state }: { id: string; base: string; sta
           const added = mine.flatMap((f) =>
             typeof f.data[s.name] === 'number' ? [[Date.parse(f.ts), f.data[s.name] as number] as const] : [],
           );
-          return added.length === 0 ? s : { ...s, points: [...s.points, ...added] };
+          return added.length === 0
+            ? s
+            : { ...s, points: [...s.points, ...added].slice(-liveSeriesPointsMax) };
         }),
       );
       setToMs((t) => Math.max(t, ...mine.map((f) => Date.parse(f.ts) + 1000)));
