@@ -211,6 +211,11 @@ describe('tmiDB Console in a browser', () => {
     await admin.waitForFunction(
       () => Number(document.querySelector('[data-testid=fleet-map]')?.getAttribute('data-markers')) >= 1,
     );
+    // Draw a radius: centre in the middle of the map, edge near its bottom-right corner (~15,000 km).
+    const box = (await admin.locator('[data-testid=fleet-map]').boundingBox())!;
+    await admin.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await admin.mouse.click(box.x + box.width - 60, box.y + box.height - 60);
+    await admin.waitForSelector('[data-testid=near-list] >> text=boiler-1');
     await shot(admin, '3-map');
     await admin.goto(`${t.url}/console#/targets`);
     await admin.waitForSelector('[data-testid=targets-table] >> text=boiler-1');
