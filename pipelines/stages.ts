@@ -8,17 +8,19 @@ import type { Pool } from '../db/index.js';
 import {
   alarmStage,
   captureStage,
+  type FanoutStageDeps,
   fanoutAlarmStage,
   fanoutStage,
   geoStage,
   normalizeStage,
+  type OutboundMessage,
   projectStage,
   type StageDeps,
   type StageHandler,
   type StageName,
   SubscriptionCache,
 } from '../processors/index.js';
-import type { SchemaRegistry } from '../schemas/index.js';
+import { nowMicros, type SchemaRegistry } from '../schemas/index.js';
 import type { Metrics } from './metrics.js';
 import { publishAll } from './publish.js';
 import { type RunningStage, runStage } from './runner.js';
@@ -34,53 +36,56 @@ export interface PipelineContext {
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
   /** Core NATS, for change notices (fanout reloads its subscriptions on `<ns>.sys.*.changed`). */
   readonly nc?: NatsConnection;
+  /** The stages' clock, µs since the epoch; the system clock unless a test passes its own. */
+  readonly nowMicros?: () => number;
 }
 
-const factories: Record<StageName, (deps: StageDeps) => StageHandler> = {
-  capture: captureStage,
-  normalize: normalizeStage,
-  project: projectStage,
-  fanout: fanoutStage,
-  'fanout-alarm': fanoutAlarmStage,
-  geo: geoStage,
-  alarm: alarmStage,
-};
-
 /** alarm publishes transitions on `<ns>.alarm.<target_id>` and applies TMI_NORM strictly in order. */
-function alarmDeps(
-  ctx: PipelineContext,
-  stream: string,
-): Pick<StageDeps, 'outputSubject' | 'inputFirstSeq' | 'ackWaitMs' | 'log'> {
-  return {
+function alarmHandler(ctx: PipelineContext, common: StageDeps): StageHandler {
+  return alarmStage({
+    ...common,
+    publish: publisher(ctx),
     outputSubject: ctx.topology.alarmSubject,
-    inputFirstSeq: async () => (await (await ctx.js.streams.get(stream)).info()).state.first_seq,
+    inputFirstSeq: async () => (await (await ctx.js.streams.get(common.inputStream)).info()).state.first_seq,
     ackWaitMs: ctx.config.ackWaitMs,
-    log: ctx.log,
-  };
+    log: ctx.log ?? (() => {}),
+  });
 }
 
 /** fanout's subscriptions, reloaded on the API's change notices about listeners and targets. */
-function fanoutDeps(ctx: PipelineContext): Pick<StageDeps, 'subscriptions' | 'listenSubject'> {
-  const subscriptions = new SubscriptionCache(ctx.pool);
+function fanoutDeps(ctx: PipelineContext, common: StageDeps): FanoutStageDeps {
+  const subscriptions = new SubscriptionCache(ctx.pool, common.nowMicros);
   for (const what of ['listeners', 'targets'] as const) {
     ctx.nc?.subscribe(ctx.topology.sysSubject(what), { callback: () => subscriptions.markStale() });
   }
-  return { subscriptions, listenSubject: ctx.topology.listenSubject };
+  return { ...common, publish: publisher(ctx), subscriptions, listenSubject: ctx.topology.listenSubject };
 }
 
+function publisher(ctx: PipelineContext): (messages: readonly OutboundMessage[]) => Promise<void> {
+  return async (messages) => {
+    await publishAll(ctx.js, messages);
+  };
+}
+
+/** Each stage with the dependencies it declares: the common ones plus its own. */
+const handlers: Record<StageName, (ctx: PipelineContext, common: StageDeps) => StageHandler> = {
+  capture: (_ctx, common) => captureStage(common),
+  normalize: (ctx, common) =>
+    normalizeStage({ ...common, publish: publisher(ctx), outputSubject: ctx.topology.normSubject }),
+  project: (_ctx, common) => projectStage(common),
+  fanout: (ctx, common) => fanoutStage(fanoutDeps(ctx, common)),
+  'fanout-alarm': (ctx, common) => fanoutAlarmStage(fanoutDeps(ctx, common)),
+  geo: (_ctx, common) => geoStage(common),
+  alarm: alarmHandler,
+};
+
 export function stageHandler(name: StageName, ctx: PipelineContext): StageHandler {
-  const spec = ctx.topology.stages[name];
-  return factories[name]({
+  return handlers[name](ctx, {
     pool: ctx.pool,
     registry: ctx.registry,
-    publish: async (messages) => {
-      await publishAll(ctx.js, messages);
-    },
     checkpointName: `${ctx.topology.namespace}.${name}`,
-    inputStream: spec.stream,
-    outputSubject: ctx.topology.normSubject,
-    ...(name === 'fanout' || name === 'fanout-alarm' ? fanoutDeps(ctx) : {}),
-    ...(name === 'alarm' ? alarmDeps(ctx, spec.stream) : {}),
+    inputStream: ctx.topology.stages[name].stream,
+    nowMicros: ctx.nowMicros ?? nowMicros,
   });
 }
 

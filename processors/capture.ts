@@ -2,8 +2,8 @@
 // capture: TMI_IN → raw_bucket, one transaction per batch with the checkpoint.
 import { withTransaction } from '../db/index.js';
 import { insertRawRows, saveCheckpoint } from '../projections/index.js';
+import { claimNewEvents, decodeBatch, eventCount, maxSeq } from './batch.js';
 import { captureRows } from './capture-core.js';
-import { claimNewEvents, decodeBatch, eventCount, maxSeq } from './context.js';
 import type { StageDeps, StageHandler } from './types.js';
 
 export function captureStage(deps: StageDeps): StageHandler {

@@ -3,7 +3,7 @@
 // transaction per batch with the checkpoint.
 import { withTransaction } from '../db/index.js';
 import { insertSkipRows, insertTraceRows, saveCheckpoint, upsertPositionRows } from '../projections/index.js';
-import { claimNewEvents, decodeBatch, eventCount, maxSeq } from './context.js';
+import { claimNewEvents, decodeBatch, eventCount, maxSeq } from './batch.js';
 import { countReasons, geoRows } from './geo-core.js';
 import type { StageDeps, StageHandler } from './types.js';
 

@@ -2,7 +2,7 @@
 // project: TMI_NORM → ts_obs + target_state, one transaction per batch with the checkpoint.
 import { withTransaction } from '../db/index.js';
 import { insertObsRows, saveCheckpoint, upsertStateRows } from '../projections/index.js';
-import { claimNewEvents, decodeBatch, eventCount, maxSeq } from './context.js';
+import { claimNewEvents, decodeBatch, eventCount, maxSeq } from './batch.js';
 import { projectRows } from './project-core.js';
 import type { StageDeps, StageHandler } from './types.js';
 

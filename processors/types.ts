@@ -3,7 +3,6 @@
 // client and no topology: the runner hands them messages and the few names and functions they need.
 import type { Pool } from '../db/index.js';
 import type { SchemaRegistry } from '../schemas/index.js';
-import type { SubscriptionSource } from './fanout-index.js';
 
 export type StageName = 'capture' | 'normalize' | 'project' | 'fanout' | 'geo' | 'alarm' | 'fanout-alarm';
 export const stageNames: readonly StageName[] = [
@@ -64,25 +63,20 @@ export interface OutboundMessage {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** What the effectful part of a stage needs, given by the runner's wiring (pipelines/stages.ts). */
+/**
+ * What the effectful part of every stage needs, given by the runner's wiring (pipelines/stages.ts). A stage
+ * that needs more declares its own dependencies extending these (AlarmStageDeps, FanoutStageDeps, …).
+ */
 export interface StageDeps {
   readonly pool: Pool;
   readonly registry: SchemaRegistry;
-  /** Publishes and resolves once every PubAck is in. */
-  readonly publish: (messages: readonly OutboundMessage[]) => Promise<void>;
   /** consumer_checkpoint key of this stage. */
   readonly checkpointName: string;
   /** Name of the stream the stage consumes (recorded with the checkpoint). */
   readonly inputStream: string;
-  /** Subject a stage publishes an event of this target to (normalize: `<ns>.norm.<target_id>`). */
-  readonly outputSubject: (targetId: string) => string;
-  /** fanout: subject of a listener's copy of an event, `<ns>.listen.<listener_id>.<target_id>`. */
-  readonly listenSubject?: (listenerId: string, targetId: string) => string;
-  /** fanout: the compiled subscriptions, reloaded when listeners or targets change. */
-  readonly subscriptions?: SubscriptionSource;
-  /** alarm: sequence of the oldest message still in the input stream (where a fresh consumer starts). */
-  readonly inputFirstSeq?: () => Promise<number>;
-  /** alarm: how long JetStream waits for an ack before it redelivers (ms). */
-  readonly ackWaitMs?: number;
-  readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  /**
+   * The wall clock, µs since the epoch (schemas/time.ts `nowMicros` in production). Stages read time only
+   * here, so a test can drive them with a clock of its own.
+   */
+  readonly nowMicros: () => number;
 }

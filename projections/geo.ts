@@ -5,8 +5,8 @@
 import type { Pool, PoolClient } from '../db/index.js';
 import { isoOf } from './sql.js';
 
-export interface GeoRow {
-  readonly target_id: string;
+/** A target's position as the API shows it. */
+export interface PositionOut {
   /** Observation time, ISO-8601 with microseconds. */
   readonly ts: string;
   readonly event_id: string;
@@ -16,6 +16,11 @@ export interface GeoRow {
   readonly speed: number | null;
   readonly heading: number | null;
   readonly accuracy: number | null;
+}
+
+/** A row of geo_trace / target_position: a position of a target. */
+export interface GeoRow extends PositionOut {
+  readonly target_id: string;
 }
 
 const geoColumns = [
@@ -70,17 +75,6 @@ export async function upsertPositionRows(client: PoolClient, rows: readonly GeoR
     geoArrays(rows),
   );
   return res.rowCount ?? 0;
-}
-
-export interface PositionOut {
-  readonly ts: string;
-  readonly event_id: string;
-  readonly lat: number;
-  readonly lon: number;
-  readonly alt: number | null;
-  readonly speed: number | null;
-  readonly heading: number | null;
-  readonly accuracy: number | null;
 }
 
 const positionColumns = (p: string) =>

@@ -1,47 +1,5 @@
 // SPDX-License-Identifier: MIT
-export type {
-  AlarmEventRow,
-  AlarmListQuery,
-  AlarmRow,
-  AlarmRulePatch,
-  AlarmRuleRow,
-  AlarmStateName,
-  AlarmTransitionRecord,
-  ClearedAlarmRow,
-  HistoryRow,
-  NewAlarmRow,
-  NewAlarmRule,
-  OutboxRow,
-  StoredStateRow,
-} from './alarms.js';
-export {
-  AlarmNotOpenError,
-  acknowledgeAlarm,
-  alarmStateNames,
-  claimDueStates,
-  clearAlarmByHand,
-  deleteAlarmRule,
-  drainOutbox,
-  forgetTargetAlarms,
-  getAlarm,
-  getAlarmRule,
-  insertAlarmRule,
-  listAlarmEvents,
-  listAlarmRules,
-  listAlarms,
-  lockFrontier,
-  lockLiveRules,
-  lockLiveRuleVersions,
-  lockStates,
-  outboxBacklog,
-  patchAlarmRule,
-  readHistoryPage,
-  recordTransitions,
-  replaceAlarmRule,
-  saveStates,
-  transitionMessage,
-  writeAlarmChanges,
-} from './alarms.js';
+export * from './alarms/index.js';
 export type { CheckpointRow } from './checkpoint.js';
 export { CheckpointRegressionError, listCheckpoints, saveCheckpoint } from './checkpoint.js';
 export type { ColumnPlan, SeriesPoint } from './downsample.js';

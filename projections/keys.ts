@@ -6,18 +6,11 @@ import { isoOf } from './sql.js';
 export type KeyScope = 'admin' | 'speaker' | 'listener';
 export const keyScopes: readonly KeyScope[] = ['admin', 'speaker', 'listener'];
 
-export interface ApiKeyRow {
-  readonly key_id: string;
-  readonly name: string;
-  readonly scope: KeyScope;
-  readonly secret_sha256: string;
-  readonly listener_id: string | null;
+/** A stored key: what was created, plus its listener's name and its times. */
+export interface ApiKeyRow extends NewApiKey {
   /** The listener's name (listener keys). */
   readonly listener: string | null;
-  readonly grant_targets: string[];
-  readonly grant_kinds: string[];
   readonly created_at: string;
-  readonly expires_at: string | null;
   readonly revoked_at: string | null;
 }
 

@@ -6,15 +6,19 @@ import { isoOf } from './sql.js';
 
 export type MetaScalar = string | number | boolean | null;
 
-export interface SubscriptionRow {
+export interface NewSubscription {
   readonly subscription_id: string;
-  readonly listener_id: string;
   readonly target_id: string | null;
   readonly kind: string | null;
   readonly meta: Record<string, MetaScalar> | null;
   /** null: every field. */
-  readonly fields: string[] | null;
+  readonly fields: readonly string[] | null;
   readonly alarms: boolean;
+}
+
+/** A stored subscription: what was added, plus its listener and creation time. */
+export interface SubscriptionRow extends NewSubscription {
+  readonly listener_id: string;
   readonly created_at: string;
 }
 
@@ -25,15 +29,6 @@ export interface ListenerRow {
   readonly created_at: string;
   readonly updated_at: string;
   readonly subscriptions: SubscriptionRow[];
-}
-
-export interface NewSubscription {
-  readonly subscription_id: string;
-  readonly target_id: string | null;
-  readonly kind: string | null;
-  readonly meta: Record<string, MetaScalar> | null;
-  readonly fields: readonly string[] | null;
-  readonly alarms: boolean;
 }
 
 const subscriptionColumns = `s.subscription_id, s.listener_id, s.target_id, s.kind, s.meta_filter AS meta, s.fields,

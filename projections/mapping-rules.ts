@@ -1,18 +1,8 @@
 // SPDX-License-Identifier: MIT
 import type { Pool } from '../db/index.js';
 
-export interface MappingRuleRow {
-  readonly rule_id: string;
-  readonly kind: string | null;
-  readonly target_id: string | null;
-  readonly field: string;
-  readonly action: 'rename' | 'convert' | 'drop';
-  readonly to_field: string | null;
-  readonly scale: number | null;
-  readonly offset: number | null;
-  readonly from_unit: string | null;
-  readonly to_unit: string | null;
-  readonly position: number;
+/** A stored rule: what was created, plus its times. */
+export interface MappingRuleRow extends NewMappingRule {
   readonly created_at: string;
   readonly deleted_at: string | null;
   /** Microseconds since the epoch, for the normalize stage's "in force at received_at" test. */

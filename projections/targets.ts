@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The target registry: SQL of create / read / list / change / delete.
 import { type Pool, withTransaction } from '../db/index.js';
-import { forgetTargetAlarms } from './alarms.js';
+import { forgetTargetAlarms } from './alarms/index.js';
 import { isoOf } from './sql.js';
 
 export interface TargetRow {
@@ -18,7 +18,7 @@ const columns = `target_id, name, kind, meta,
 
 export async function insertTarget(
   pool: Pool,
-  t: { target_id: string; name: string; kind: string; meta: Record<string, unknown> },
+  t: Pick<TargetRow, 'target_id' | 'name' | 'kind' | 'meta'>,
 ): Promise<TargetRow> {
   const { rows } = await pool.query<TargetRow>(
     `INSERT INTO tmi.target (target_id, name, kind, meta) VALUES ($1, $2, $3, $4) RETURNING ${columns}`,

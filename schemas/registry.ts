@@ -13,7 +13,7 @@ import type { AvroRecordSchema, Compatibility, RegisteredSchema, SubjectSummary 
 interface SubjectState {
   readonly compatibility: Compatibility;
   readonly latest: RegisteredSchema | undefined;
-  /** When this state was last read from the database (Date.now()). */
+  /** When this state was last read from the database (the registry's clock, ms). */
   readonly checkedAt: number;
 }
 
@@ -55,9 +55,11 @@ export class SchemaRegistry {
   /** Registrations in this process, chained per subject (the row lock serializes across processes). */
   private readonly registering = new Map<string, Promise<unknown>>();
 
+  /** `nowMs`: the clock that ages the cached subject states (tests pass their own). */
   constructor(
     private readonly pool: Pool,
     private readonly limits: InferLimits,
+    private readonly nowMs: () => number = Date.now,
   ) {}
 
   /**
@@ -110,7 +112,7 @@ export class SchemaRegistry {
       } catch (err) {
         // The cached mode may be stale (another process may have changed it): unless it was read just
         // now, decide on what the database says, when committing.
-        if (!(err instanceof SchemaConflictError) || Date.now() - state.checkedAt < conflictRecheckMs) {
+        if (!(err instanceof SchemaConflictError) || this.nowMs() - state.checkedAt < conflictRecheckMs) {
           throw err;
         }
       }
@@ -207,7 +209,7 @@ export class SchemaRegistry {
       [subject, compatibility],
     );
     const state = this.subjects.get(subject);
-    this.subjects.set(subject, { compatibility, latest: state?.latest, checkedAt: Date.now() });
+    this.subjects.set(subject, { compatibility, latest: state?.latest, checkedAt: this.nowMs() });
   }
 
   // ── internals ──────────────────────────────────────────────────────────────
@@ -227,7 +229,7 @@ export class SchemaRegistry {
         );
         if (!merged.changed) return cached.latest;
       } catch (err) {
-        if (!(err instanceof SchemaConflictError) || Date.now() - cached.checkedAt < conflictRecheckMs) {
+        if (!(err instanceof SchemaConflictError) || this.nowMs() - cached.checkedAt < conflictRecheckMs) {
           throw err;
         }
       }
@@ -249,7 +251,7 @@ export class SchemaRegistry {
       );
       const latestRow = latestRows.rows[0];
       const latest = latestRow === undefined ? undefined : this.remember(latestRow);
-      seen = { compatibility, latest, checkedAt: Date.now() };
+      seen = { compatibility, latest, checkedAt: this.nowMs() };
       // Throws SchemaConflictError: the transaction rolls back, nothing is written.
       const merged = mergeSchemas(subject, latest?.schema, incoming, latest?.version ?? 0, compatibility);
       if (!merged.changed && latest !== undefined) return { compatibility, latest, result: latest };
@@ -279,7 +281,7 @@ export class SchemaRegistry {
     this.subjects.set(subject, {
       compatibility: outcome.compatibility,
       latest: outcome.latest,
-      checkedAt: Date.now(),
+      checkedAt: this.nowMs(),
     });
     return outcome.result;
   }
@@ -308,7 +310,7 @@ export class SchemaRegistry {
         const state: SubjectState = {
           compatibility: row?.compatibility ?? 'BACKWARD',
           latest,
-          checkedAt: Date.now(),
+          checkedAt: this.nowMs(),
         };
         this.subjects.set(subject, state);
         return state;

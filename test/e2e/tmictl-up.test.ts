@@ -10,6 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { packageRoot, VERSION } from '../../config/index.js';
 import { freePort, isPortFree } from '../../ops/index.js';
 import { stageNames } from '../../pipelines/index.js';
+import { eventually } from '../support/wait.js';
 
 const tmictl = path.join(packageRoot, 'dist', 'cli', 'tmictl.js');
 const run = promisify(execFile);
@@ -50,18 +51,47 @@ beforeAll(async () => {
   up.stderr?.on('data', (c: Buffer) => {
     out += c.toString();
   });
-  const deadline = Date.now() + 90_000;
-  while (!out.includes('ready ===')) {
-    if (Date.now() > deadline || up.exitCode !== null)
-      throw new Error(`tmictl up did not get ready:\n${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await eventually(
+    'tmictl up to say it is ready',
+    () => {
+      if (up.exitCode !== null) throw new Error('tmictl up exited before it was ready');
+      return out.includes('ready ===');
+    },
+    90_000,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}\n${out}`);
+  });
 });
 
 afterAll(async () => {
   if (up && up.exitCode === null) up.kill('SIGKILL');
   rmSync(home, { recursive: true, force: true });
 });
+
+/** `tmictl tail` prints the listener's stream; once attached (it says so on stderr) it sees a publish. */
+async function expectTailSeesPublish(targetId: string): Promise<void> {
+  const tail = spawn(process.execPath, [tmictl, 'tail', 'e2e-tail', '--count', '1', '--json'], { env });
+  const tailExit = new Promise<number | null>((resolve) => tail.once('exit', resolve));
+  let tailOut = '';
+  let tailErr = '';
+  tail.stdout.on('data', (c: Buffer) => {
+    tailOut += c.toString();
+  });
+  tail.stderr.on('data', (c: Buffer) => {
+    tailErr += c.toString();
+  });
+  await eventually('tmictl tail to attach', () => tailErr.includes('streaming after cursor'), 10_000);
+  const published = await tmictlRun('publish', targetId, '{"level": 3}', '--json');
+  expect(published.code, published.stderr).toBe(0);
+  expect(JSON.parse(published.stdout).accepted).toBe(1);
+  const tailCode = await tailExit;
+  expect(tailCode, tailErr).toBe(0);
+  expect(JSON.parse(tailOut.trim())).toMatchObject({
+    type: 'event',
+    target_id: targetId,
+    data: { level: 3 },
+  });
+}
 
 it('starts everything, refuses a second up, serves the CLI, and stops cleanly on SIGTERM', async () => {
   expect(out).toContain(`=== tmiDB ${VERSION} ready ===`);
@@ -96,40 +126,18 @@ it('starts everything, refuses a second up, serves the CLI, and stops cleanly on
     body: JSON.stringify({ name: 'e2e-tail', subscriptions: [{ kind: 'e2e', fields: ['level'] }] }),
   });
   expect(listener.status).toBe(201);
-  // `tmictl tail` prints the listener's stream; it is attached once it says so on stderr.
-  const tail = spawn(process.execPath, [tmictl, 'tail', 'e2e-tail', '--count', '1', '--json'], { env });
-  const tailExit = new Promise<number | null>((resolve) => tail.once('exit', resolve));
-  let tailOut = '';
-  let tailErr = '';
-  tail.stdout.on('data', (c: Buffer) => {
-    tailOut += c.toString();
-  });
-  tail.stderr.on('data', (c: Buffer) => {
-    tailErr += c.toString();
-  });
-  for (let i = 0; i < 100 && !tailErr.includes('streaming after cursor'); i++) {
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  expect(tailErr).toContain('streaming after cursor');
-  const published = await tmictlRun('publish', created.target_id, '{"level": 3}', '--json');
-  expect(published.code, published.stderr).toBe(0);
-  expect(JSON.parse(published.stdout).accepted).toBe(1);
-  const tailCode = await tailExit;
-  expect(tailCode, tailErr).toBe(0);
-  expect(JSON.parse(tailOut.trim())).toMatchObject({
-    type: 'event',
-    target_id: created.target_id,
-    data: { level: 3 },
-  });
+  await expectTailSeesPublish(created.target_id);
 
-  let state: { state: Record<string, { value: unknown }> } | undefined;
-  for (let i = 0; i < 100 && state?.state.level?.value !== 3; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    state = await fetch(`http://127.0.0.1:${ports.http}/v1/targets/${created.target_id}`, {
-      headers: auth,
-    }).then((r) => r.json() as any);
-  }
-  expect(state?.state.level?.value).toBe(3);
+  await eventually(
+    'the state projected',
+    async () => {
+      const state = await fetch(`http://127.0.0.1:${ports.http}/v1/targets/${created.target_id}`, {
+        headers: auth,
+      }).then((r) => r.json() as Promise<{ state: Record<string, { value: unknown }> }>);
+      return state.state.level?.value === 3;
+    },
+    10_000,
+  );
 
   const pipeline = await tmictlRun('pipeline', 'status', '--json');
   expect(pipeline.code).toBe(0);

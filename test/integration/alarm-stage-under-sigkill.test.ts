@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { packageRoot } from '../../config/index.js';
 import { uuidv7 } from '../../schemas/index.js';
@@ -68,6 +68,104 @@ async function alarmCheckpoint(): Promise<number> {
   return rows[0]?.stream_seq ?? 0;
 }
 
+type SentEvent = { target_id: string; event_id: string; ts: number; data: { v: number } };
+
+/** Per target, values wander through both thresholds; observation times rise per target. */
+function eventsFor(targets: readonly string[]): SentEvent[] {
+  let x = 7;
+  const random = () => {
+    x = (x * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return x / 2_147_483_648;
+  };
+  const base = Date.now() - 3_600_000;
+  const events: SentEvent[] = [];
+  for (let k = 0; k < eventsPerTarget; k++) {
+    for (const [i, target_id] of targets.entries()) {
+      events.push({
+        target_id,
+        event_id: uuidv7(),
+        ts: base + k * 1000 + i,
+        data: { v: Math.floor(random() * 101) },
+      });
+    }
+  }
+  return events;
+}
+
+/** The oracle: the rule, computed plainly per target in observation order. */
+function expectedTransitions(events: readonly SentEvent[]): Map<string, string[]> {
+  const expected = new Map<string, string[]>();
+  const open = new Map<string, boolean>();
+  for (const e of events) {
+    const list = expected.get(e.target_id) ?? [];
+    if (!open.get(e.target_id) && e.data.v > raiseAbove) {
+      list.push(`raised:${e.event_id}`);
+      open.set(e.target_id, true);
+    } else if (open.get(e.target_id) && e.data.v < clearBelow) {
+      list.push(`cleared:${e.event_id}`);
+      open.set(e.target_id, false);
+    }
+    expected.set(e.target_id, list);
+  }
+  return expected;
+}
+
+/** Whether the worker's current process has started the stage (it says so on stderr). */
+function running(w: Worker): boolean {
+  return w.log.includes(`(pid ${w.proc.pid})`);
+}
+
+/**
+ * Kills the alarm workers in turn, at least killsMin times and on while `writing()`: each kill once the
+ * worker killed before runs again, the stage has moved on since, and messages are delivered and not yet
+ * acknowledged (work in flight).
+ */
+async function killInTurn(writing: () => boolean, inFlight: () => Promise<boolean>): Promise<number> {
+  let kills = 0;
+  let last: Worker | undefined;
+  while (writing() || kills < killsMin) {
+    const restarted = last;
+    if (restarted) await eventually('the alarm worker to run again', () => running(restarted));
+    const mark = await alarmCheckpoint();
+    await eventually('the alarm stage to move on with work in flight', async () => {
+      return !writing() || ((await alarmCheckpoint()) > mark && (await inFlight()));
+    });
+    const w = workers[kills % workers.length]!;
+    await kill(w);
+    kills++;
+    spawnAlarmStage(w);
+    last = w;
+  }
+  return kills;
+}
+
+/** Writes the events, keeping pace with the alarm stage (it waits for it to move on after each request). */
+async function writeInStep(events: readonly SentEvent[]): Promise<void> {
+  for (let i = 0; i < events.length; i += eventsPerRequest) {
+    const seen = await alarmCheckpoint();
+    const res = await t.request('POST', '/v1/events', events.slice(i, i + eventsPerRequest));
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    await eventually('the alarm stage to move on', async () => (await alarmCheckpoint()) > seen);
+  }
+}
+
+/** Waits until the alarm stage has applied every TMI_NORM message and published every transition. */
+async function drained(jsm: JetStreamManager): Promise<void> {
+  const lastNorm = async () => (await jsm.streams.info(t.runtime.topology.streams.norm.name)).state.last_seq;
+  await eventually(
+    'the alarm stage applied every message and published every transition',
+    async () => {
+      const outbox = await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM tmi.alarm_outbox');
+      return (await alarmCheckpoint()) >= (await lastNorm()) && outbox[0]!.n === 0;
+    },
+    90_000,
+  ).catch(async (err) => {
+    const info = await jsm.consumers.info(t.runtime.topology.stages.alarm.stream, 'alarm');
+    const state = `checkpoint ${await alarmCheckpoint()}, last TMI_NORM ${await lastNorm()}, consumer pending ${info.num_pending}, ack pending ${info.num_ack_pending}, redelivered ${info.num_redelivered}, ack floor ${info.ack_floor.stream_seq}`;
+    throw new Error(`${err.message}\n${state}\n${workers.map((w) => `--- alarm\n${w.log}`).join('\n')}`);
+  });
+}
+
 it('6,000 events, alarm processes SIGKILLed ≥ 5 times: every transition exactly once, none missing', async () => {
   const rule = await t.request('POST', '/v1/alarm-rules', {
     name: 'reactor hot',
@@ -84,81 +182,20 @@ it('6,000 events, alarm processes SIGKILLed ≥ 5 times: every transition exactl
       (await t.request('POST', '/v1/targets', { name: `reactor-${i}`, kind: 'reactor' })).body.target_id,
     );
   }
-
-  // Per target, values wander through both thresholds; observation times rise per target.
-  let x = 7;
-  const random = () => {
-    x = (x * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return x / 2_147_483_648;
-  };
-  const base = Date.now() - 3_600_000;
-  const events: { target_id: string; event_id: string; ts: number; data: { v: number } }[] = [];
-  for (let k = 0; k < eventsPerTarget; k++) {
-    for (const [i, target_id] of targets.entries()) {
-      events.push({
-        target_id,
-        event_id: uuidv7(),
-        ts: base + k * 1000 + i,
-        data: { v: Math.floor(random() * 101) },
-      });
-    }
-  }
-
-  // The oracle: the rule, computed plainly per target in observation order.
-  const expected = new Map<string, string[]>();
-  const open = new Map<string, boolean>();
-  for (const e of events) {
-    const list = expected.get(e.target_id) ?? [];
-    if (!open.get(e.target_id) && e.data.v > raiseAbove) {
-      list.push(`raised:${e.event_id}`);
-      open.set(e.target_id, true);
-    } else if (open.get(e.target_id) && e.data.v < clearBelow) {
-      list.push(`cleared:${e.event_id}`);
-      open.set(e.target_id, false);
-    }
-    expected.set(e.target_id, list);
-  }
+  const events = eventsFor(targets);
+  const expected = expectedTransitions(events);
   const transitionsTotal = [...expected.values()].reduce((n, l) => n + l.length, 0);
 
   const jsm = await jetstreamManager(t.runtime.nc);
   const inFlight = async () =>
     (await jsm.consumers.info(t.runtime.topology.stages.alarm.stream, 'alarm')).num_ack_pending > 0;
   let writing = true;
-  let kills = 0;
-  const killer = (async () => {
-    while (writing || kills < killsMin) {
-      await new Promise((r) => setTimeout(r, 500));
-      // Kill while messages are delivered and not yet acknowledged: work in flight (wait ≤ 1 s for it).
-      for (let i = 0; i < 50 && !(await inFlight()); i++) await new Promise((r) => setTimeout(r, 20));
-      const w = workers[kills % workers.length]!;
-      await kill(w);
-      kills++;
-      await new Promise((r) => setTimeout(r, 150));
-      spawnAlarmStage(w);
-    }
-  })();
+  const killer = killInTurn(() => writing, inFlight);
   const started = Date.now();
-  for (let i = 0; i < events.length; i += eventsPerRequest) {
-    const res = await t.request('POST', '/v1/events', events.slice(i, i + eventsPerRequest));
-    expect(res.status, JSON.stringify(res.body)).toBe(202);
-    await new Promise((r) => setTimeout(r, 40));
-  }
+  await writeInStep(events);
   writing = false;
-  await killer;
-
-  const lastNorm = async () => (await jsm.streams.info(t.runtime.topology.streams.norm.name)).state.last_seq;
-  await eventually(
-    'the alarm stage applied every message and published every transition',
-    async () => {
-      const outbox = await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM tmi.alarm_outbox');
-      return (await alarmCheckpoint()) >= (await lastNorm()) && outbox[0]!.n === 0;
-    },
-    90_000,
-  ).catch(async (err) => {
-    const info = await jsm.consumers.info(t.runtime.topology.stages.alarm.stream, 'alarm');
-    const state = `checkpoint ${await alarmCheckpoint()}, last TMI_NORM ${await lastNorm()}, consumer pending ${info.num_pending}, ack pending ${info.num_ack_pending}, redelivered ${info.num_redelivered}, ack floor ${info.ack_floor.stream_seq}`;
-    throw new Error(`${err.message}\n${state}\n${workers.map((w) => `--- alarm\n${w.log}`).join('\n')}`);
-  });
+  const kills = await killer;
+  await drained(jsm);
   const elapsedS = (Date.now() - started) / 1000;
 
   const rows = await t.sql<{ target_id: string; transition: string; event_id: string }>(
@@ -207,7 +244,6 @@ it('a deadman timer running when every alarm process dies still fires on time af
     return rows.length === 1;
   });
   for (const w of workers) await kill(w);
-  await new Promise((r) => setTimeout(r, 1_000));
   spawnAlarmStage(workers[0]);
   const due = ts + 8_000;
   await eventually(

@@ -6,7 +6,7 @@
 // changes; and the backtest, which must find what the live engine raised and write nothing.
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestTmidb, type TestTmidb } from '../support/tmidb.js';
+import { eventually, pipelineCaughtUp, startTestTmidb, type TestTmidb } from '../support/tmidb.js';
 
 let t: TestTmidb;
 beforeAll(async () => {
@@ -54,20 +54,21 @@ async function transitionsOf(ruleId: string): Promise<string[]> {
   return rows.map((r) => `${r.transition}@${(r.ms - base) / 1000}`);
 }
 
-async function checkpointOf(stage: string): Promise<number> {
-  const rows = await t.sql<{ stream_seq: number }>(
-    'SELECT stream_seq FROM tmi.consumer_checkpoint WHERE consumer = $1',
-    [`${t.runtime.topology.namespace}.${stage}`],
-  );
-  return rows[0]?.stream_seq ?? 0;
-}
-
-/** Waits until the alarm stage has applied everything written so far, and its timer has had a turn. */
+/**
+ * Waits until the alarm stage has applied everything written so far, its timer has fired every deadline
+ * that has passed, and every transition is published (the outbox is empty).
+ */
 async function settled(): Promise<void> {
-  const jsm = await jetstreamManager(t.runtime.nc);
-  const last = (await jsm.streams.info(t.runtime.topology.streams.norm.name)).state.last_seq;
-  await eventually('the alarm stage caught up', async () => (await checkpointOf('alarm')) >= last);
-  await new Promise((r) => setTimeout(r, 600));
+  await pipelineCaughtUp(t, ['normalize', 'alarm']);
+  const nowMicros = Date.now() * 1000;
+  await eventually('the alarm timer to fire what is due and publish every transition', async () => {
+    const [row] = await t.sql<{ due: number; outbox: number }>(
+      `SELECT (SELECT count(*)::int FROM tmi.alarm_state WHERE due_us <= $1) AS due,
+              (SELECT count(*)::int FROM tmi.alarm_outbox) AS outbox`,
+      [nowMicros],
+    );
+    return row!.due === 0 && row!.outbox === 0;
+  });
 }
 
 const seq = (field: string, values: unknown[]): [number, Record<string, unknown>][] =>
@@ -83,143 +84,144 @@ const outside = { lat: 0, lon: 0.02 };
 const path = (...ps: Record<string, unknown>[]): [number, Record<string, unknown>][] =>
   ps.map((p, i) => [i + 1, p]);
 
-describe('tables of event sequences → alarm transitions', () => {
-  const cases: [string, Record<string, unknown>, [number, Record<string, unknown>][], string[]][] = [
-    [
-      '>',
-      threshold({ field: 't', op: '>', value: 90 }),
-      seq('t', [89, 91, 90, 95, 80]),
-      ['raised@2', 'cleared@3', 'raised@4', 'cleared@5'],
-    ],
-    ['>=', threshold({ field: 't', op: '>=', value: 90 }), seq('t', [89, 90, 89]), ['raised@2', 'cleared@3']],
-    ['<', threshold({ field: 't', op: '<', value: 10 }), seq('t', [11, 9, 10]), ['raised@2', 'cleared@3']],
-    ['<=', threshold({ field: 't', op: '<=', value: 10 }), seq('t', [11, 10, 11]), ['raised@2', 'cleared@3']],
-    [
-      '==',
-      threshold({ field: 'm', op: '==', value: 'idle' }),
-      seq('m', ['run', 'idle', 'idle', 'run']),
-      ['raised@2', 'cleared@4'],
-    ],
-    [
-      '!=',
-      threshold({ field: 'on', op: '!=', value: true }),
-      seq('on', [true, false, true]),
-      ['raised@2', 'cleared@3'],
-    ],
-    [
-      'between',
-      threshold({ field: 't', op: 'between', min: 10, max: 20 }),
-      seq('t', [5, 10, 20, 21]),
-      ['raised@2', 'cleared@4'],
-    ],
-    [
-      'outside',
-      threshold({ field: 't', op: 'outside', min: 10, max: 20 }),
-      seq('t', [15, 9, 10, 25]),
-      ['raised@2', 'cleared@3', 'raised@4'],
-    ],
-    [
-      'all, over fields arriving apart',
-      {
-        type: 'threshold',
-        condition: {
-          all: [
-            { field: 'a', op: '>', value: 1 },
-            { field: 'b', op: '>', value: 1 },
-          ],
-        },
+/** Rule, events (second of observation, data), and the transitions the alarm stage must make of them. */
+const sequenceCases: [string, Record<string, unknown>, [number, Record<string, unknown>][], string[]][] = [
+  [
+    '>',
+    threshold({ field: 't', op: '>', value: 90 }),
+    seq('t', [89, 91, 90, 95, 80]),
+    ['raised@2', 'cleared@3', 'raised@4', 'cleared@5'],
+  ],
+  ['>=', threshold({ field: 't', op: '>=', value: 90 }), seq('t', [89, 90, 89]), ['raised@2', 'cleared@3']],
+  ['<', threshold({ field: 't', op: '<', value: 10 }), seq('t', [11, 9, 10]), ['raised@2', 'cleared@3']],
+  ['<=', threshold({ field: 't', op: '<=', value: 10 }), seq('t', [11, 10, 11]), ['raised@2', 'cleared@3']],
+  [
+    '==',
+    threshold({ field: 'm', op: '==', value: 'idle' }),
+    seq('m', ['run', 'idle', 'idle', 'run']),
+    ['raised@2', 'cleared@4'],
+  ],
+  [
+    '!=',
+    threshold({ field: 'on', op: '!=', value: true }),
+    seq('on', [true, false, true]),
+    ['raised@2', 'cleared@3'],
+  ],
+  [
+    'between',
+    threshold({ field: 't', op: 'between', min: 10, max: 20 }),
+    seq('t', [5, 10, 20, 21]),
+    ['raised@2', 'cleared@4'],
+  ],
+  [
+    'outside',
+    threshold({ field: 't', op: 'outside', min: 10, max: 20 }),
+    seq('t', [15, 9, 10, 25]),
+    ['raised@2', 'cleared@3', 'raised@4'],
+  ],
+  [
+    'all, over fields arriving apart',
+    {
+      type: 'threshold',
+      condition: {
+        all: [
+          { field: 'a', op: '>', value: 1 },
+          { field: 'b', op: '>', value: 1 },
+        ],
       },
-      [
-        [1, { a: 2 }],
-        [2, { b: 2 }],
-        [3, { a: 0 }],
-      ],
-      ['raised@2', 'cleared@3'],
-    ],
+    },
     [
-      'any',
-      {
-        type: 'threshold',
-        condition: {
-          any: [
-            { field: 'a', op: '>', value: 1 },
-            { field: 'b', op: '>', value: 1 },
-          ],
-        },
+      [1, { a: 2 }],
+      [2, { b: 2 }],
+      [3, { a: 0 }],
+    ],
+    ['raised@2', 'cleared@3'],
+  ],
+  [
+    'any',
+    {
+      type: 'threshold',
+      condition: {
+        any: [
+          { field: 'a', op: '>', value: 1 },
+          { field: 'b', op: '>', value: 1 },
+        ],
       },
-      [
-        [1, { a: 2 }],
-        [2, { b: 0 }],
-        [3, { a: 0 }],
-      ],
-      ['raised@1', 'cleared@3'],
-    ],
+    },
     [
-      'for: held long enough',
-      threshold({ field: 't', op: '>', value: 90 }, { for_s: 10 }),
-      [
-        [0, { t: 95 }],
-        [5, { t: 96 }],
-        [12, { t: 97 }],
-        [13, { t: 1 }],
-      ],
-      ['raised@10', 'cleared@13'],
+      [1, { a: 2 }],
+      [2, { b: 0 }],
+      [3, { a: 0 }],
     ],
+    ['raised@1', 'cleared@3'],
+  ],
+  [
+    'for: held long enough',
+    threshold({ field: 't', op: '>', value: 90 }, { for_s: 10 }),
     [
-      'for: interrupted',
-      threshold({ field: 't', op: '>', value: 90 }, { for_s: 10 }),
-      [
-        [0, { t: 95 }],
-        [9, { t: 50 }],
-      ],
-      [],
+      [0, { t: 95 }],
+      [5, { t: 96 }],
+      [12, { t: 97 }],
+      [13, { t: 1 }],
     ],
+    ['raised@10', 'cleared@13'],
+  ],
+  [
+    'for: interrupted',
+    threshold({ field: 't', op: '>', value: 90 }, { for_s: 10 }),
     [
-      'hysteresis',
-      threshold({ field: 't', op: '>', value: 90 }, { clear: { all: [{ field: 't', op: '<', value: 80 }] } }),
-      seq('t', [95, 85, 91, 79, 85, 95]),
-      ['raised@1', 'cleared@4', 'raised@6'],
+      [0, { t: 95 }],
+      [9, { t: 50 }],
     ],
-    // Deadlines an hour old are long past: the timer fires them as soon as the batch is in.
+    [],
+  ],
+  [
+    'hysteresis',
+    threshold({ field: 't', op: '>', value: 90 }, { clear: { all: [{ field: 't', op: '<', value: 80 }] } }),
+    seq('t', [95, 85, 91, 79, 85, 95]),
+    ['raised@1', 'cleared@4', 'raised@6'],
+  ],
+  // Deadlines an hour old are long past: the timer fires them as soon as the batch is in.
+  [
+    'deadman',
+    { type: 'deadman', field: 'hb', timeout_s: 10 },
     [
-      'deadman',
-      { type: 'deadman', field: 'hb', timeout_s: 10 },
-      [
-        [0, { hb: 1 }],
-        [30, { hb: 2 }],
-        [35, { other: 1 }],
-      ],
-      ['raised@10', 'cleared@30', 'raised@40'],
+      [0, { hb: 1 }],
+      [30, { hb: 2 }],
+      [35, { other: 1 }],
     ],
-    [
-      'geofence inside',
-      { type: 'geofence', fence, trigger: 'inside' },
-      path(inside, outside, inside),
-      ['raised@1', 'cleared@2', 'raised@3'],
-    ],
-    [
-      'geofence outside',
-      { type: 'geofence', fence, trigger: 'outside' },
-      path(inside, outside, inside),
-      ['raised@2', 'cleared@3'],
-    ],
-    [
-      'geofence enter',
-      { type: 'geofence', fence, trigger: 'enter' },
-      path(inside, outside, inside, outside),
-      ['raised@3', 'cleared@4'],
-    ],
-    [
-      'geofence exit',
-      { type: 'geofence', fence, trigger: 'exit' },
-      path(outside, inside, outside, inside),
-      ['raised@3', 'cleared@4'],
-    ],
-  ];
+    ['raised@10', 'cleared@30', 'raised@40'],
+  ],
+  [
+    'geofence inside',
+    { type: 'geofence', fence, trigger: 'inside' },
+    path(inside, outside, inside),
+    ['raised@1', 'cleared@2', 'raised@3'],
+  ],
+  [
+    'geofence outside',
+    { type: 'geofence', fence, trigger: 'outside' },
+    path(inside, outside, inside),
+    ['raised@2', 'cleared@3'],
+  ],
+  [
+    'geofence enter',
+    { type: 'geofence', fence, trigger: 'enter' },
+    path(inside, outside, inside, outside),
+    ['raised@3', 'cleared@4'],
+  ],
+  [
+    'geofence exit',
+    { type: 'geofence', fence, trigger: 'exit' },
+    path(outside, inside, outside, inside),
+    ['raised@3', 'cleared@4'],
+  ],
+];
 
+describe('tables of event sequences → alarm transitions', () => {
   const rules = new Map<string, { ruleId: string; targetId: string }>();
   beforeAll(async () => {
-    for (const [name, body, events] of cases) {
+    for (const [name, body, events] of sequenceCases) {
       const targetId = await target('case');
       const ruleId = await rule({ ...body, name, target_id: targetId });
       rules.set(name, { ruleId, targetId });
@@ -228,7 +230,7 @@ describe('tables of event sequences → alarm transitions', () => {
     await settled();
   });
 
-  it.each(cases)('%s', async (name, _body, _events, want) => {
+  it.each(sequenceCases)('%s', async (name, _body, _events, want) => {
     expect(await transitionsOf(rules.get(name)!.ruleId)).toEqual(want);
   });
 
@@ -245,10 +247,18 @@ describe('tables of event sequences → alarm transitions', () => {
       for await (const m of batch) got.push({ id: m.headers?.get('Nats-Msg-Id'), body: m.json() });
       return got.length >= 4;
     });
-    await new Promise((r) => setTimeout(r, 300));
-    for await (const m of await consumer.fetch({ max_messages: 100, expires: 1000 })) {
-      got.push({ id: m.headers?.get('Nats-Msg-Id'), body: m.json() });
-    }
+    // Whatever else was published on the subject is in the stream once the stage has settled: read it all.
+    await settled();
+    const jsm = await jetstreamManager(t.runtime.nc);
+    const info = await jsm.streams.info(t.runtime.topology.streams.alarm.name, { subjects_filter: subject });
+    const published = info.state.subjects?.[subject] ?? 0;
+    await eventually(`all ${published} messages on ${subject} read`, async () => {
+      for await (const m of await consumer.fetch({ max_messages: 100, expires: 1000 })) {
+        got.push({ id: m.headers?.get('Nats-Msg-Id'), body: m.json() });
+      }
+      return got.length >= published;
+    });
+    expect(published).toBe(4);
     expect(got).toHaveLength(4);
     const alarms = await t.sql<{ alarm_id: string }>(
       'SELECT alarm_id FROM tmi.alarm WHERE rule_id = $1 ORDER BY raised_at',

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { packageRoot } from '../../config/index.js';
 import { pipelineStatus } from '../../pipelines/index.js';
@@ -42,6 +42,14 @@ function spawnStage(w: Pick<Worker, 'stage'> & Partial<Worker>): Worker {
   return worker;
 }
 
+/** How far the stages have come in all: the sum of their checkpoints (it only rises). */
+async function progress(): Promise<number> {
+  const rows = await t.sql<{ n: number }>(
+    'SELECT coalesce(sum(stream_seq), 0)::float8 AS n FROM tmi.consumer_checkpoint',
+  );
+  return rows[0]!.n;
+}
+
 beforeAll(async () => {
   expect(existsSync(tmictl), `${tmictl} missing: run 'npm run build' first`).toBe(true);
   t = await startTestTmidb('exactly_once', { stages: [], config: { ackWaitMs: 2_000 } });
@@ -54,16 +62,12 @@ afterAll(async () => {
   await t?.stop();
 });
 
-it('20,000 events, stage processes SIGKILLed ≥ 5 times: one row per event, newest state per field', async () => {
-  const targets: string[] = [];
-  for (let i = 0; i < targetsTotal; i++) {
-    const res = await t.request('POST', '/v1/targets', { name: `car-${i}`, kind: 'car' });
-    targets.push(res.body.target_id);
-  }
+type SentEvent = { target_id: string; event_id: string; ts: number; data: Record<string, number> };
 
-  // Observation times jitter ±5 s around a rising clock, so events of a target arrive out of order.
+/** Observation times jitter ±5 s around a rising clock, so events of a target arrive out of order. */
+function eventsFor(targets: readonly string[]): SentEvent[] {
   const base = Date.parse('2026-06-01T00:00:00Z');
-  const sent: { target_id: string; event_id: string; ts: number; data: Record<string, number> }[] = [];
+  const sent: SentEvent[] = [];
   for (let i = 0; i < eventsTotal; i++) {
     const data: Record<string, number> = { seq: i, temp: Math.round(Math.random() * 1000) / 10 };
     if (i % 2 === 0) data.hum = i % 97;
@@ -74,32 +78,64 @@ it('20,000 events, stage processes SIGKILLed ≥ 5 times: one row per event, new
       data,
     });
   }
+  return sent;
+}
 
-  let writing = true;
+/** Whether the worker's current process has started its stage (it says so on stderr). */
+function running(w: Worker): boolean {
+  return w.log.includes(`(pid ${w.proc.pid})`);
+}
+
+/**
+ * Kills the workers in turn, at least killsMin times and on while `writing()`: one process down at a time,
+ * each kill once the worker killed before runs again and the pipeline has moved on since (mid-flow).
+ */
+async function killInTurn(writing: () => boolean): Promise<string[]> {
   const kills: string[] = [];
-  const killer = (async () => {
-    while (writing || kills.length < killsMin) {
-      await new Promise((r) => setTimeout(r, 600));
-      const w = workers[kills.length % workers.length]!;
-      w.proc.kill('SIGKILL');
-      await new Promise((r) => w.proc.once('exit', r));
-      kills.push(w.stage);
-      await new Promise((r) => setTimeout(r, 150));
-      spawnStage(w);
-    }
-  })();
+  let last: Worker | undefined;
+  while (writing() || kills.length < killsMin) {
+    const restarted = last;
+    if (restarted) await eventually(`the ${restarted.stage} worker to run again`, () => running(restarted));
+    const mark = await progress();
+    await eventually('the pipeline to move on', async () => !writing() || (await progress()) > mark);
+    const w = workers[kills.length % workers.length]!;
+    w.proc.kill('SIGKILL');
+    await new Promise((r) => w.proc.once('exit', r));
+    kills.push(w.stage);
+    spawnStage(w);
+    last = w;
+  }
+  return kills;
+}
 
+/** Writes the events, keeping pace with the pipeline (it waits for it to move on after each request). */
+async function writeInStep(sent: readonly SentEvent[]): Promise<void> {
   for (let i = 0; i < sent.length; i += eventsPerRequest) {
+    const seen = await progress();
     const res = await t.request('POST', '/v1/events', sent.slice(i, i + eventsPerRequest));
     expect(res.status, JSON.stringify(res.body)).toBe(202);
-    await new Promise((r) => setTimeout(r, 40));
+    await eventually('the pipeline to move on', async () => (await progress()) > seen);
   }
-  writing = false;
-  await killer;
-  expect(kills.length).toBeGreaterThanOrEqual(killsMin);
-  expect(new Set(kills)).toEqual(new Set(['capture', 'normalize', 'project']));
+}
 
-  const jsm = await jetstreamManager(t.runtime.nc);
+/** The newest value per target × field, by observation time, ties by event id. */
+function newestPerField(
+  sent: readonly SentEvent[],
+): Map<string, { value: number; ts: number; event_id: string }> {
+  const expected = new Map<string, { value: number; ts: number; event_id: string }>();
+  for (const e of sent) {
+    for (const [field, value] of Object.entries(e.data)) {
+      const key = `${e.target_id}/${field}`;
+      const prior = expected.get(key);
+      if (!prior || e.ts > prior.ts || (e.ts === prior.ts && e.event_id > prior.event_id)) {
+        expected.set(key, { value, ts: e.ts, event_id: e.event_id });
+      }
+    }
+  }
+  return expected;
+}
+
+async function drained(jsm: JetStreamManager): Promise<void> {
   await eventually(
     'every stage drained (nothing pending, nothing unacked) and every event projected',
     async () => {
@@ -108,13 +144,33 @@ it('20,000 events, stage processes SIGKILLed ≥ 5 times: one row per event, new
         { n: number },
       ];
       // Only the stages under test run here (the others' consumers just accumulate).
-      const running = status.filter((s) => workers.some((w) => w.stage === s.stage));
-      return running.every((s) => s.pending === 0 && s.ackPending === 0) && n >= eventsTotal;
+      const runningStages = status.filter((s) => workers.some((w) => w.stage === s.stage));
+      return runningStages.every((s) => s.pending === 0 && s.ackPending === 0) && n >= eventsTotal;
     },
     180_000,
   ).catch((err) => {
     throw new Error(`${err.message}\n${workers.map((w) => `--- ${w.stage}\n${w.log}`).join('\n')}`);
   });
+}
+
+it('20,000 events, stage processes SIGKILLed ≥ 5 times: one row per event, newest state per field', async () => {
+  const targets: string[] = [];
+  for (let i = 0; i < targetsTotal; i++) {
+    const res = await t.request('POST', '/v1/targets', { name: `car-${i}`, kind: 'car' });
+    targets.push(res.body.target_id);
+  }
+  const sent = eventsFor(targets);
+
+  let writing = true;
+  const killer = killInTurn(() => writing);
+  await writeInStep(sent);
+  writing = false;
+  const kills = await killer;
+  expect(kills.length).toBeGreaterThanOrEqual(killsMin);
+  expect(new Set(kills)).toEqual(new Set(['capture', 'normalize', 'project']));
+
+  const jsm = await jetstreamManager(t.runtime.nc);
+  await drained(jsm);
 
   const ids = sent.map((e) => e.event_id);
   for (const table of ['ts_obs', 'raw_bucket']) {
@@ -126,16 +182,7 @@ it('20,000 events, stage processes SIGKILLed ≥ 5 times: one row per event, new
     expect(row, table).toEqual({ rows: eventsTotal, distinct_ids: eventsTotal, known: eventsTotal });
   }
 
-  const expected = new Map<string, { value: number; ts: number; event_id: string }>();
-  for (const e of sent) {
-    for (const [field, value] of Object.entries(e.data)) {
-      const key = `${e.target_id}/${field}`;
-      const prior = expected.get(key);
-      if (!prior || e.ts > prior.ts || (e.ts === prior.ts && e.event_id > prior.event_id)) {
-        expected.set(key, { value, ts: e.ts, event_id: e.event_id });
-      }
-    }
-  }
+  const expected = newestPerField(sent);
   const state = await t.sql<{ target_id: string; field: string; value: number; event_id: string }>(
     'SELECT target_id, field, value, event_id FROM tmi.target_state',
   );

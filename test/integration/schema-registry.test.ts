@@ -198,11 +198,14 @@ describe('compatibility NONE', () => {
   });
 
   it('is picked up by another process on its next conflicting write', async () => {
-    const a = new SchemaRegistry(pool, limits);
+    let nowMs = 1_000_000;
+    const a = new SchemaRegistry(pool, limits, () => nowMs);
     const b = new SchemaRegistry(pool, limits);
     await a.ensure('loose', [{ x: 1 }]);
     await b.setCompatibility('loose', 'NONE');
-    await new Promise((resolve) => setTimeout(resolve, conflictRecheckMs + 50));
+    // Within conflictRecheckMs of its last read, `a` trusts its cache and refuses the conflicting write.
+    await expect(a.ensure('loose', [{ x: 'now a string' }])).rejects.toBeInstanceOf(SchemaConflictError);
+    nowMs += conflictRecheckMs + 1;
     const v2 = await a.ensure('loose', [{ x: 'now a string' }]);
     expect(v2.version).toBe(2);
   });

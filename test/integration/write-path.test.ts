@@ -3,7 +3,7 @@
 // read API with the right values and types.
 import { connect, type NatsConnection, headers as natsHeaders } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countRows, eventually, startTestTmidb, type TestTmidb } from '../support/tmidb.js';
+import { countRows, eventually, pipelineCaughtUp, startTestTmidb, type TestTmidb } from '../support/tmidb.js';
 
 let t: TestTmidb;
 let nc: NatsConnection;
@@ -150,6 +150,7 @@ describe('a NATS write on <ns>.speak.<target_id>', () => {
 
   it('answers an error reply for bad input and writes nothing', async () => {
     const id = await createTarget('thermo');
+    await pipelineCaughtUp(t, ['capture']);
     const before = await countRows(t, 'raw_bucket');
     const cases: [string, string, string][] = [
       [`${t.env.namespace}.speak.${id}`, '{not json', 'MALFORMED_JSON'],
@@ -169,7 +170,8 @@ describe('a NATS write on <ns>.speak.<target_id>', () => {
       expect(body.error.status).toBeLessThan(500);
       expect(body.error.detail.length).toBeGreaterThan(5);
     }
-    await new Promise((r) => setTimeout(r, 300));
+    // Had any of them reached TMI_IN, it would be captured once capture has caught up.
+    await pipelineCaughtUp(t, ['capture']);
     expect(await countRows(t, 'raw_bucket')).toBe(before);
   });
 });

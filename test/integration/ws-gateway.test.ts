@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenService } from '../../api/auth/index.js';
 import type { WsGateway } from '../../api/ws/gateway.js';
 import { closeCodes } from '../../api/ws/protocol.js';
-import { startTestTmidb, type TestTmidb } from '../support/tmidb.js';
+import { eventually, startTestTmidb, type TestTmidb } from '../support/tmidb.js';
 import { TestWsClient, type WsFrame } from '../support/ws-client.js';
 
 const sendBufferBytesMax = 256 * 1024;
@@ -56,9 +56,8 @@ async function connect(opts: Parameters<typeof TestWsClient.connect>[1]): Promis
   return c;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+/** The writer of the resume test stays at most this many events ahead of the reader, so cuts land mid-flow. */
+const writerLeadEventsMax = 2_000;
 
 describe('gap-free resume', () => {
   it('10,000 events, the connection cut ≥ 20 times: every event exactly once, in per-target order', async () => {
@@ -69,8 +68,10 @@ describe('gap-free resume', () => {
     let cursor = first.readyCursor;
     first.close();
 
-    // The writer: 100 requests of 100 events over 20 targets, each event numbered per target.
+    // The writer: 100 requests of 100 events over 20 targets, each event numbered per target; it waits
+    // for the reader whenever it is writerLeadEventsMax ahead.
     const sent: string[] = [];
+    const received: WsFrame[] = [];
     const writer = (async () => {
       const next = new Map<string, number>();
       for (let r = 0; r < total / perRequest; r++) {
@@ -83,22 +84,22 @@ describe('gap-free resume', () => {
         const res = await t.request('POST', '/v1/events', batch);
         expect(res.status).toBe(202);
         sent.push(...res.body.event_ids);
-        if (r % 10 === 0) await sleep(20);
+        await eventually(
+          'the reader to catch up with the writer',
+          () => sent.length - received.length <= writerLeadEventsMax,
+          60_000,
+        );
       }
     })();
 
     // The reader: resume, read a random few hundred, cut (abruptly or politely), repeat.
-    const received: WsFrame[] = [];
     let cuts = 0;
     const deadline = Date.now() + 120_000;
     while (received.length < total) {
       expect(Date.now(), `${received.length} of ${total} after ${cuts} cuts`).toBeLessThan(deadline);
       const c = await TestWsClient.open(t.url, { token: key, start: { type: 'resume', cursor } });
       const quota = 100 + Math.floor(Math.random() * 300);
-      const until = Date.now() + 1500;
-      while (c.events.length < quota && received.length + c.events.length < total && Date.now() < until) {
-        await sleep(5);
-      }
+      await c.waitForEvents(Math.min(quota, total - received.length), 60_000);
       // The client processed `quota` frames and then its connection died: the rest are lost.
       const got = c.events.slice(0, quota);
       if (cuts % 2 === 0) c.terminate();
@@ -146,8 +147,7 @@ describe('slow consumer', () => {
       expect((await t.request('POST', `/v1/targets/${ids[0]}/events`, batch)).status).toBe(202);
     }
     await fast.waitForEvents(total, 60_000);
-    const deadline = Date.now() + 30_000;
-    while (gateway.closedSlow === 0 && Date.now() < deadline) await sleep(50);
+    await eventually('the gateway to close the slow client', () => gateway.closedSlow > 0);
     const memAfter = process.memoryUsage();
     expect(gateway.closedSlow).toBe(1);
     const streamedBytes = fast.events.reduce((n, e) => n + JSON.stringify(e).length, 0);
@@ -251,16 +251,20 @@ describe('protocol and limits', () => {
     big.send({ type: 'auth', token: 'x'.repeat(5000) });
     expect((await big.closed).code).toBe(closeCodes.messageTooBig);
   });
+});
 
+describe('limits, revocation and retention', () => {
   it('refuses more than TMIDB_WS_CONNECTIONS_PER_KEY_MAX streams per key with 4009', async () => {
     const { key } = await setup('crowd', 'crowdy', 0);
     const clients = [];
     for (let i = 0; i < connectionsPerKeyMax; i++) clients.push(await connect({ token: key }));
     const extra = await TestWsClient.open(t.url, { token: key });
     expect((await extra.closed).code).toBe(closeCodes.tooManyConnections);
+    // The slot is free once the gateway has dropped the stream (it stops counting it as streaming).
+    const streaming = gateway.stats().streaming;
     clients[0]!.close();
     await clients[0]!.closed;
-    await sleep(100);
+    await eventually('the gateway to drop the closed stream', () => gateway.stats().streaming < streaming);
     const again = await connect({ token: key });
     expect(again.frames[0]!.type).toBe('ready');
   });

@@ -4,11 +4,15 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { readAdminKey } from '../../api/auth/index.js';
 import { type Runtime, startRuntime } from '../../cli/index.js';
 import { type Config, loadConfig } from '../../config/index.js';
 import { type StageName, stageNames } from '../../pipelines/index.js';
 import { type TestEnv, testEnv } from './env.js';
+import { eventually } from './wait.js';
+
+export { eventually, waitFor } from './wait.js';
 
 export interface TestTmidb {
   readonly env: TestEnv;
@@ -104,18 +108,35 @@ export async function startTestTmidb(name: string, opts: StartOptions = {}): Pro
   };
 }
 
-/** Polls until check() returns true (or throws after timeoutMs, saying what it waited for). */
-export async function eventually(
-  what: string,
-  check: () => Promise<boolean>,
+/**
+ * A barrier: waits until each of `stages` (in pipeline order) has checkpointed every message its input
+ * stream held by then, so whatever was written before the call has been applied, dead-lettered or skipped.
+ * Then a count that must not have changed can be asserted without waiting "long enough".
+ */
+export async function pipelineCaughtUp(
+  t: TestTmidb,
+  stages: readonly StageName[],
   timeoutMs = 30_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
+  const jsm = await jetstreamManager(t.runtime.nc);
+  for (const stage of stageNames.filter((s) => stages.includes(s))) {
+    const stream = t.runtime.topology.stages[stage].stream;
+    const last = (await jsm.streams.info(stream)).state.last_seq;
+    await eventually(
+      `the ${stage} stage to checkpoint ${stream} up to ${last}`,
+      async () => (await checkpointOf(t, stage)) >= last,
+      timeoutMs,
+    );
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** The stream sequence a stage has checkpointed (0 before its first batch). */
+export async function checkpointOf(t: TestTmidb, stage: StageName): Promise<number> {
+  const rows = await t.sql<{ stream_seq: number }>(
+    'SELECT stream_seq FROM tmi.consumer_checkpoint WHERE consumer = $1',
+    [`${t.runtime.topology.namespace}.${stage}`],
+  );
+  return rows[0]?.stream_seq ?? 0;
 }
 
 export async function countRows(t: TestTmidb, table: string): Promise<number> {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
-import { applyRules, type MappingRule, rulesInForce, unitConversions } from '../../../processors/index.js';
+import { applyRules, type MappingRule, rulesInForce, unitConversions } from '../../../../processors/index.js';
 
 function rule(r: Partial<MappingRule> & Pick<MappingRule, 'field' | 'action'>): MappingRule {
   return {

@@ -6,7 +6,7 @@
 //   deadman   — no data on a field for `timeout_s` seconds;
 //   geofence  — a position inside/outside a circle, or entering/exiting it, held `for_s` seconds.
 // Every rejection names the member and the rule it broke, with a stable code.
-import { latitudeDegreesMax, longitudeDegreesMax } from './geo-core.js';
+import { latitudeDegreesMax, longitudeDegreesMax } from '../geo-core.js';
 
 export const severities = ['critical', 'major', 'minor', 'warning', 'info'] as const;
 export type Severity = (typeof severities)[number];

@@ -3,7 +3,7 @@
 // the listeners an event goes to with the union of their field masks, and the listener's copy of the
 // event: `{type, target_id, ts, event_id, data}` with only the subscribed fields. An event that holds
 // none of a listener's fields is not sent to it at all.
-import type { MetaScalar } from '../projections/index.js';
+import type { MetaScalar } from '../../projections/index.js';
 
 export interface Subscription {
   readonly listenerId: string;

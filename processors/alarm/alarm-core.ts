@@ -7,7 +7,8 @@
 // Field values are kept per field, last write wins by (observation time, event id) — so a redelivered or
 // late event that is older than what was seen changes nothing, and replaying a batch is idempotent.
 // Transitions never go back in time: each is stamped no earlier than the previous one (`clock`).
-import { uuidFromName } from '../schemas/index.js';
+import { uuidFromName } from '../../schemas/index.js';
+import { greatCircleMeters, readPosition } from '../geo-core.js';
 import {
   type AlarmRule,
   type Clause,
@@ -17,7 +18,6 @@ import {
   describeSpec,
   ruleFields,
 } from './alarm-rule.js';
-import { greatCircleMeters, readPosition } from './geo-core.js';
 
 export interface FieldValue {
   readonly v: unknown;

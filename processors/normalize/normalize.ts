@@ -1,25 +1,25 @@
 // SPDX-License-Identifier: MIT
 // normalize: TMI_IN → mapping rules → TMI_NORM. The output message id is derived from the input event
 // ids, so a redelivered batch republishes duplicates that JetStream drops.
-import { withTransaction } from '../db/index.js';
-import { loadAllMappingRules, type MappingRuleRow, saveCheckpoint } from '../projections/index.js';
+import { withTransaction } from '../../db/index.js';
+import { loadAllMappingRules, type MappingRuleRow, saveCheckpoint } from '../../projections/index.js';
 import {
   batchMessageId,
   type EventEnvelope,
   encodeEventBatch,
   encodePayload,
   type RegisteredSchema,
-} from '../schemas/index.js';
-import { eventCount, maxSeq } from './context.js';
+} from '../../schemas/index.js';
+import { eventCount, maxSeq } from '../batch.js';
 import {
   type DecodedMessage,
   decodeEnvelopes,
   decodePayloads,
   type EnvelopedMessage,
   schemaIdsOf,
-} from './decode.js';
+} from '../decode.js';
+import type { OutboundMessage, StageDeps, StageHandler } from '../types.js';
 import { applyRules, type MappingRule, rulesInForce } from './normalize-core.js';
-import type { OutboundMessage, StageDeps, StageHandler } from './types.js';
 
 /** Subject of the registry under which normalized payloads of a kind are versioned. */
 export function normalizedSubject(kind: string): string {
@@ -29,7 +29,15 @@ export function normalizedSubject(kind: string): string {
 /** Rules are re-read when the batch holds events received after (or just before) the last read. */
 const rulesFreshnessMarginMicros = 2_000_000;
 
-export function normalizeStage(deps: StageDeps): StageHandler {
+/** What the normalize stage needs besides the common dependencies. */
+export interface NormalizeStageDeps extends StageDeps {
+  /** Publishes and resolves once every PubAck is in. */
+  readonly publish: (messages: readonly OutboundMessage[]) => Promise<void>;
+  /** Subject of a target's normalized events, `<ns>.norm.<target_id>`. */
+  readonly outputSubject: (targetId: string) => string;
+}
+
+export function normalizeStage(deps: NormalizeStageDeps): StageHandler {
   let rules: MappingRule[] = [];
   let rulesLoadedAtMicros = Number.NEGATIVE_INFINITY;
 
@@ -37,7 +45,7 @@ export function normalizeStage(deps: StageDeps): StageHandler {
     let newest = 0;
     for (const m of messages) for (const e of m.envelopes) newest = Math.max(newest, e.received_at);
     if (newest >= rulesLoadedAtMicros - rulesFreshnessMarginMicros) {
-      const loadedAt = Date.now() * 1000;
+      const loadedAt = deps.nowMicros();
       rules = (await loadAllMappingRules(deps.pool)).map(toRule);
       rulesLoadedAtMicros = loadedAt;
     }
@@ -127,7 +135,7 @@ function passThrough(
   return out;
 }
 
-function outboundMessage(deps: StageDeps, envelopes: readonly EventEnvelope[]): OutboundMessage {
+function outboundMessage(deps: NormalizeStageDeps, envelopes: readonly EventEnvelope[]): OutboundMessage {
   return {
     subject: deps.outputSubject(envelopes[0]!.target_id),
     body: encodeEventBatch(envelopes),
@@ -139,7 +147,7 @@ function outboundMessage(deps: StageDeps, envelopes: readonly EventEnvelope[]): 
 }
 
 async function encodeNormalized(
-  deps: StageDeps,
+  deps: NormalizeStageDeps,
   messages: readonly DecodedMessage[],
 ): Promise<OutboundMessage[]> {
   const byKind = new Map<string, Record<string, unknown>[]>();

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
-import { AlarmRuleInvalidError, parseRuleDefinition } from '../../../processors/index.js';
+import { AlarmRuleInvalidError, parseRuleDefinition } from '../../../../processors/index.js';
 
 const threshold = {
   name: 'hot',

@@ -3,8 +3,8 @@
 // listeners or targets changed (markStale, wired to `<ns>.sys.*.changed` notices by the pipeline),
 // every `subscriptionReloadIntervalMs` as a safety net, and — throttled — when an event names a target
 // of a meta-filtered kind whose meta it has not seen. Never a database read per event.
-import type { Pool } from '../db/index.js';
-import { loadAllSubscriptions, type SubscriptionRow, targetMetaOfKinds } from '../projections/index.js';
+import type { Pool } from '../../db/index.js';
+import { loadAllSubscriptions, type SubscriptionRow, targetMetaOfKinds } from '../../projections/index.js';
 import { compileIndex, type Subscription, type SubscriptionIndex } from './fanout-core.js';
 
 /** Periodic reload, in case a change notice was lost (notices are core NATS, not stored). */
@@ -46,23 +46,29 @@ export class SubscriptionCache implements SubscriptionSource {
   private loadedGeneration = 0;
   private loading: Promise<SubscriptionSnapshot> | undefined;
 
+  /** `nowMicros`: the stage's clock (µs since the epoch). */
   constructor(
     private readonly pool: Pool,
+    private readonly nowMicros: () => number,
     private readonly reloadIntervalMs = subscriptionReloadIntervalMs,
   ) {}
+
+  private nowMs(): number {
+    return this.nowMicros() / 1000;
+  }
 
   markStale(): void {
     this.staleGeneration++;
   }
 
   async current(): Promise<SubscriptionSnapshot> {
-    const old = Date.now() - this.loadedAtMs > this.reloadIntervalMs;
+    const old = this.nowMs() - this.loadedAtMs > this.reloadIntervalMs;
     if (this.snapshot && !old && this.loadedGeneration >= this.staleGeneration) return this.snapshot;
     return this.reload();
   }
 
   async refreshForUnknownTargets(targetIds: readonly string[]): Promise<SubscriptionSnapshot> {
-    const now = Date.now();
+    const now = this.nowMs();
     if (targetIds.length === 0 || now - this.lastMissReloadMs < metaMissReloadMinMs) return this.current();
     this.lastMissReloadMs = now;
     this.markStale();
@@ -72,7 +78,7 @@ export class SubscriptionCache implements SubscriptionSource {
   private reload(): Promise<SubscriptionSnapshot> {
     if (this.loading) return this.loading.then(() => this.current());
     const generation = this.staleGeneration;
-    const startedAt = Date.now();
+    const startedAt = this.nowMs();
     this.loading = (async () => {
       const index = compileIndex((await loadAllSubscriptions(this.pool)).map(toSubscription));
       const meta = await targetMetaOfKinds(this.pool, [...index.metaKinds]);

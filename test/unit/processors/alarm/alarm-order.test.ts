@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
-import { frontierJump, partitionBySeq } from '../../../processors/alarm-order.js';
+import { frontierJump, partitionBySeq } from '../../../../processors/alarm/alarm-order.js';
 
 describe('partitionBySeq: apply the run that continues the frontier', () => {
   const cases: [

@@ -11,7 +11,7 @@ import {
   parseRuleDefinition,
   stepAll,
   type Transition,
-} from '../../../processors/index.js';
+} from '../../../../processors/index.js';
 
 const target = '0190f3c4-0000-7000-8000-0000000000aa';
 const s = 1_000_000;

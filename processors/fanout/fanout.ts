@@ -3,11 +3,12 @@
 // `<ns>.listen.<listener_id>.<target_id>` (TMI_LISTEN). Message ids `<event_id>:<listener_id>` make a
 // redelivered batch republish duplicates that JetStream drops; the checkpoint is saved after every
 // PubAck is in, and the runner acks after that.
-import { withTransaction } from '../db/index.js';
-import { saveCheckpoint } from '../projections/index.js';
-import { microsToIso } from '../schemas/index.js';
-import { decodeBatch, eventCount, maxSeq } from './context.js';
-import { type DecodedMessage, decodeEnvelopes } from './decode.js';
+import { withTransaction } from '../../db/index.js';
+import { saveCheckpoint } from '../../projections/index.js';
+import { microsToIso } from '../../schemas/index.js';
+import { decodeBatch, eventCount, maxSeq } from '../batch.js';
+import { type DecodedMessage, decodeEnvelopes } from '../decode.js';
+import type { DeadLetter, OutboundMessage, StageDeps, StageHandler } from '../types.js';
 import {
   type FanoutAlarm,
   type FanoutEvent,
@@ -17,16 +18,23 @@ import {
   parseAlarmMessage,
   targetsMissingMeta,
 } from './fanout-core.js';
-import type { SubscriptionSnapshot, SubscriptionSource } from './fanout-index.js';
-import type { DeadLetter, OutboundMessage, StageDeps, StageHandler } from './types.js';
+import type { SubscriptionSnapshot, SubscriptionSource } from './subscription-cache.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export function fanoutStage(deps: StageDeps): StageHandler {
-  const source = deps.subscriptions;
-  const listenSubject = deps.listenSubject;
-  if (!source || !listenSubject) throw new Error('the fanout stage needs subscriptions and listenSubject');
+/** What the fanout stages need besides the common dependencies. */
+export interface FanoutStageDeps extends StageDeps {
+  /** Publishes and resolves once every PubAck is in. */
+  readonly publish: (messages: readonly OutboundMessage[]) => Promise<void>;
+  /** Subject of a listener's copy of an event, `<ns>.listen.<listener_id>.<target_id>`. */
+  readonly listenSubject: (listenerId: string, targetId: string) => string;
+  /** The compiled subscriptions, reloaded when listeners or targets change. */
+  readonly subscriptions: SubscriptionSource;
+}
+
+export function fanoutStage(deps: FanoutStageDeps): StageHandler {
+  const { subscriptions: source, listenSubject } = deps;
   return {
     stage: 'fanout',
     async handle(batch) {
@@ -59,11 +67,8 @@ export function fanoutStage(deps: StageDeps): StageHandler {
  * fanout-alarm: TMI_ALARM → the transitions, masked, to the listeners whose subscriptions ask for alarms.
  * Message ids `<alarm_id>:<transition>:<listener_id>`.
  */
-export function fanoutAlarmStage(deps: StageDeps): StageHandler {
-  const source = deps.subscriptions;
-  const listenSubject = deps.listenSubject;
-  if (!source || !listenSubject)
-    throw new Error('the fanout-alarm stage needs subscriptions and listenSubject');
+export function fanoutAlarmStage(deps: FanoutStageDeps): StageHandler {
+  const { subscriptions: source, listenSubject } = deps;
   return {
     stage: 'fanout-alarm',
     async handle(batch) {

@@ -3,9 +3,9 @@
 // the alarm stage runs, and returns the alarms it would have raised — writing nothing. Each target of the
 // rule's scope starts with no knowledge at `from`; deadlines (`for_s`, deadman) pass in observation time,
 // up to `to` (or now, if earlier).
-import type { Pool } from '../db/index.js';
-import { readHistoryPage } from '../projections/index.js';
-import { microsToIso } from '../schemas/index.js';
+import type { Pool } from '../../db/index.js';
+import { readHistoryPage } from '../../projections/index.js';
+import { microsToIso } from '../../schemas/index.js';
 import {
   advanceTo,
   type EvalState,

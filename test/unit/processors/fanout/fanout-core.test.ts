@@ -12,7 +12,7 @@ import {
   parseAlarmMessage,
   type Subscription,
   targetsMissingMeta,
-} from '../../../processors/index.js';
+} from '../../../../processors/index.js';
 
 const T1 = '00000000-0000-4000-8000-000000000001';
 const T2 = '00000000-0000-4000-8000-000000000002';
