@@ -85,42 +85,19 @@ export async function runQueries(
       return Object.keys((body as { state: object }).state).length;
     });
 
-    progress.start('scenario 4: one day of 1 Hz data by minute');
     const from = new Date(day).toISOString();
     const to = new Date(day + sizes.queryBusySeconds * 1000).toISOString();
-    const dayByMinute = await measure(sizes.queryBucketRuns, progress, async (k) => {
-      const q = `from=${from}&to=${to}&bucket=1m&fields=speed,temp&limit=10000`;
-      const body = await getJson(
-        `${procs.apiUrl}/v1/targets/${pick(busyIds, k)}/obs?${q}`,
+    const dayOf = (k: number, q: string) =>
+      getJson(
+        `${procs.apiUrl}/v1/targets/${pick(busyIds, k)}/obs?from=${from}&to=${to}&${q}`,
         procs.authHeaders,
       );
-      return (body as { rows: unknown[] }).rows.length;
-    });
-
-    progress.start('scenario 4: one day of 1 Hz data as 2,000 chart points');
-    const dayPoints = await measure(sizes.queryBucketRuns, progress, async (k) => {
-      const q = `from=${from}&to=${to}&points=2000&fields=speed,temp`;
-      const body = await getJson(
-        `${procs.apiUrl}/v1/targets/${pick(busyIds, k)}/obs?${q}`,
-        procs.authHeaders,
-      );
-      return Object.values((body as { series: Record<string, { ts: unknown[] }> }).series).reduce(
-        (n, s) => n + s.ts.length,
-        0,
-      );
-    });
+    const { dayByMinute, dayPoints } = await measureDay(sizes, progress, dayOf);
 
     progress.start('scenario 4: radius query');
     const route = await geoNearRoute(procs.apiUrl, procs.authHeaders);
-    const centre = (k: number) => {
-      const margin = sizes.queryRadiusM * degreesPerMetre;
-      const lat = areaLatMin + margin + (areaLatMax - areaLatMin - 2 * margin) * noise(k, 11);
-      const lonMargin = margin / Math.cos((lat * Math.PI) / 180);
-      const lon = areaLonMin + lonMargin + (areaLonMax - areaLonMin - 2 * lonMargin) * noise(k, 13);
-      return { lat, lon };
-    };
     const radius = await measure(sizes.queryRuns, progress, async (k) => {
-      const { lat, lon } = centre(k);
+      const { lat, lon } = radiusCentre(sizes.queryRadiusM, k);
       if (route) {
         const body = await getJson(
           `${procs.apiUrl}/v1/geo/near?lat=${lat}&lon=${lon}&radius_m=${sizes.queryRadiusM}&limit=1000`,
@@ -158,6 +135,15 @@ export async function runQueries(
   }
 }
 
+/** The k-th radius query's centre: inside the area, at least the radius away from its edges. */
+function radiusCentre(radiusM: number, k: number): { lat: number; lon: number } {
+  const margin = radiusM * degreesPerMetre;
+  const lat = areaLatMin + margin + (areaLatMax - areaLatMin - 2 * margin) * noise(k, 11);
+  const lonMargin = margin / Math.cos((lat * Math.PI) / 180);
+  const lon = areaLonMin + lonMargin + (areaLonMax - areaLonMin - 2 * lonMargin) * noise(k, 13);
+  return { lat, lon };
+}
+
 /** Targets within $3 metres of ($1, $2), nearest first: earth_box prefilter on the GiST index, exact distance. */
 export const radiusSql = `SELECT target_id, earth_distance(ll_to_earth($1, $2), ll_to_earth(lat, lon)) AS distance_m
   FROM tmi.geo_trace
@@ -183,6 +169,29 @@ async function getJson(url: string, auth: Readonly<Record<string, string>>): Pro
   if (res.status !== 200)
     throw new Error(`GET ${url} answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
   return body;
+}
+
+/** A busy target's day: bucketed by minute, and as a chart's 2,000 points (issue 16). */
+async function measureDay(
+  sizes: Sizes,
+  progress: Progress,
+  dayOf: (k: number, query: string) => Promise<unknown>,
+): Promise<{
+  dayByMinute: Percentiles & { rowsMean: number };
+  dayPoints: Percentiles & { rowsMean: number };
+}> {
+  progress.start('scenario 4: one day of 1 Hz data by minute');
+  const dayByMinute = await measure(sizes.queryBucketRuns, progress, async (k) => {
+    const body = await dayOf(k, 'bucket=1m&fields=speed,temp&limit=10000');
+    return (body as { rows: unknown[] }).rows.length;
+  });
+  progress.start('scenario 4: one day of 1 Hz data as 2,000 chart points');
+  const dayPoints = await measure(sizes.queryBucketRuns, progress, async (k) => {
+    const body = await dayOf(k, 'points=2000&fields=speed,temp');
+    const series = Object.values((body as { series: Record<string, { ts: unknown[] }> }).series);
+    return series.reduce((n, s) => n + s.ts.length, 0);
+  });
+  return { dayByMinute, dayPoints };
 }
 
 async function measure(
