@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // RFC 9457 problem details: every error of the API has this shape.
 import type { FastifyReply } from 'fastify';
+import { httpStatusOf, type ProblemCode } from '../errors/index.js';
 
 export const problemContentType = 'application/problem+json';
 export const problemTypeBase = 'https://tmidb.dev/problems/';
@@ -10,7 +11,7 @@ export interface Problem {
   readonly title: string;
   readonly status: number;
   readonly detail: string;
-  readonly code: string;
+  readonly code: ProblemCode;
   readonly instance?: string;
 }
 
@@ -23,26 +24,16 @@ const titles: Record<number, string> = {
   409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
+  426: 'Upgrade Required',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
 
-/** An error a route throws to answer with a problem. */
-export class HttpProblem extends Error {
-  readonly _tag = 'HttpProblem';
-  readonly isRetryable = false;
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    detail: string,
-  ) {
-    super(detail);
-  }
-}
-
-export function problem(status: number, code: string, detail: string, instance?: string): Problem {
+/** The problem+json body of a catalogue code; its status is the code's. */
+export function problem(code: ProblemCode, detail: string, instance?: string): Problem {
+  const status = httpStatusOf(code);
   return {
     type: `${problemTypeBase}${code.toLowerCase().replaceAll('_', '-')}`,
     title: titles[status] ?? 'Error',

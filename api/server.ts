@@ -5,9 +5,10 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { VERSION } from '../config/index.js';
+import { isClientError, isTmiError } from '../errors/index.js';
 import { registerAuthHook } from './auth/index.js';
 import type { ApiContext } from './context.js';
-import { HttpProblem, problem, problemSchema, sendProblem } from './problem.js';
+import { problem, problemSchema, sendProblem } from './problem.js';
 import { registerAlarmRuleRoutes } from './routes/alarm-rules.js';
 import { registerAlarmRoutes } from './routes/alarms.js';
 import { registerConsoleRoutes } from './routes/console.js';
@@ -91,7 +92,7 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   app.setNotFoundHandler((req, reply) =>
     sendProblem(
       reply,
-      problem(404, 'ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, req.url),
+      problem('ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, req.url),
     ),
   );
   registerHealthRoutes(app, ctx);
@@ -120,40 +121,31 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   return app;
 }
 
-function toProblem(err: FastifyError & { status?: unknown }, url: string, bodyBytesMax: number) {
-  if (err instanceof HttpProblem) return problem(err.status, err.code, err.message, url);
+function toProblem(err: FastifyError, url: string, bodyBytesMax: number) {
+  // Errors of the catalogue a client may be told (RequestRejectedError, InvalidDataError …): their code.
+  if (isClientError(err)) return problem(err.code, err.message, url);
   if (err.validation) {
     const first = err.validation[0];
     const where = `${err.validationContext ?? 'request'}${first?.instancePath ?? ''}`;
     const extra = (first?.params as { additionalProperty?: string } | undefined)?.additionalProperty;
     const what = extra ? `has an unknown member '${extra}'` : (first?.message ?? 'is invalid');
-    return problem(400, 'INVALID_REQUEST', `${where} ${what}`, url);
-  }
-  // Domain errors (WriteRejectedError, InvalidDataError, SchemaConflictError …) carry status and code.
-  if (
-    typeof err.status === 'number' &&
-    err.status >= 400 &&
-    err.status < 500 &&
-    typeof err.code === 'string'
-  ) {
-    return problem(err.status, err.code, err.message, url);
+    return problem('INVALID_REQUEST', `${where} ${what}`, url);
   }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return problem(413, 'BODY_TOO_LARGE', `the request body is larger than ${bodyBytesMax} bytes`, url);
+      return problem('BODY_TOO_LARGE', `the request body is larger than ${bodyBytesMax} bytes`, url);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return problem(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json', url);
+      return problem('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json', url);
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return problem(400, 'MALFORMED_JSON', `the request body is not valid JSON: ${err.message}`, url);
+      return problem('MALFORMED_JSON', `the request body is not valid JSON: ${err.message}`, url);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return problem(400, 'EMPTY_BODY', 'the request body is empty; send JSON', url);
+      return problem('EMPTY_BODY', 'the request body is empty; send JSON', url);
   }
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-    return problem(err.statusCode, err.code ?? 'BAD_REQUEST', err.message, url);
+    return problem('BAD_REQUEST', err.message, url); // what the HTTP layer refused before routing
   }
-  const retryable = (err as { isRetryable?: boolean }).isRetryable !== false;
+  const retryable = !(isTmiError(err) && !err.isRetryable);
   return problem(
-    503,
     'UNAVAILABLE',
     retryable
       ? 'tmiDB could not complete the request right now; nothing was acknowledged — retry (with the same event_id or Idempotency-Key for writes)'

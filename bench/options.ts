@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Command-line flags and the two sizes of every scenario (full: the defaults; quick: a smoke run).
 import { parseArgs } from 'node:util';
+import { TaggedError } from '../errors/index.js';
 
 export const scenarioNames = ['ingest', 'limits', 'latency', 'queries', 'memory'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
@@ -140,7 +141,11 @@ const sizeFlags: Record<string, keyof Sizes> = {
   'query-runs': 'queryRuns',
 };
 
-export class UsageError extends Error {}
+export class UsageError extends TaggedError('UsageError')<'USAGE_INVALID'> {
+  constructor(message: string) {
+    super('USAGE_INVALID', message);
+  }
+}
 
 export function parseOptions(argv: readonly string[], defaultOutDir: string): BenchOptions | 'help' {
   const { values } = parseArgs({

@@ -5,6 +5,7 @@ import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import { adminKeyPath, readAdminKey } from '../api/index.js';
 import type { Config } from '../config/index.js';
+import { TaggedError, type TmiErrorOptions } from '../errors/index.js';
 import { readHomeLock } from '../ops/index.js';
 
 export interface RunInfo {
@@ -38,9 +39,10 @@ export function readRunInfo(home: string): RunInfo | undefined {
   return JSON.parse(readFileSync(file, 'utf8')) as RunInfo;
 }
 
-export class NotRunningError extends Error {
-  readonly code = 'NOT_RUNNING';
-  readonly isRetryable = false;
+export class NotRunningError extends TaggedError('NotRunningError')<'NOT_RUNNING'> {
+  constructor(message: string, options?: TmiErrorOptions) {
+    super('NOT_RUNNING', message, options);
+  }
 }
 
 /** Where to reach PostgreSQL / NATS / the API: the configured externals, else the running instance. */

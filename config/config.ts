@@ -2,10 +2,12 @@
 // The one place configuration is read and validated. Every field has a default, a unit and a line
 // of docs; the README's configuration table is generated from `configFields` (`tmictl config --markdown`).
 import path from 'node:path';
+import { TaggedError, type TmiErrorOptions } from '../errors/index.js';
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
-  readonly isRetryable = false;
+export class ConfigError extends TaggedError('ConfigError')<'CONFIG_INVALID'> {
+  constructor(message: string, options?: TmiErrorOptions) {
+    super('CONFIG_INVALID', message, options);
+  }
 }
 
 type Parser<T> = (raw: string, env: string) => T;

@@ -5,6 +5,7 @@
 // every PubAck is in.
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Config } from '../config/index.js';
+import { isTmiError, RequestRejectedError } from '../errors/index.js';
 import { limits, type Metrics, publishAll, type Topology } from '../pipelines/index.js';
 import {
   batchMessageId,
@@ -19,7 +20,6 @@ import {
   uuidFromName,
   uuidv7,
 } from '../schemas/index.js';
-import { WriteRejectedError } from './errors.js';
 import type { TargetKindCache } from './targets-cache.js';
 
 export interface AcceptContext {
@@ -76,7 +76,7 @@ export async function accept(
     ctx.metrics.eventsAccepted.inc({ transport: opts.transport }, result.accepted);
     return result;
   } catch (err) {
-    const code = (err as { code?: string }).code ?? 'UNEXPECTED';
+    const code = isTmiError(err) ? err.code : 'UNEXPECTED';
     ctx.metrics.writesRejected.inc({ transport: opts.transport, code });
     throw err;
   }
@@ -87,17 +87,15 @@ async function acceptValidated(
   writes: readonly unknown[],
   opts: AcceptOptions,
 ): Promise<AcceptResult> {
-  if (writes.length === 0) throw new WriteRejectedError(400, 'EMPTY_WRITE', 'the write holds no event');
+  if (writes.length === 0) throw new RequestRejectedError('EMPTY_WRITE', 'the write holds no event');
   if (writes.length > ctx.config.writeEventsMax) {
-    throw new WriteRejectedError(
-      413,
+    throw new RequestRejectedError(
       'TOO_MANY_EVENTS',
       `the write holds ${writes.length} events; at most ${ctx.config.writeEventsMax} are accepted per request`,
     );
   }
   if (opts.idempotencyKey !== undefined && opts.idempotencyKey.length > idempotencyKeyLengthMax) {
-    throw new WriteRejectedError(
-      400,
+    throw new RequestRejectedError(
       'INVALID_IDEMPOTENCY_KEY',
       `Idempotency-Key is longer than ${idempotencyKeyLengthMax} characters`,
     );
@@ -108,8 +106,7 @@ async function acceptValidated(
   for (const w of valid) {
     const kind = kinds.get(w.targetId);
     if (kind === undefined || (opts.allows !== undefined && !opts.allows(w.targetId, kind))) {
-      throw new WriteRejectedError(
-        404,
+      throw new RequestRejectedError(
         'TARGET_NOT_FOUND',
         `${where(w.index, writes.length)}target ${w.targetId} does not exist`,
       );
@@ -170,8 +167,7 @@ function validateWrite(
 ): ValidWrite {
   const at = where(index, count);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new WriteRejectedError(
-      400,
+    throw new RequestRejectedError(
       'INVALID_EVENT',
       `${at}an event must be a JSON object {ts?, event_id?, data}`,
     );
@@ -179,18 +175,16 @@ function validateWrite(
   const w = raw as Record<string, unknown>;
   const unknownKeys = Object.keys(w).filter((k) => !writeKeys.has(k));
   if (unknownKeys.length > 0) {
-    throw new WriteRejectedError(
-      400,
+    throw new RequestRejectedError(
       'INVALID_EVENT',
       `${at}unknown member(s) ${unknownKeys.join(', ')}; an event has ts, event_id and data`,
     );
   }
   if (!isUuid(w.target_id)) {
-    throw new WriteRejectedError(400, 'INVALID_TARGET_ID', `${at}target_id must be a UUID`);
+    throw new RequestRejectedError('INVALID_TARGET_ID', `${at}target_id must be a UUID`);
   }
   if (w.data === null || typeof w.data !== 'object' || Array.isArray(w.data)) {
-    throw new WriteRejectedError(
-      400,
+    throw new RequestRejectedError(
       'INVALID_DATA',
       `${at}data must be a JSON object of fields, got ${describe(w.data)}`,
     );
@@ -199,13 +193,13 @@ function validateWrite(
   try {
     occurredAt = w.ts === undefined ? nowMicros() : parseTimestampMicros(w.ts, `${at}ts`);
   } catch (err) {
-    throw new WriteRejectedError(400, 'INVALID_TIMESTAMP', (err as Error).message);
+    throw new RequestRejectedError('INVALID_TIMESTAMP', (err as Error).message);
   }
   let eventId: string;
   const targetId = (w.target_id as string).toLowerCase();
   if (w.event_id !== undefined) {
     if (!isUuid(w.event_id))
-      throw new WriteRejectedError(400, 'INVALID_EVENT_ID', `${at}event_id must be a UUID`);
+      throw new RequestRejectedError('INVALID_EVENT_ID', `${at}event_id must be a UUID`);
     eventId = (w.event_id as string).toLowerCase();
   } else if (idempotencyKey !== undefined) {
     eventId = uuidFromName(`${idempotencyKey}\u0000${targetId}\u0000${index}`);
@@ -226,8 +220,7 @@ function assertDistinctEventIds(writes: readonly ValidWrite[]): void {
   const seen = new Set<string>();
   for (const w of writes) {
     if (seen.has(w.eventId)) {
-      throw new WriteRejectedError(
-        400,
+      throw new RequestRejectedError(
         'DUPLICATE_EVENT_ID',
         `event_id ${w.eventId} appears twice in one write`,
       );

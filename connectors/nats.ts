@@ -7,8 +7,8 @@
 // runtime wires to the API's key store): 401 without a valid one, 403 for a key that may not speak, and
 // a target outside its grants answers 404 TARGET_NOT_FOUND like an unknown one.
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { isClientError, RequestRejectedError } from '../errors/index.js';
 import { type AcceptContext, accept } from './accept.js';
-import { WriteRejectedError } from './errors.js';
 
 export const speakQueueGroup = 'tmidb-speak';
 
@@ -19,7 +19,7 @@ export interface SpeakerIdentity {
   readonly attrs?: Readonly<Record<string, string>>;
 }
 
-/** Checks a request's Authorization header; throws a WriteRejectedError (401/403/429) to refuse it. */
+/** Checks a request's Authorization header; throws a RequestRejectedError (401/403/429) to refuse it. */
 export type SpeakerAuthenticator = (authorization: string | undefined) => Promise<SpeakerIdentity>;
 
 /** No authentication (TMIDB_AUTH=off): every request speaks as `nats`. */
@@ -62,8 +62,7 @@ async function handleSpeak(
     const who = await authenticate(msg.headers?.get('Authorization') || undefined);
     const targetId = msg.subject.slice(prefix.length);
     if (msg.data.length > ctx.config.bodyBytesMax) {
-      throw new WriteRejectedError(
-        413,
+      throw new RequestRejectedError(
         'BODY_TOO_LARGE',
         `the message body is ${msg.data.length} bytes; at most ${ctx.config.bodyBytesMax} are accepted`,
       );
@@ -72,8 +71,7 @@ async function handleSpeak(
     try {
       body = JSON.parse(new TextDecoder().decode(msg.data));
     } catch (err) {
-      throw new WriteRejectedError(
-        400,
+      throw new RequestRejectedError(
         'MALFORMED_JSON',
         `the message body is not valid JSON: ${(err as Error).message}`,
       );
@@ -99,15 +97,14 @@ async function handleSpeak(
         : { accepted: result.accepted, event_ids: result.event_ids, seqs: result.seqs },
     );
   } catch (err) {
-    const e = err as { status?: number; code?: string; message?: string };
-    const status = typeof e.status === 'number' ? e.status : 503;
-    reply(msg, {
-      error: {
-        status,
-        code: e.code ?? 'UNAVAILABLE',
-        detail: status >= 500 ? 'the event could not be stored; retry with the same event_id' : e.message,
-      },
-    });
+    const error = isClientError(err)
+      ? { status: err.status, code: err.code, detail: err.message }
+      : {
+          status: 503,
+          code: 'UNAVAILABLE',
+          detail: 'the event could not be stored; retry with the same event_id',
+        };
+    reply(msg, { error });
   }
 }
 

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: MIT
 // PostgreSQL errors classified by SQLSTATE, never by message text.
+import { TaggedError } from '../errors/index.js';
 
-export class DatabaseError extends Error {
-  readonly _tag = 'DatabaseError';
+/** A PostgreSQL failure; `sqlState` is PostgreSQL's code (or a socket code / UNKNOWN without one). */
+export class DatabaseError extends TaggedError('DatabaseError')<'DATABASE_UNAVAILABLE' | 'DATABASE_FAILED'> {
   constructor(
-    readonly code: string,
+    readonly sqlState: string,
     message: string,
-    readonly isRetryable: boolean,
+    isRetryable: boolean,
     cause?: unknown,
   ) {
-    super(message, { cause });
+    super(isRetryable ? 'DATABASE_UNAVAILABLE' : 'DATABASE_FAILED', message, { cause });
   }
 }
 
@@ -25,6 +26,12 @@ export function isRetryableSqlState(sqlState: string | undefined): boolean {
     sqlState === '40P01' || // deadlock
     sqlState === '55P03' // lock not available
   );
+}
+
+/** A unique constraint refused the row (SQLSTATE 23505), raw from pg or classified. */
+export function isUniqueViolation(err: unknown): boolean {
+  const sqlState = err instanceof DatabaseError ? err.sqlState : (err as { code?: unknown } | null)?.code;
+  return sqlState === '23505';
 }
 
 export function classifyDatabaseError(err: unknown): DatabaseError {

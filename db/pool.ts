@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 import pg from 'pg';
+import { TmiError } from '../errors/index.js';
 import { classifyDatabaseError } from './errors.js';
 
 /** application_name of every connection tmiDB's own processes open (seen in pg_stat_activity). */
@@ -38,13 +39,8 @@ export async function withTransaction<T>(
     return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
-    throw isTaggedError(err) ? err : classifyDatabaseError(err);
+    throw err instanceof TmiError ? err : classifyDatabaseError(err);
   } finally {
     client.release();
   }
-}
-
-function isTaggedError(err: unknown): boolean {
-  const e = err as { code?: unknown; isRetryable?: unknown };
-  return typeof e?.isRetryable === 'boolean' && typeof e.code === 'string';
 }

@@ -3,19 +3,17 @@
 // process is gone (a crash, a reboot) is stale and taken over.
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { TaggedError } from '../errors/index.js';
 import { isPidAlive, processCommandLine } from './process.js';
 
 export const homeLockFileName = 'tmictl.pid';
 
-export class AlreadyRunningError extends Error {
-  readonly _tag = 'AlreadyRunningError';
-  readonly code = 'ALREADY_RUNNING';
-  readonly isRetryable = false;
+export class AlreadyRunningError extends TaggedError('AlreadyRunningError')<'ALREADY_RUNNING'> {
   constructor(
     readonly home: string,
     readonly pid: number,
   ) {
-    super(`tmiDB is already running on ${home} (pid ${pid})`);
+    super('ALREADY_RUNNING', `tmiDB is already running on ${home} (pid ${pid})`);
   }
 }
 

@@ -12,17 +12,18 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import type { Config } from '../config/index.js';
+import { TaggedError } from '../errors/index.js';
 import { consumerAckPendingMax, dlqMaxAgeMs, nanos } from './limits.js';
 import { type StageSpec, type StreamSpec, stageNames, type Topology } from './topology.js';
 
-export class JetStreamSetupError extends Error {
-  readonly _tag = 'JetStreamSetupError';
+/** A stream or consumer could not be set up; `jsErrCode` is JetStream's own err_code. */
+export class JetStreamSetupError extends TaggedError('JetStreamSetupError')<'JETSTREAM_SETUP_FAILED'> {
   constructor(
-    readonly code: number,
+    readonly jsErrCode: number,
     message: string,
-    readonly isRetryable: boolean,
+    isRetryable: boolean,
   ) {
-    super(message);
+    super('JETSTREAM_SETUP_FAILED', message, { isRetryable });
   }
 }
 

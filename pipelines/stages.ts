@@ -23,7 +23,7 @@ import {
 import { nowMicros, type SchemaRegistry } from '../schemas/index.js';
 import type { Metrics } from './metrics.js';
 import { publishAll } from './publish.js';
-import { type RunningStage, runStage } from './runner.js';
+import { type RunningStage, runStage } from './runner/index.js';
 import type { Topology } from './topology.js';
 
 export interface PipelineContext {

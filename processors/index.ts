@@ -8,7 +8,14 @@ export { decodeEnvelopes, decodePayloads } from './decode.js';
 export * from './fanout/index.js';
 export { geoStage } from './geo.js';
 export type { Position, PositionRead } from './geo-core.js';
-export { earthRadiusMeters, geoRows, greatCircleMeters, readPosition } from './geo-core.js';
+export {
+  earthRadiusMeters,
+  geoRows,
+  greatCircleMeters,
+  latitudeDegreesMax,
+  longitudeDegreesMax,
+  readPosition,
+} from './geo-core.js';
 export * from './normalize/index.js';
 export { projectStage } from './project.js';
 export { projectRows } from './project-core.js';

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import avro from 'avsc';
 import { packageRoot } from '../config/index.js';
+import { TaggedError, type TmiErrorOptions } from '../errors/index.js';
 
 export interface EventEnvelope {
   readonly event_id: string;
@@ -19,10 +20,10 @@ export interface EventEnvelope {
   readonly attrs: Readonly<Record<string, string>>;
 }
 
-export class EnvelopeDecodeError extends Error {
-  readonly _tag = 'EnvelopeDecodeError';
-  readonly code = 'ENVELOPE_UNDECODABLE';
-  readonly isRetryable = false;
+export class EnvelopeDecodeError extends TaggedError('EnvelopeDecodeError')<'ENVELOPE_UNDECODABLE'> {
+  constructor(message: string, options?: TmiErrorOptions) {
+    super('ENVELOPE_UNDECODABLE', message, options);
+  }
 }
 
 function readSchema(name: string): avro.Schema {

@@ -1,12 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Tagged errors of the schema registry and the payload codec, classified by `code`.
+import { TaggedError } from '../errors/index.js';
 
 /** The data of a write cannot become a payload (bad field name, limit exceeded, mixed array …). 400. */
-export class InvalidDataError extends Error {
-  readonly _tag = 'InvalidDataError';
-  readonly code = 'INVALID_DATA';
-  readonly status = 400;
-  readonly isRetryable = false;
+export class InvalidDataError extends TaggedError('InvalidDataError')<'INVALID_DATA'> {
   /**
    * @param path where in the data: `data`, `data.engine.temp`, `data.tags[3]`.
    * @param index the position of the offending item when a batch was checked (`ensure` with many datas).
@@ -16,8 +13,7 @@ export class InvalidDataError extends Error {
     readonly path: string,
     readonly index?: number,
   ) {
-    super(message);
-    this.name = 'InvalidDataError';
+    super('INVALID_DATA', message);
   }
 
   /** The same error located in item `index` of a batch (message prefixed with `events[<index>]: `). */
@@ -27,11 +23,7 @@ export class InvalidDataError extends Error {
 }
 
 /** A field would change type and the subject's compatibility mode forbids it. 409. */
-export class SchemaConflictError extends Error {
-  readonly _tag = 'SchemaConflictError';
-  readonly code = 'SCHEMA_CONFLICT';
-  readonly status = 409;
-  readonly isRetryable = false;
+export class SchemaConflictError extends TaggedError('SchemaConflictError')<'SCHEMA_CONFLICT'> {
   /**
    * @param field dotted path of the field: `temp`, `engine.temp`, `readings[].value`.
    * @param existingType, incomingType readable types: `double`, `string`, `boolean`, `object`, `array of double`.
@@ -45,34 +37,24 @@ export class SchemaConflictError extends Error {
     readonly version: number | null,
   ) {
     super(
+      'SCHEMA_CONFLICT',
       `field '${field}' of kind '${subject}' is ${existingType} ` +
         (version === null ? 'in another event of this write' : `in version ${version}`) +
         `, cannot become ${incomingType}`,
     );
-    this.name = 'SchemaConflictError';
   }
 }
 
 /** No registered schema has this id. 404. */
-export class SchemaNotFoundError extends Error {
-  readonly _tag = 'SchemaNotFoundError';
-  readonly code = 'SCHEMA_NOT_FOUND';
-  readonly status = 404;
-  readonly isRetryable = false;
+export class SchemaNotFoundError extends TaggedError('SchemaNotFoundError')<'SCHEMA_NOT_FOUND'> {
   constructor(readonly schemaId: number) {
-    super(`no schema with schema_id ${schemaId}`);
-    this.name = 'SchemaNotFoundError';
+    super('SCHEMA_NOT_FOUND', `no schema with schema_id ${schemaId}`);
   }
 }
 
 /** Payload bytes that do not decode with their writer schema (or cannot be read as the reader schema). */
-export class PayloadDecodeError extends Error {
-  readonly _tag = 'PayloadDecodeError';
-  readonly code = 'PAYLOAD_UNDECODABLE';
-  readonly status = 422;
-  readonly isRetryable = false;
+export class PayloadDecodeError extends TaggedError('PayloadDecodeError')<'PAYLOAD_UNDECODABLE'> {
   constructor(message: string, cause?: unknown) {
-    super(message, { cause });
-    this.name = 'PayloadDecodeError';
+    super('PAYLOAD_UNDECODABLE', message, { cause });
   }
 }

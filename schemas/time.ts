@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Timestamps travel as microseconds since the epoch (PostgreSQL's precision), never as Date (ms).
+import { TaggedError, type TmiErrorOptions } from '../errors/index.js';
 
-export class InvalidTimestampError extends Error {
-  readonly _tag = 'InvalidTimestampError';
-  readonly code = 'INVALID_TIMESTAMP';
-  readonly status = 400;
-  readonly isRetryable = false;
+export class InvalidTimestampError extends TaggedError('InvalidTimestampError')<'INVALID_TIMESTAMP'> {
+  constructor(message: string, options?: TmiErrorOptions) {
+    super('INVALID_TIMESTAMP', message, options);
+  }
 }
 
 /** Earliest and latest accepted observation times. */

@@ -4,7 +4,7 @@
 // credential (the body never says which part was wrong), 429 with Retry-After beyond the key's rate,
 // 403 when the key's scope may not use the route.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { HttpProblem } from '../problem.js';
+import { RequestRejectedError } from '../../errors/index.js';
 import { anonymousAdmin, mayUseRoute, type Principal, type RouteAccess } from './access.js';
 import type { Authenticator } from './authenticator.js';
 import { parseBearer } from './credentials.js';
@@ -50,26 +50,25 @@ export function registerAuthHook(app: FastifyInstance, deps: AuthHookDeps): void
       const credential = parseBearer(req.headers.authorization);
       if (credential === undefined) {
         reply.header('www-authenticate', 'Bearer realm="tmiDB"');
-        throw new HttpProblem(401, 'UNAUTHENTICATED', 'send Authorization: Bearer <API key or token>');
+        throw new RequestRejectedError('UNAUTHENTICATED', 'send Authorization: Bearer <API key or token>');
       }
       const result = await deps.authenticator.authenticate(credential);
       if (!result.ok) {
         reply.header('www-authenticate', 'Bearer realm="tmiDB", error="invalid_token"');
-        throw new HttpProblem(401, result.code, result.detail);
+        throw new RequestRejectedError(result.code, result.detail);
       }
       principal = result.principal;
       const rate = deps.limiter.take(principal.keyId);
       if (!rate.allowed) {
         reply.header('retry-after', String(rate.retryAfterS));
-        throw new HttpProblem(
-          429,
+        throw new RequestRejectedError(
           'RATE_LIMITED',
           `this key sent more requests than it may; retry after ${rate.retryAfterS} s`,
         );
       }
     }
     if (!mayUseRoute(access, principal.scope)) {
-      throw new HttpProblem(403, 'FORBIDDEN', `a ${principal.scope} key may not use this route`);
+      throw new RequestRejectedError('FORBIDDEN', `a ${principal.scope} key may not use this route`);
     }
     req.principal = principal;
   });

@@ -4,6 +4,7 @@
 // `alg: none` and algorithm confusion (an HS256 token "signed" with the EdDSA public key, an RS256
 // token, …) are refused; `iss`, `aud` and `exp` are required and checked. A token names its key
 // (`sub`): revoking the key kills its tokens.
+
 import {
   createPrivateKey,
   createPublicKey,
@@ -15,6 +16,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import path from 'node:path';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { type Config, ConfigError } from '../../config/index.js';
+import { TaggedError } from '../../errors/index.js';
 import { uuidv7 } from '../../schemas/index.js';
 
 /** Shortest HS256 secret accepted (RFC 7518 §3.2: at least the hash size). */
@@ -33,16 +35,9 @@ export interface VerifiedToken {
 }
 
 /** Why a token was refused; `expired` is told to the client, the rest is one "not valid". */
-export class TokenRejectedError extends Error {
-  readonly _tag = 'TokenRejectedError';
-  readonly isRetryable = false;
-  constructor(
-    readonly code: 'TOKEN_EXPIRED' | 'TOKEN_INVALID',
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export class TokenRejectedError extends TaggedError('TokenRejectedError')<
+  'TOKEN_EXPIRED' | 'TOKEN_INVALID'
+> {}
 
 type Keys =
   | { alg: 'HS256'; secret: Uint8Array }

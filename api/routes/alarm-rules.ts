@@ -3,20 +3,30 @@
 // anything). Bodies are validated by the one rule validator (processors/alarm-rule.ts), which names the
 // member and the rule it broke with a stable code; the JSON schemas here document the same shape.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { type PoolClient, withTransaction } from '../../db/index.js';
+import { withTransaction } from '../../db/index.js';
+import { RequestRejectedError } from '../../errors/index.js';
 import {
   backtestEventsMax,
   backtestRule,
+  type compareClauseMembers,
   compareOps,
+  fenceMembers,
   fenceTriggers,
+  latitudeDegreesMax,
+  longitudeDegreesMax,
   parseRuleDefinition,
   type RuleDefinition,
   radiusMetersMax,
+  type rangeClauseMembers,
   rangeOps,
   ruleClausesMax,
+  type ruleCommonMembers,
+  ruleDescriptionLengthMax,
   ruleDurationSecondsMax,
   ruleFieldNameLengthMax,
   ruleKindPattern,
+  ruleNameLengthMax,
+  type ruleSpecMembers,
   ruleTypes,
   severities,
   toAlarmRule,
@@ -34,12 +44,26 @@ import {
 } from '../../projections/index.js';
 import { microsToIso, nowMicros, uuidv7 } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
 import { invalidParam, parseRange } from './obs-params.js';
+import {
+  boundedNameSchema,
+  idParamsSchema,
+  limitSchema,
+  nullableUuidSchema,
+  pageSchema,
+  paginate,
+  uuidSchema,
+} from './shared.js';
 
 export const alarmRuleListLimitMax = 1000;
 
-const uuid = { type: 'string', format: 'uuid' } as const;
+// The members are the parser's (processors/alarm-rule.ts): a member added there and not here fails to compile.
+type ClauseMember = (typeof compareClauseMembers)[number] | (typeof rangeClauseMembers)[number];
+type DefinitionMember =
+  | (typeof ruleCommonMembers)[number]
+  | (typeof ruleSpecMembers)[keyof typeof ruleSpecMembers][number];
+
 const fieldPath = {
   type: 'string',
   minLength: 1,
@@ -62,7 +86,7 @@ const clauseSchema = {
     value: { description: 'A number (any op), a string or a boolean (== and != only).' },
     min: { type: 'number' },
     max: { type: 'number' },
-  },
+  } satisfies Record<ClauseMember, unknown>,
 } as const;
 const clauseList = { type: 'array', minItems: 1, maxItems: ruleClausesMax, items: clauseSchema } as const;
 const conditionSchema = {
@@ -75,20 +99,20 @@ const conditionSchema = {
 } as const;
 const fenceSchema = {
   type: 'object',
-  required: ['lat', 'lon', 'radius_m'],
+  required: [...fenceMembers],
   additionalProperties: false,
   description: 'A circle: centre and radius in metres (great-circle distance, as /v1/geo/near measures).',
   properties: {
-    lat: { type: 'number', minimum: -90, maximum: 90 },
-    lon: { type: 'number', minimum: -180, maximum: 180 },
+    lat: { type: 'number', minimum: -latitudeDegreesMax, maximum: latitudeDegreesMax },
+    lon: { type: 'number', minimum: -longitudeDegreesMax, maximum: longitudeDegreesMax },
     radius_m: { type: 'number', exclusiveMinimum: 0, maximum: radiusMetersMax },
-  },
+  } satisfies Record<(typeof fenceMembers)[number], unknown>,
 } as const;
 
 const definitionProperties = {
-  name: { type: 'string', minLength: 1, maxLength: 200 },
-  description: { type: 'string', maxLength: 2000 },
-  target_id: { ...uuid, description: 'Scope: only this target (must exist).' },
+  name: boundedNameSchema(ruleNameLengthMax),
+  description: { type: 'string', maxLength: ruleDescriptionLengthMax },
+  target_id: { ...uuidSchema, description: 'Scope: only this target (must exist).' },
   kind: { type: 'string', pattern: ruleKindPattern.source, description: 'Scope: every target of this kind.' },
   severity: { type: 'string', enum: [...severities], default: 'warning' },
   enabled: { type: 'boolean', default: true },
@@ -122,7 +146,7 @@ const definitionProperties = {
     description:
       'geofence: raise while `inside` / `outside` the circle, or when it `enter`s (was seen outside, now inside) / `exit`s it; an enter/inside alarm clears on leaving, an exit/outside alarm on coming back.',
   },
-} as const;
+} as const satisfies Record<DefinitionMember, unknown>;
 
 const definitionSchema = {
   type: 'object',
@@ -136,9 +160,9 @@ const ruleSchema = {
   type: 'object',
   required: ['rule_id', 'name', 'type', 'severity', 'enabled', 'version', 'created_at', 'updated_at'],
   properties: {
-    rule_id: uuid,
+    rule_id: uuidSchema,
     ...definitionProperties,
-    target_id: { type: ['string', 'null'], format: 'uuid' },
+    target_id: nullableUuidSchema,
     kind: { type: ['string', 'null'] },
     clear: { anyOf: [conditionSchema, { type: 'null' }] },
     version: { type: 'integer', description: 'Rises with each PUT (a new definition).' },
@@ -146,8 +170,6 @@ const ruleSchema = {
     updated_at: { type: 'string', format: 'date-time' },
   },
 } as const;
-
-const idParams = { type: 'object', required: ['id'], properties: { id: uuid } } as const;
 
 /** A rule as the API shows it: the definition members flat, as they were sent. */
 export function ruleOut(row: AlarmRuleRow): Record<string, unknown> {
@@ -176,17 +198,25 @@ function definitionOf(req: FastifyRequest): RuleDefinition {
 
 async function checkScope(ctx: ApiContext, def: RuleDefinition): Promise<void> {
   if (def.target_id !== null && (await getTarget(ctx.pool, def.target_id)) === undefined) {
-    throw new HttpProblem(404, 'TARGET_NOT_FOUND', `no target ${def.target_id} (the rule's scope)`);
+    throw new RequestRejectedError('TARGET_NOT_FOUND', `no target ${def.target_id} (the rule's scope)`);
   }
 }
 
-function notFound(id: string): HttpProblem {
-  return new HttpProblem(404, 'ALARM_RULE_NOT_FOUND', `no alarm rule ${id}`);
+function notFound(id: string): RequestRejectedError {
+  return new RequestRejectedError('ALARM_RULE_NOT_FOUND', `no alarm rule ${id}`);
 }
 
 export function registerAlarmRuleRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const inTransaction = <T>(fn: (client: PoolClient) => Promise<T>) => withTransaction(ctx.pool, fn);
+  registerCreate(app, ctx);
+  registerList(app, ctx);
+  registerGet(app, ctx);
+  registerReplace(app, ctx);
+  registerPatch(app, ctx);
+  registerDelete(app, ctx);
+  registerBacktest(app, ctx);
+}
 
+function registerCreate(app: FastifyInstance, ctx: ApiContext): void {
   app.post(
     '/v1/alarm-rules',
     {
@@ -207,7 +237,9 @@ export function registerAlarmRuleRoutes(app: FastifyInstance, ctx: ApiContext): 
       return reply.code(201).header('location', `/v1/alarm-rules/${row.rule_id}`).send(ruleOut(row));
     },
   );
+}
 
+function registerList(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{
     Querystring: {
       kind?: string;
@@ -229,19 +261,15 @@ export function registerAlarmRuleRoutes(app: FastifyInstance, ctx: ApiContext): 
           additionalProperties: false,
           properties: {
             kind: { type: 'string', pattern: ruleKindPattern.source },
-            target_id: uuid,
+            target_id: uuidSchema,
             type: { type: 'string', enum: [...ruleTypes] },
             enabled: { type: 'boolean' },
-            after: uuid,
-            limit: { type: 'integer', minimum: 1, maximum: alarmRuleListLimitMax, default: 100 },
+            after: uuidSchema,
+            limit: limitSchema(alarmRuleListLimitMax, 100),
           },
         },
         response: {
-          200: {
-            type: 'object',
-            required: ['rules'],
-            properties: { rules: { type: 'array', items: ruleSchema }, next: uuid },
-          },
+          200: pageSchema('rules', ruleSchema, uuidSchema),
           ...problemResponses(400),
         },
       },
@@ -256,21 +284,20 @@ export function registerAlarmRuleRoutes(app: FastifyInstance, ctx: ApiContext): 
         after: q.after,
         limit: q.limit + 1,
       });
-      const page = rows.slice(0, q.limit);
-      return {
-        rules: page.map(ruleOut),
-        ...(rows.length > q.limit ? { next: page[page.length - 1]!.rule_id } : {}),
-      };
+      const { items, ...next } = paginate(rows, q.limit, (last) => last.rule_id);
+      return { rules: items.map(ruleOut), ...next };
     },
   );
+}
 
+function registerGet(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: { id: string } }>(
     '/v1/alarm-rules/:id',
     {
       schema: {
         tags: ['alarms'],
         summary: 'An alarm rule',
-        params: idParams,
+        params: idParamsSchema,
         response: { 200: ruleSchema, ...problemResponses(400, 404) },
       },
     },
@@ -280,7 +307,9 @@ export function registerAlarmRuleRoutes(app: FastifyInstance, ctx: ApiContext): 
       return ruleOut(row);
     },
   );
+}
 
+function registerReplace(app: FastifyInstance, ctx: ApiContext): void {
   app.put<{ Params: { id: string } }>(
     '/v1/alarm-rules/:id',
     {
@@ -290,7 +319,7 @@ export function registerAlarmRuleRoutes(app: FastifyInstance, ctx: ApiContext): 
         summary: "Replace an alarm rule's definition",
         description:
           'A new version: the open alarms of the rule are cleared (`clear_reason` `rule_changed`) and its evaluation starts afresh.',
-        params: idParams,
+        params: idParamsSchema,
         body: definitionSchema,
         response: { 200: ruleSchema, ...problemResponses(400, 404) },
       },
@@ -298,12 +327,16 @@ export function registerAlarmRuleRoutes(app: FastifyInstance, ctx: ApiContext): 
     async (req) => {
       const def = definitionOf(req);
       await checkScope(ctx, def);
-      const row = await inTransaction((c) => replaceAlarmRule(c, req.params.id, toStoredRule(def)));
+      const row = await withTransaction(ctx.pool, (c) =>
+        replaceAlarmRule(c, req.params.id, toStoredRule(def)),
+      );
       if (row === undefined) throw notFound(req.params.id);
       return ruleOut(row);
     },
   );
+}
 
+function registerPatch(app: FastifyInstance, ctx: ApiContext): void {
   app.patch<{
     Params: { id: string };
     Body: { name?: string; description?: string; severity?: string; enabled?: boolean };
@@ -315,7 +348,7 @@ export function registerAlarmRuleRoutes(app: FastifyInstance, ctx: ApiContext): 
         summary: 'Rename, re-describe, change the severity of, enable or disable an alarm rule',
         description:
           'Severity applies to alarms raised from now on. Disabling clears the open alarms (`rule_disabled`) and forgets the evaluation state.',
-        params: idParams,
+        params: idParamsSchema,
         body: {
           type: 'object',
           additionalProperties: false,
@@ -332,14 +365,16 @@ export function registerAlarmRuleRoutes(app: FastifyInstance, ctx: ApiContext): 
     },
     async (req) => {
       if (req.body.name !== undefined && req.body.name.trim() === '') {
-        throw new HttpProblem(400, 'INVALID_RULE', 'name must not be empty');
+        throw new RequestRejectedError('INVALID_RULE', 'name must not be empty');
       }
-      const row = await inTransaction((c) => patchAlarmRule(c, req.params.id, req.body));
+      const row = await withTransaction(ctx.pool, (c) => patchAlarmRule(c, req.params.id, req.body));
       if (row === undefined) throw notFound(req.params.id);
       return ruleOut(row);
     },
   );
+}
 
+function registerDelete(app: FastifyInstance, ctx: ApiContext): void {
   app.delete<{ Params: { id: string } }>(
     '/v1/alarm-rules/:id',
     {
@@ -347,16 +382,19 @@ export function registerAlarmRuleRoutes(app: FastifyInstance, ctx: ApiContext): 
         tags: ['alarms'],
         summary: 'Delete an alarm rule',
         description: 'Its open alarms are cleared (`rule_deleted`); its alarms and their history stay.',
-        params: idParams,
+        params: idParamsSchema,
         response: { 204: { type: 'null', description: 'Deleted' }, ...problemResponses(400, 404) },
       },
     },
     async (req, reply) => {
-      if (!(await inTransaction((c) => deleteAlarmRule(c, req.params.id)))) throw notFound(req.params.id);
+      if (!(await withTransaction(ctx.pool, (c) => deleteAlarmRule(c, req.params.id))))
+        throw notFound(req.params.id);
       return reply.code(204).send();
     },
   );
+}
 
+function registerBacktest(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{ Params: { id: string }; Querystring: { from: string; to?: string } }>(
     '/v1/alarm-rules/:id/backtest',
     {
@@ -364,7 +402,7 @@ export function registerAlarmRuleRoutes(app: FastifyInstance, ctx: ApiContext): 
         tags: ['alarms'],
         summary: 'Replay a rule over stored history',
         description: `Runs the rule over the stored observations in [from, to) — positions included — with the same evaluation the alarm stage runs, and returns the alarms it would have raised (and when they would have cleared). Nothing is written, nothing is published. Every target of the scope starts unknown at \`from\`; \`for_s\` and deadman deadlines pass in observation time up to \`to\` (default: now). At most ${backtestEventsMax} events are read; beyond, \`truncated\` is true and \`evaluated_until\` says where it stopped.`,
-        params: idParams,
+        params: idParamsSchema,
         querystring: {
           type: 'object',
           required: ['from'],
@@ -392,7 +430,7 @@ export function registerAlarmRuleRoutes(app: FastifyInstance, ctx: ApiContext): 
               'alarms',
             ],
             properties: {
-              rule_id: uuid,
+              rule_id: uuidSchema,
               from: { type: 'string', format: 'date-time' },
               to: { type: 'string', format: 'date-time' },
               events_scanned: { type: 'integer' },
@@ -404,11 +442,11 @@ export function registerAlarmRuleRoutes(app: FastifyInstance, ctx: ApiContext): 
                 items: {
                   type: 'object',
                   properties: {
-                    alarm_id: uuid,
-                    target_id: uuid,
+                    alarm_id: uuidSchema,
+                    target_id: uuidSchema,
                     raised_at: { type: 'string', format: 'date-time' },
                     reason: { type: 'string' },
-                    event_id: { type: ['string', 'null'], format: 'uuid' },
+                    event_id: nullableUuidSchema,
                     values: { type: 'object', additionalProperties: true },
                     cleared_at: { type: ['string', 'null'], format: 'date-time' },
                     clear_reason: { type: ['string', 'null'] },

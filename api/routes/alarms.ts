@@ -4,6 +4,7 @@
 // <ns>.alarm.<target_id> (the alarm stage drains the outbox the transaction wrote).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { withTransaction } from '../../db/index.js';
+import { RequestRejectedError } from '../../errors/index.js';
 import { afterManualClear, severities, toEvalState } from '../../processors/index.js';
 import {
   type AlarmRow,
@@ -17,15 +18,15 @@ import {
 } from '../../projections/index.js';
 import { isUuid, microsToIso, parseTimestampMicros } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
 import { invalidParam } from './obs-params.js';
+import { idParamsSchema, limitSchema, pageSchema, paginate, uuidSchema } from './shared.js';
 
 export const alarmListLimitMax = 1000;
 export const alarmCursorLengthMax = 256;
 export const alarmByLengthMax = 200;
 export const alarmNoteLengthMax = 2000;
 
-const uuid = { type: 'string', format: 'uuid' } as const;
 const time = { type: 'string', format: 'date-time' } as const;
 const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
 
@@ -33,12 +34,12 @@ const alarmSchema = {
   type: 'object',
   required: ['alarm_id', 'rule_id', 'target_id', 'severity', 'state', 'raised_at', 'reason'],
   properties: {
-    alarm_id: uuid,
-    rule_id: uuid,
+    alarm_id: uuidSchema,
+    rule_id: uuidSchema,
     rule_name: { type: 'string' },
     rule_type: { type: 'string' },
     rule_version: { type: 'integer' },
-    target_id: uuid,
+    target_id: uuidSchema,
     kind: { type: ['string', 'null'] },
     severity: { type: 'string', enum: [...severities] },
     state: { type: 'string', enum: [...alarmStateNames] },
@@ -75,7 +76,6 @@ const historySchema = {
   },
 } as const;
 
-const idParams = { type: 'object', required: ['id'], properties: { id: uuid } } as const;
 const actionBody = {
   type: ['object', 'null'],
   additionalProperties: false,
@@ -152,11 +152,18 @@ function actor(req: FastifyRequest<{ Body: { by?: string; note?: string } | null
   return { by: req.body?.by?.trim() || fallback, note: req.body?.note?.trim() ?? '' };
 }
 
-function notFound(id: string): HttpProblem {
-  return new HttpProblem(404, 'ALARM_NOT_FOUND', `no alarm ${id}`);
+function notFound(id: string): RequestRejectedError {
+  return new RequestRejectedError('ALARM_NOT_FOUND', `no alarm ${id}`);
 }
 
 export function registerAlarmRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  registerList(app, ctx);
+  registerGet(app, ctx);
+  registerAcknowledge(app, ctx);
+  registerClear(app, ctx);
+}
+
+function registerList(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: AlarmsQuery }>(
     '/v1/alarms',
     {
@@ -170,19 +177,15 @@ export function registerAlarmRoutes(app: FastifyInstance, ctx: ApiContext): void
           additionalProperties: false,
           properties: {
             state: { type: 'string', maxLength: 64 },
-            target_id: uuid,
-            rule_id: uuid,
+            target_id: uuidSchema,
+            rule_id: uuidSchema,
             severity: { type: 'string', maxLength: 64 },
-            limit: { type: 'integer', minimum: 1, maximum: alarmListLimitMax, default: 100 },
+            limit: limitSchema(alarmListLimitMax, 100),
             after: { type: 'string', maxLength: alarmCursorLengthMax },
           },
         },
         response: {
-          200: {
-            type: 'object',
-            required: ['alarms'],
-            properties: { alarms: { type: 'array', items: alarmSchema }, next: { type: 'string' } },
-          },
+          200: pageSchema('alarms', alarmSchema),
           ...problemResponses(400),
         },
       },
@@ -197,21 +200,20 @@ export function registerAlarmRoutes(app: FastifyInstance, ctx: ApiContext): void
         after: q.after === undefined ? undefined : decodeAlarmCursor(q.after),
         limit: q.limit + 1,
       });
-      const page = rows.slice(0, q.limit);
-      return {
-        alarms: page,
-        ...(rows.length > q.limit ? { next: encodeAlarmCursor(page[page.length - 1]!) } : {}),
-      };
+      const { items, ...next } = paginate(rows, q.limit, (last) => encodeAlarmCursor(last));
+      return { alarms: items, ...next };
     },
   );
+}
 
+function registerGet(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: { id: string } }>(
     '/v1/alarms/:id',
     {
       schema: {
         tags: ['alarms'],
         summary: 'An alarm with its history',
-        params: idParams,
+        params: idParamsSchema,
         response: {
           200: {
             ...alarmSchema,
@@ -228,7 +230,9 @@ export function registerAlarmRoutes(app: FastifyInstance, ctx: ApiContext): void
       return { ...alarm, history: await listAlarmEvents(ctx.pool, alarm.alarm_id) };
     },
   );
+}
 
+function registerAcknowledge(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{ Params: { id: string }; Body: { by?: string; note?: string } | null }>(
     '/v1/alarms/:id/ack',
     {
@@ -237,7 +241,7 @@ export function registerAlarmRoutes(app: FastifyInstance, ctx: ApiContext): void
         summary: 'Acknowledge an alarm',
         description:
           'active → acknowledged. Acknowledging an acknowledged alarm changes nothing; a cleared alarm cannot be acknowledged (409). The alarm still clears when its rule says so.',
-        params: idParams,
+        params: idParamsSchema,
         body: actionBody,
         response: { 200: alarmSchema, ...problemResponses(400, 404, 409) },
       },
@@ -249,7 +253,9 @@ export function registerAlarmRoutes(app: FastifyInstance, ctx: ApiContext): void
       return alarm;
     },
   );
+}
 
+function registerClear(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{ Params: { id: string }; Body: { by?: string; note?: string } | null }>(
     '/v1/alarms/:id/clear',
     {
@@ -258,7 +264,7 @@ export function registerAlarmRoutes(app: FastifyInstance, ctx: ApiContext): void
         summary: 'Clear an alarm by hand',
         description:
           'active or acknowledged → cleared. The rule raises no new alarm for the target until its condition has stopped holding (deadman: until data arrives). Clearing a cleared alarm changes nothing.',
-        params: idParams,
+        params: idParamsSchema,
         body: actionBody,
         response: { 200: alarmSchema, ...problemResponses(400, 404) },
       },

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { packageRoot } from '../../config/index.js';
-import { HttpProblem } from '../problem.js';
+import { RequestRejectedError } from '../../errors/index.js';
 
 export const consolePath = '/console';
 export const consoleDistDir = path.join(packageRoot, 'dist', 'console');
@@ -58,8 +58,7 @@ export function registerConsoleRoutes(app: FastifyInstance, distDir = consoleDis
   const load = (): Map<string, StaticFile> => {
     if (files !== undefined) return files;
     if (!existsSync(path.join(distDir, 'index.html'))) {
-      throw new HttpProblem(
-        404,
+      throw new RequestRejectedError(
         'CONSOLE_NOT_BUILT',
         `the console is not built (${distDir}): run npm run build`,
       );
@@ -71,7 +70,8 @@ export function registerConsoleRoutes(app: FastifyInstance, distDir = consoleDis
     const wanted = `/${req.params['*'] ?? ''}`;
     const all = load();
     const file = all.get(wanted) ?? (wanted.startsWith('/assets/') ? undefined : all.get('/index.html'));
-    if (file === undefined) throw new HttpProblem(404, 'NOT_FOUND', `no console file ${wanted}`);
+    if (file === undefined)
+      throw new RequestRejectedError('CONSOLE_FILE_NOT_FOUND', `no console file ${wanted}`);
     const hashed = wanted.startsWith('/assets/');
     reply
       .type(file.type)

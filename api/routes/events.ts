@@ -5,6 +5,7 @@ import { accept } from '../../connectors/index.js';
 import { mayWrite, principalOfRequest } from '../auth/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
+import { idParamsSchema, uuidSchema } from './shared.js';
 
 const eventItem = {
   type: 'object',
@@ -31,7 +32,7 @@ const acceptedSchema = {
   required: ['accepted', 'event_ids', 'seqs', 'duplicates'],
   properties: {
     accepted: { type: 'integer' },
-    event_ids: { type: 'array', items: { type: 'string', format: 'uuid' } },
+    event_ids: { type: 'array', items: uuidSchema },
     seqs: { type: 'array', items: { type: 'integer' }, description: 'TMI_IN stream sequence of each event.' },
     duplicates: { type: 'integer', description: 'Events JetStream had already stored (a retried write).' },
   },
@@ -84,7 +85,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
       schema: {
         tags: ['events'],
         summary: 'Write one event or an array of events about a target',
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
+        params: idParamsSchema,
         headers: idempotencyHeader,
         body: {
           oneOf: [eventItem, { type: 'array', items: eventItem, maxItems: ctx.config.writeEventsMax }],
@@ -124,7 +125,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
           items: {
             ...eventItem,
             required: ['target_id', 'data'],
-            properties: { ...eventItem.properties, target_id: { type: 'string', format: 'uuid' } },
+            properties: { ...eventItem.properties, target_id: uuidSchema },
           },
         },
         response: { 202: acceptedSchema, ...writeErrors },

@@ -2,12 +2,14 @@
 // Geo: GET /v1/geo/near (targets whose latest position lies within a radius, nearest first) and
 // GET /v1/targets/{id}/trace (a target's position history in time order).
 import type { FastifyInstance } from 'fastify';
+import { RequestRejectedError } from '../../errors/index.js';
 import { radiusMetersMax, ruleKindPattern } from '../../processors/index.js';
 import { getTarget, queryNear, queryTrace } from '../../projections/index.js';
 import { microsToIso, nowMicros } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
 import { decodeObsCursor, encodeObsCursor, obsCursorLengthMax, parseRange } from './obs-params.js';
+import { idParamsSchema, limitSchema, uuidSchema } from './shared.js';
 
 export const nearLimitMax = 1000;
 export const nearLimitDefault = 100;
@@ -23,7 +25,7 @@ const timeParam = (what: string) =>
 
 const positionProperties = {
   ts: { type: 'string', format: 'date-time', description: 'Observation time of the position.' },
-  event_id: { type: 'string', format: 'uuid' },
+  event_id: uuidSchema,
   lat: { type: 'number', description: 'Degrees, −90…90.' },
   lon: { type: 'number', description: 'Degrees, −180…180.' },
   alt: { type: ['number', 'null'] },
@@ -45,7 +47,7 @@ const nearTargetSchema = {
   type: 'object',
   required: ['target_id', 'name', 'kind', 'distance_m', ...positionSchema.required],
   properties: {
-    target_id: { type: 'string', format: 'uuid' },
+    target_id: uuidSchema,
     name: { type: 'string' },
     kind: { type: 'string' },
     distance_m: { type: 'number', description: 'Great-circle distance from the centre, metres.' },
@@ -54,6 +56,11 @@ const nearTargetSchema = {
 } as const;
 
 export function registerGeoRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  registerNear(app, ctx);
+  registerTrace(app, ctx);
+}
+
+function registerNear(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: { lat: number; lon: number; radius_m: number; kind?: string; limit: number } }>(
     '/v1/geo/near',
     {
@@ -90,7 +97,7 @@ export function registerGeoRoutes(app: FastifyInstance, ctx: ApiContext): void {
               pattern: ruleKindPattern.source,
               description: 'Only targets of this kind.',
             },
-            limit: { type: 'integer', minimum: 1, maximum: nearLimitMax, default: nearLimitDefault },
+            limit: limitSchema(nearLimitMax, nearLimitDefault),
           },
         },
         response: {
@@ -114,7 +121,9 @@ export function registerGeoRoutes(app: FastifyInstance, ctx: ApiContext): void {
       return { lat, lon, radius_m: radiusMeters, targets };
     },
   );
+}
 
+function registerTrace(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{
     Params: { id: string };
     Querystring: { from?: string; to?: string; limit: number; order: 'asc' | 'desc'; after?: string };
@@ -126,14 +135,14 @@ export function registerGeoRoutes(app: FastifyInstance, ctx: ApiContext): void {
         summary: "A target's position history",
         description:
           'Positions in observation-time order, [from, to), paged by `limit`; pass `next` as `after` for the following page.',
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
+        params: idParamsSchema,
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: {
             from: timeParam('Inclusive start'),
             to: timeParam('Exclusive end'),
-            limit: { type: 'integer', minimum: 1, maximum: traceLimitMax, default: traceLimitDefault },
+            limit: limitSchema(traceLimitMax, traceLimitDefault),
             order: { type: 'string', enum: ['asc', 'desc'], default: 'asc' },
             after: {
               type: 'string',
@@ -147,7 +156,7 @@ export function registerGeoRoutes(app: FastifyInstance, ctx: ApiContext): void {
             type: 'object',
             required: ['target_id', 'from', 'to', 'points'],
             properties: {
-              target_id: { type: 'string', format: 'uuid' },
+              target_id: uuidSchema,
               from: { type: ['string', 'null'], format: 'date-time' },
               to: { type: ['string', 'null'], format: 'date-time' },
               points: { type: 'array', items: positionSchema },
@@ -164,7 +173,8 @@ export function registerGeoRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const scope = { order, bucketSeconds: undefined };
       const after = req.query.after === undefined ? undefined : decodeObsCursor(req.query.after, scope);
       const target = await getTarget(ctx.pool, req.params.id);
-      if (target === undefined) throw new HttpProblem(404, 'TARGET_NOT_FOUND', `no target ${req.params.id}`);
+      if (target === undefined)
+        throw new RequestRejectedError('TARGET_NOT_FOUND', `no target ${req.params.id}`);
       const fromIso = range.from === undefined ? undefined : microsToIso(range.from);
       const toIso = range.to === undefined ? undefined : microsToIso(range.to);
       const page = await queryTrace(ctx.pool, {

@@ -2,6 +2,7 @@
 // API keys (admin): create (the secret is in the 201 and nowhere else, ever), list, read, revoke. Any
 // key: mint a short-lived token for a browser (POST /v1/tokens), and ask who it is (GET /v1/whoami).
 import type { FastifyInstance } from 'fastify';
+import { RequestRejectedError } from '../../errors/index.js';
 import {
   getApiKey,
   getListenerBy,
@@ -13,7 +14,15 @@ import {
 import { isUuid } from '../../schemas/index.js';
 import { createApiKey, keyHint, principalOfRequest } from '../auth/index.js';
 import type { ApiContext } from '../context.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
+import {
+  boundedNameSchema,
+  idParamsSchema,
+  limitSchema,
+  pageSchema,
+  paginate,
+  uuidSchema,
+} from './shared.js';
 import { targetKindPattern } from './targets.js';
 
 export const keyNameLengthMax = 200;
@@ -22,7 +31,6 @@ export const keyListLimitMax = 1000;
 /** Shortest token lifetime a client may ask for. */
 export const tokenTtlSMin = 10;
 
-const uuidSchema = { type: 'string', format: 'uuid' } as const;
 const grantsSchema = {
   type: 'object',
   additionalProperties: false,
@@ -68,7 +76,6 @@ const keySchema = {
     revoked_at: { type: ['string', 'null'], format: 'date-time' },
   },
 } as const;
-const keyIdParams = { type: 'object', required: ['id'], properties: { id: uuidSchema } } as const;
 
 function toKey(row: Awaited<ReturnType<typeof getApiKey>> & object) {
   return {
@@ -88,20 +95,71 @@ function toKey(row: Awaited<ReturnType<typeof getApiKey>> & object) {
 function tokenTtlOf(body: unknown): number | undefined {
   if (body === undefined || body === null) return undefined;
   if (typeof body !== 'object' || Array.isArray(body)) {
-    throw new HttpProblem(400, 'INVALID_REQUEST', 'body must be an object {ttl_s?} or empty');
+    throw new RequestRejectedError('INVALID_REQUEST', 'body must be an object {ttl_s?} or empty');
   }
   const { ttl_s, ...rest } = body as Record<string, unknown>;
   const extra = Object.keys(rest)[0];
   if (extra !== undefined)
-    throw new HttpProblem(400, 'INVALID_REQUEST', `body has an unknown member '${extra}'`);
+    throw new RequestRejectedError('INVALID_REQUEST', `body has an unknown member '${extra}'`);
   if (ttl_s === undefined) return undefined;
   if (typeof ttl_s !== 'number' || !Number.isInteger(ttl_s) || ttl_s < tokenTtlSMin) {
-    throw new HttpProblem(400, 'INVALID_REQUEST', `ttl_s must be an integer ≥ ${tokenTtlSMin}`);
+    throw new RequestRejectedError('INVALID_REQUEST', `ttl_s must be an integer ≥ ${tokenTtlSMin}`);
   }
   return ttl_s;
 }
 
 export function registerKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  registerCreateKey(app, ctx);
+  registerListKeys(app, ctx);
+  registerGetKey(app, ctx);
+  registerRevokeKey(app, ctx);
+  registerMintToken(app, ctx);
+  registerWhoami(app);
+}
+
+const createKeyBodySchema = {
+  type: 'object',
+  required: ['name', 'scope'],
+  additionalProperties: false,
+  properties: {
+    name: boundedNameSchema(keyNameLengthMax),
+    scope: { type: 'string', enum: keyScopes },
+    listener: {
+      type: 'string',
+      maxLength: 64,
+      description: 'Listener keys: name or id of the listener.',
+    },
+    grants: grantsSchema,
+    expires_at: {
+      type: 'string',
+      format: 'date-time',
+      description: 'Optional: the key stops working then.',
+    },
+  },
+} as const;
+
+/** What the body schema cannot say about a new key. */
+function checkKeyRequest(body: {
+  scope: KeyScope;
+  listener?: string;
+  grants?: unknown;
+  expires_at?: string;
+}): void {
+  if ((body.scope === 'listener') !== (body.listener !== undefined)) {
+    throw new RequestRejectedError(
+      'INVALID_KEY',
+      'a listener key names its listener, and only a listener key does',
+    );
+  }
+  if (body.scope !== 'speaker' && body.grants !== undefined) {
+    throw new RequestRejectedError('INVALID_KEY', 'only speaker keys have grants');
+  }
+  if (body.expires_at !== undefined && Date.parse(body.expires_at) <= Date.now()) {
+    throw new RequestRejectedError('INVALID_KEY', 'expires_at is in the past');
+  }
+}
+
+function registerCreateKey(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{
     Body: {
       name: string;
@@ -120,26 +178,7 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
           'admin: everything. speaker: writes events about the targets and kinds in `grants` (REST and NATS). ' +
           'listener: reads what the subscriptions of `listener` allow (/api/{listener}, /tmi/ws). ' +
           'Send it as `Authorization: Bearer <key>`.',
-        body: {
-          type: 'object',
-          required: ['name', 'scope'],
-          additionalProperties: false,
-          properties: {
-            name: { type: 'string', minLength: 1, maxLength: keyNameLengthMax },
-            scope: { type: 'string', enum: keyScopes },
-            listener: {
-              type: 'string',
-              maxLength: 64,
-              description: 'Listener keys: name or id of the listener.',
-            },
-            grants: grantsSchema,
-            expires_at: {
-              type: 'string',
-              format: 'date-time',
-              description: 'Optional: the key stops working then.',
-            },
-          },
-        },
+        body: createKeyBodySchema,
         response: {
           201: {
             ...keySchema,
@@ -155,23 +194,11 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req, reply) => {
       const { name, scope, listener, grants, expires_at } = req.body;
-      if ((scope === 'listener') !== (listener !== undefined)) {
-        throw new HttpProblem(
-          400,
-          'INVALID_KEY',
-          'a listener key names its listener, and only a listener key does',
-        );
-      }
-      if (scope !== 'speaker' && grants !== undefined) {
-        throw new HttpProblem(400, 'INVALID_KEY', 'only speaker keys have grants');
-      }
-      if (expires_at !== undefined && Date.parse(expires_at) <= Date.now()) {
-        throw new HttpProblem(400, 'INVALID_KEY', 'expires_at is in the past');
-      }
+      checkKeyRequest(req.body);
       let listenerId: string | null = null;
       if (listener !== undefined) {
         const found = await getListenerBy(ctx.pool, isUuid(listener) ? 'id' : 'name', listener);
-        if (!found) throw new HttpProblem(404, 'LISTENER_NOT_FOUND', `no listener ${listener}`);
+        if (!found) throw new RequestRejectedError('LISTENER_NOT_FOUND', `no listener ${listener}`);
         listenerId = found.listener_id;
       }
       const { row, token } = await createApiKey(ctx.pool, {
@@ -189,7 +216,9 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
         .send({ ...toKey(row), key: token });
     },
   );
+}
 
+function registerListKeys(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: { after?: string; limit: number; include_revoked: boolean } }>(
     '/v1/keys',
     {
@@ -201,16 +230,12 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
           additionalProperties: false,
           properties: {
             after: uuidSchema,
-            limit: { type: 'integer', minimum: 1, maximum: keyListLimitMax, default: 100 },
+            limit: limitSchema(keyListLimitMax, 100),
             include_revoked: { type: 'boolean', default: false },
           },
         },
         response: {
-          200: {
-            type: 'object',
-            required: ['keys'],
-            properties: { keys: { type: 'array', items: keySchema }, next: uuidSchema },
-          },
+          200: pageSchema('keys', keySchema, uuidSchema),
           ...problemResponses(400, 401, 403),
         },
       },
@@ -221,51 +246,54 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
         limit: req.query.limit + 1,
         includeRevoked: req.query.include_revoked,
       });
-      const page = rows.slice(0, req.query.limit);
-      return {
-        keys: page.map(toKey),
-        ...(rows.length > req.query.limit ? { next: page[page.length - 1]!.key_id } : {}),
-      };
+      const { items, ...next } = paginate(rows, req.query.limit, (last) => last.key_id);
+      return { keys: items.map(toKey), ...next };
     },
   );
+}
 
+function registerGetKey(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: { id: string } }>(
     '/v1/keys/:id',
     {
       schema: {
         tags: ['auth'],
         summary: 'One API key (never its secret)',
-        params: keyIdParams,
+        params: idParamsSchema,
         response: { 200: keySchema, ...problemResponses(400, 401, 403, 404) },
       },
     },
     async (req) => {
       const row = await getApiKey(ctx.pool, req.params.id);
-      if (!row) throw new HttpProblem(404, 'KEY_NOT_FOUND', `no key ${req.params.id}`);
+      if (!row) throw new RequestRejectedError('KEY_NOT_FOUND', `no key ${req.params.id}`);
       return toKey(row);
     },
   );
+}
 
+function registerRevokeKey(app: FastifyInstance, ctx: ApiContext): void {
   app.delete<{ Params: { id: string } }>(
     '/v1/keys/:id',
     {
       schema: {
         tags: ['auth'],
         summary: 'Revoke an API key (its tokens and open streams stop working)',
-        params: keyIdParams,
+        params: idParamsSchema,
         response: { 204: { type: 'null', description: 'Revoked' }, ...problemResponses(400, 401, 403, 404) },
       },
     },
     async (req, reply) => {
       if (!(await revokeApiKey(ctx.pool, req.params.id))) {
-        throw new HttpProblem(404, 'KEY_NOT_FOUND', `no active key ${req.params.id}`);
+        throw new RequestRejectedError('KEY_NOT_FOUND', `no active key ${req.params.id}`);
       }
       ctx.authenticator.invalidate();
       await ctx.notify('keys');
       return reply.code(204).send();
     },
   );
+}
 
+function registerMintToken(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{ Body: unknown }>(
     '/v1/tokens',
     {
@@ -306,7 +334,7 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req, reply) => {
       const p = principalOfRequest(req);
-      if (p.via !== 'key') throw new HttpProblem(403, 'FORBIDDEN', 'only an API key can mint tokens');
+      if (p.via !== 'key') throw new RequestRejectedError('FORBIDDEN', 'only an API key can mint tokens');
       const ttlMs = Math.min(
         (tokenTtlOf(req.body) ?? Number.POSITIVE_INFINITY) * 1000,
         ctx.authenticator.tokens.ttlMsMax,
@@ -328,7 +356,9 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: ApiContext): void {
         });
     },
   );
+}
 
+function registerWhoami(app: FastifyInstance): void {
   app.get(
     '/v1/whoami',
     {

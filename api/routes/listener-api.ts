@@ -3,6 +3,7 @@
 // one target, and its time series masked the same way. A listener key reads only its own listener; a
 // listener, target or field it may not read answers exactly as one that does not exist.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { RequestRejectedError } from '../../errors/index.js';
 import { compileIndex, type Grant, grantsFor, toSubscription } from '../../processors/index.js';
 import {
   type ListenerRow,
@@ -14,7 +15,7 @@ import {
 import { nowMicros } from '../../schemas/index.js';
 import { mayReadListener, principalOfRequest } from '../auth/index.js';
 import type { ApiContext } from '../context.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
 import { findListener } from './listeners.js';
 import {
   type ObsPointsResult,
@@ -24,10 +25,10 @@ import {
   toObsResponse,
 } from './obs.js';
 import { type ObsQuerystring, parseObsParams } from './obs-params.js';
+import { limitSchema, paginate, uuidSchema } from './shared.js';
 
 export const listenerTargetsLimitMax = 1000;
 
-const uuidSchema = { type: 'string', format: 'uuid' } as const;
 const listenerParam = {
   listener: { type: 'string', maxLength: 64, description: 'The listener’s name.' },
 } as const;
@@ -53,7 +54,7 @@ const targetStateSchema = {
 async function readableListener(ctx: ApiContext, req: FastifyRequest, name: string): Promise<ListenerRow> {
   const listener = await findListener(ctx, name);
   if (!listener || !mayReadListener(principalOfRequest(req), listener.listener_id)) {
-    throw new HttpProblem(404, 'LISTENER_NOT_FOUND', `no listener ${name}`);
+    throw new RequestRejectedError('LISTENER_NOT_FOUND', `no listener ${name}`);
   }
   return listener;
 }
@@ -81,11 +82,17 @@ async function coveredTarget(
 ): Promise<{ target: ListenerTargetRow; grant: Grant }> {
   const [target] = await listenerTargets(ctx.pool, listener.listener_id, { targetId, limit: 1 });
   const grant = target && grantOf(listener, target);
-  if (!target || !grant) throw new HttpProblem(404, 'TARGET_NOT_FOUND', `no target ${targetId}`);
+  if (!target || !grant) throw new RequestRejectedError('TARGET_NOT_FOUND', `no target ${targetId}`);
   return { target, grant };
 }
 
 export function registerListenerApiRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  registerListTargets(app, ctx);
+  registerGetTarget(app, ctx);
+  registerQueryObs(app, ctx);
+}
+
+function registerListTargets(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: { listener: string }; Querystring: { after?: string; limit: number } }>(
     '/api/:listener',
     {
@@ -102,7 +109,7 @@ export function registerListenerApiRoutes(app: FastifyInstance, ctx: ApiContext)
           additionalProperties: false,
           properties: {
             after: { ...uuidSchema, description: 'The `next` of the previous page.' },
-            limit: { type: 'integer', minimum: 1, maximum: listenerTargetsLimitMax, default: 100 },
+            limit: limitSchema(listenerTargetsLimitMax, 100),
           },
         },
         response: {
@@ -125,7 +132,7 @@ export function registerListenerApiRoutes(app: FastifyInstance, ctx: ApiContext)
         after: req.query.after,
         limit: req.query.limit + 1,
       });
-      const page = rows.slice(0, req.query.limit);
+      const { items: page, ...next } = paginate(rows, req.query.limit, (last) => last.target_id);
       const states = await targetStates(
         ctx.pool,
         page.map((t) => t.target_id),
@@ -141,14 +148,12 @@ export function registerListenerApiRoutes(app: FastifyInstance, ctx: ApiContext)
           state: maskState(states.get(t.target_id) ?? {}, grant),
         });
       }
-      return {
-        listener: listener.name,
-        targets,
-        ...(rows.length > req.query.limit ? { next: page[page.length - 1]!.target_id } : {}),
-      };
+      return { listener: listener.name, targets, ...next };
     },
   );
+}
 
+function registerGetTarget(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: { listener: string; target_id: string } }>(
     '/api/:listener/:target_id',
     {
@@ -176,7 +181,9 @@ export function registerListenerApiRoutes(app: FastifyInstance, ctx: ApiContext)
       };
     },
   );
+}
 
+function registerQueryObs(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: { listener: string; target_id: string }; Querystring: ObsQuerystring }>(
     '/api/:listener/:target_id/obs',
     {

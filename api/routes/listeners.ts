@@ -4,6 +4,8 @@
 // alarms. Every change is announced on `<ns>.sys.listeners.changed` before the answer, so the fanout
 // stage applies it to every event written after the answer.
 import type { FastifyInstance } from 'fastify';
+import { isUniqueViolation } from '../../db/index.js';
+import { RequestRejectedError } from '../../errors/index.js';
 import {
   addSubscriptions,
   deleteListener,
@@ -18,8 +20,9 @@ import {
 } from '../../projections/index.js';
 import { isUuid, uuidv7 } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
 import { fieldNamePattern, obsFieldNameLengthMax } from './obs-params.js';
+import { limitSchema, nullableUuidSchema, pageSchema, paginate, uuidSchema } from './shared.js';
 import { targetKindPattern } from './targets.js';
 
 export const listenerNamePattern = '^[A-Za-z][A-Za-z0-9_-]{0,63}$';
@@ -28,8 +31,6 @@ export const subscriptionsPerListenerMax = 1000;
 export const subscriptionFieldsMax = 256;
 export const subscriptionMetaKeysMax = 16;
 export const listenerListLimitMax = 1000;
-
-const uuidSchema = { type: 'string', format: 'uuid' } as const;
 
 export interface SubscriptionInput {
   readonly target_id?: string;
@@ -71,7 +72,7 @@ const subscriptionSchema = {
   required: ['subscription_id', 'target_id', 'kind', 'meta', 'fields', 'alarms', 'created_at'],
   properties: {
     subscription_id: uuidSchema,
-    target_id: { type: ['string', 'null'], format: 'uuid' },
+    target_id: nullableUuidSchema,
     kind: { type: ['string', 'null'] },
     meta: { type: ['object', 'null'], additionalProperties: true },
     fields: { type: ['array', 'null'], items: { type: 'string' }, description: 'null: every field.' },
@@ -105,10 +106,10 @@ export function toNewSubscriptions(inputs: readonly SubscriptionInput[]): NewSub
   return inputs.map((s, i) => {
     const at = inputs.length > 1 ? `subscriptions[${i}]: ` : '';
     if ((s.target_id === undefined) === (s.kind === undefined)) {
-      throw new HttpProblem(400, 'INVALID_SUBSCRIPTION', `${at}name exactly one of target_id and kind`);
+      throw new RequestRejectedError('INVALID_SUBSCRIPTION', `${at}name exactly one of target_id and kind`);
     }
     if (s.meta !== undefined && s.kind === undefined) {
-      throw new HttpProblem(400, 'INVALID_SUBSCRIPTION', `${at}meta filters only kind subscriptions`);
+      throw new RequestRejectedError('INVALID_SUBSCRIPTION', `${at}meta filters only kind subscriptions`);
     }
     return {
       subscription_id: uuidv7(),
@@ -123,8 +124,7 @@ export function toNewSubscriptions(inputs: readonly SubscriptionInput[]): NewSub
 
 function checkCount(n: number): void {
   if (n > subscriptionsPerListenerMax) {
-    throw new HttpProblem(
-      400,
+    throw new RequestRejectedError(
       'TOO_MANY_SUBSCRIPTIONS',
       `a listener has at most ${subscriptionsPerListenerMax} subscriptions`,
     );
@@ -135,23 +135,36 @@ export async function findListener(ctx: ApiContext, nameOrId: string): Promise<L
   return getListenerBy(ctx.pool, isUuid(nameOrId) ? 'id' : 'name', nameOrId);
 }
 
-export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const show = (l: ListenerRow) => ({
-    ...l,
-    endpoint: `/api/${l.name}`,
-    subject: ctx.topology.listenWildcard(l.listener_id),
-  });
-  const mustFind = async (nameOrId: string) => {
-    const l = await findListener(ctx, nameOrId);
-    if (!l) throw new HttpProblem(404, 'LISTENER_NOT_FOUND', `no listener ${nameOrId}`);
-    return l;
-  };
-  const conflict = (name: string | undefined) => (err: { code?: string }) => {
-    if (err.code === '23505')
-      throw new HttpProblem(409, 'LISTENER_EXISTS', `a listener named ${name} exists`);
+/** A listener as the API shows it: with its endpoint and NATS subject. */
+function show(ctx: ApiContext, l: ListenerRow) {
+  return { ...l, endpoint: `/api/${l.name}`, subject: ctx.topology.listenWildcard(l.listener_id) };
+}
+
+async function mustFind(ctx: ApiContext, nameOrId: string): Promise<ListenerRow> {
+  const l = await findListener(ctx, nameOrId);
+  if (!l) throw new RequestRejectedError('LISTENER_NOT_FOUND', `no listener ${nameOrId}`);
+  return l;
+}
+
+function conflict(name: string | undefined) {
+  return (err: unknown): never => {
+    if (isUniqueViolation(err))
+      throw new RequestRejectedError('LISTENER_EXISTS', `a listener named ${name} exists`);
     throw err;
   };
+}
 
+export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  registerCreate(app, ctx);
+  registerList(app, ctx);
+  registerGet(app, ctx);
+  registerPatch(app, ctx);
+  registerDelete(app, ctx);
+  registerAddSubscriptions(app, ctx);
+  registerRemoveSubscription(app, ctx);
+}
+
+function registerCreate(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{ Body: { name: string; description?: string; subscriptions?: SubscriptionInput[] } }>(
     '/v1/listeners',
     {
@@ -188,10 +201,12 @@ export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): v
         subscriptions,
       }).catch(conflict(req.body.name));
       await ctx.notify('listeners');
-      return reply.code(201).header('location', `/v1/listeners/${row.listener_id}`).send(show(row));
+      return reply.code(201).header('location', `/v1/listeners/${row.listener_id}`).send(show(ctx, row));
     },
   );
+}
 
+function registerList(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: { after?: string; limit: number } }>(
     '/v1/listeners',
     {
@@ -203,29 +218,24 @@ export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): v
           additionalProperties: false,
           properties: {
             after: { type: 'string', maxLength: 64, description: 'The `next` of the previous page.' },
-            limit: { type: 'integer', minimum: 1, maximum: listenerListLimitMax, default: 100 },
+            limit: limitSchema(listenerListLimitMax, 100),
           },
         },
         response: {
-          200: {
-            type: 'object',
-            required: ['listeners'],
-            properties: { listeners: { type: 'array', items: listenerSchema }, next: { type: 'string' } },
-          },
+          200: pageSchema('listeners', listenerSchema),
           ...problemResponses(400, 401, 403),
         },
       },
     },
     async (req) => {
       const rows = await listListeners(ctx.pool, { after: req.query.after, limit: req.query.limit + 1 });
-      const page = rows.slice(0, req.query.limit);
-      return {
-        listeners: page.map(show),
-        ...(rows.length > req.query.limit ? { next: page[page.length - 1]!.name } : {}),
-      };
+      const { items, ...next } = paginate(rows, req.query.limit, (last) => last.name);
+      return { listeners: items.map((l) => show(ctx, l)), ...next };
     },
   );
+}
 
+function registerGet(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: { listener: string } }>(
     '/v1/listeners/:listener',
     {
@@ -236,9 +246,11 @@ export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): v
         response: { 200: listenerSchema, ...problemResponses(401, 403, 404) },
       },
     },
-    async (req) => show(await mustFind(req.params.listener)),
+    async (req) => show(ctx, await mustFind(ctx, req.params.listener)),
   );
+}
 
+function registerPatch(app: FastifyInstance, ctx: ApiContext): void {
   app.patch<{
     Params: { listener: string };
     Body: { name?: string; description?: string; subscriptions?: SubscriptionInput[] };
@@ -267,7 +279,7 @@ export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): v
       },
     },
     async (req) => {
-      const l = await mustFind(req.params.listener);
+      const l = await mustFind(ctx, req.params.listener);
       const subscriptions =
         req.body.subscriptions === undefined ? undefined : toNewSubscriptions(req.body.subscriptions);
       const row = await updateListener(ctx.pool, l.listener_id, {
@@ -275,12 +287,14 @@ export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): v
         description: req.body.description,
         subscriptions,
       }).catch(conflict(req.body.name));
-      if (!row) throw new HttpProblem(404, 'LISTENER_NOT_FOUND', `no listener ${req.params.listener}`);
+      if (!row) throw new RequestRejectedError('LISTENER_NOT_FOUND', `no listener ${req.params.listener}`);
       await ctx.notify('listeners');
-      return show(row);
+      return show(ctx, row);
     },
   );
+}
 
+function registerDelete(app: FastifyInstance, ctx: ApiContext): void {
   app.delete<{ Params: { listener: string } }>(
     '/v1/listeners/:listener',
     {
@@ -292,9 +306,9 @@ export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): v
       },
     },
     async (req, reply) => {
-      const l = await mustFind(req.params.listener);
+      const l = await mustFind(ctx, req.params.listener);
       if (!(await deleteListener(ctx.pool, l.listener_id))) {
-        throw new HttpProblem(404, 'LISTENER_NOT_FOUND', `no listener ${req.params.listener}`);
+        throw new RequestRejectedError('LISTENER_NOT_FOUND', `no listener ${req.params.listener}`);
       }
       ctx.authenticator.invalidate();
       await ctx.notify('listeners');
@@ -302,7 +316,9 @@ export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): v
       return reply.code(204).send();
     },
   );
+}
 
+function registerAddSubscriptions(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{ Params: { listener: string }; Body: SubscriptionInput | SubscriptionInput[] }>(
     '/v1/listeners/:listener/subscriptions',
     {
@@ -325,15 +341,17 @@ export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): v
       },
     },
     async (req, reply) => {
-      const l = await mustFind(req.params.listener);
+      const l = await mustFind(ctx, req.params.listener);
       const subs = toNewSubscriptions(Array.isArray(req.body) ? req.body : [req.body]);
       checkCount(l.subscriptions.length + subs.length);
       await addSubscriptions(ctx.pool, l.listener_id, subs);
       await ctx.notify('listeners');
-      return reply.code(201).send(show((await findListener(ctx, l.listener_id))!));
+      return reply.code(201).send(show(ctx, (await findListener(ctx, l.listener_id))!));
     },
   );
+}
 
+function registerRemoveSubscription(app: FastifyInstance, ctx: ApiContext): void {
   app.delete<{ Params: { listener: string; subscription: string } }>(
     '/v1/listeners/:listener/subscriptions/:subscription',
     {
@@ -349,9 +367,12 @@ export function registerListenerRoutes(app: FastifyInstance, ctx: ApiContext): v
       },
     },
     async (req, reply) => {
-      const l = await mustFind(req.params.listener);
+      const l = await mustFind(ctx, req.params.listener);
       if (!(await deleteSubscription(ctx.pool, l.listener_id, req.params.subscription))) {
-        throw new HttpProblem(404, 'SUBSCRIPTION_NOT_FOUND', `no subscription ${req.params.subscription}`);
+        throw new RequestRejectedError(
+          'SUBSCRIPTION_NOT_FOUND',
+          `no subscription ${req.params.subscription}`,
+        );
       }
       await ctx.notify('listeners');
       return reply.code(204).send();

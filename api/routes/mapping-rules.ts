@@ -3,6 +3,7 @@
 // received after it was created (and before it was deleted), so rules are never edited in place:
 // delete one and create another.
 import type { FastifyInstance } from 'fastify';
+import { RequestRejectedError } from '../../errors/index.js';
 import { unitConversions } from '../../processors/index.js';
 import {
   deleteMappingRule,
@@ -14,7 +15,8 @@ import {
 } from '../../projections/index.js';
 import { microsToIso, uuidv7 } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
+import { idParamsSchema, nullableUuidSchema, uuidSchema } from './shared.js';
 
 export const ruleFieldLengthMax = 200;
 export const ruleKindLengthMax = 64;
@@ -94,9 +96,9 @@ const ruleSchema = {
     'deleted_at',
   ],
   properties: {
-    rule_id: { type: 'string', format: 'uuid' },
+    rule_id: uuidSchema,
     kind: { type: ['string', 'null'] },
-    target_id: { type: ['string', 'null'], format: 'uuid' },
+    target_id: nullableUuidSchema,
     field: { type: 'string' },
     action: { type: 'string', enum: ['rename', 'convert', 'drop'] },
     to_field: { type: ['string', 'null'] },
@@ -112,12 +114,6 @@ const ruleSchema = {
     },
     deleted_at: { type: ['string', 'null'], format: 'date-time' },
   },
-} as const;
-
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', format: 'uuid' } },
 } as const;
 
 export function registerMappingRuleRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -166,7 +162,7 @@ function registerGet(app: FastifyInstance, ctx: ApiContext): void {
         tags: ['normalize'],
         summary: 'One mapping rule',
         description: 'Deleted rules too (with deleted_at).',
-        params: idParams,
+        params: idParamsSchema,
         response: { 200: { ...ruleSchema, description: 'The rule.' }, ...problemResponses(400, 404, 503) },
       },
     },
@@ -215,7 +211,7 @@ function registerDelete(app: FastifyInstance, ctx: ApiContext): void {
         summary: 'Delete a mapping rule',
         description:
           'Soft delete: the rule stops applying to events received from now on (replays stay exact).',
-        params: idParams,
+        params: idParamsSchema,
         response: { 204: { type: 'null', description: 'Deleted.' }, ...problemResponses(400, 404, 503) },
       },
     },
@@ -226,12 +222,12 @@ function registerDelete(app: FastifyInstance, ctx: ApiContext): void {
   );
 }
 
-function ruleNotFound(id: string): HttpProblem {
-  return new HttpProblem(404, 'MAPPING_RULE_NOT_FOUND', `no active mapping rule ${id}`);
+function ruleNotFound(id: string): RequestRejectedError {
+  return new RequestRejectedError('MAPPING_RULE_NOT_FOUND', `no active mapping rule ${id}`);
 }
 
-function invalid(detail: string): HttpProblem {
-  return new HttpProblem(400, 'INVALID_MAPPING_RULE', detail);
+function invalid(detail: string): RequestRejectedError {
+  return new RequestRejectedError('INVALID_MAPPING_RULE', detail);
 }
 
 /** Checks the action's arguments (beyond the JSON schema) and resolves a named unit. */
@@ -290,7 +286,7 @@ function conversion(
 async function checkTarget(ctx: ApiContext, rule: NewMappingRule): Promise<void> {
   if (rule.target_id === null) return;
   const target = await getTarget(ctx.pool, rule.target_id);
-  if (target === undefined) throw new HttpProblem(404, 'TARGET_NOT_FOUND', `no target ${rule.target_id}`);
+  if (target === undefined) throw new RequestRejectedError('TARGET_NOT_FOUND', `no target ${rule.target_id}`);
   if (rule.kind !== null && target.kind !== rule.kind) {
     throw invalid(
       `target ${rule.target_id} is of kind '${target.kind}', not '${rule.kind}': the rule would never apply`,

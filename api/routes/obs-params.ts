@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Pure parsing of GET /v1/targets/{id}/obs query parameters into an ObsQuery, and the opaque paging
 // cursor. Every rejection is a 400 that names the parameter and the rule it broke.
+import { RequestRejectedError } from '../../errors/index.js';
 import {
   downsamplePointsMax,
   downsamplePointsMin,
@@ -10,7 +11,6 @@ import {
   obsAggs,
 } from '../../projections/index.js';
 import { InvalidTimestampError, isUuid, microsToIso, parseTimestampMicros } from '../../schemas/index.js';
-import { HttpProblem } from '../problem.js';
 
 export const obsFieldsMax = 64;
 export const obsFieldNameLengthMax = 64;
@@ -50,8 +50,8 @@ export type ObsParams = Omit<ObsQuery, 'targetId'> & {
   readonly points?: number;
 };
 
-export function invalidParam(name: string, rule: string): HttpProblem {
-  return new HttpProblem(400, 'INVALID_PARAMETER', `${name} ${rule}`);
+export function invalidParam(name: string, rule: string): RequestRejectedError {
+  return new RequestRejectedError('INVALID_PARAMETER', `${name} ${rule}`);
 }
 
 /** Comma-separated field names; undefined when absent or empty. Duplicates are dropped. */
@@ -111,7 +111,8 @@ export function parseTimeParam(raw: string, name: 'from' | 'to'): number {
     return parseTimestampMicros(value, name);
   } catch (err) {
     // The message already names the parameter (parseTimestampMicros was told `name`).
-    if (err instanceof InvalidTimestampError) throw new HttpProblem(400, 'INVALID_PARAMETER', err.message);
+    if (err instanceof InvalidTimestampError)
+      throw new RequestRejectedError('INVALID_PARAMETER', err.message);
     throw err;
   }
 }
@@ -261,7 +262,7 @@ function canonicalIso(ts: string): string {
   }
 }
 
-function malformedCursor(): HttpProblem {
+function malformedCursor(): RequestRejectedError {
   return invalidParam(
     'after',
     'is not a cursor this endpoint issued; pass the `next` value of a previous page',

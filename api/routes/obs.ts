@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // GET /v1/targets/{id}/obs: a target's time series, raw (keyset-paged) or downsampled into buckets.
 import type { FastifyInstance } from 'fastify';
+import { RequestRejectedError } from '../../errors/index.js';
 import {
   getTarget,
   type ObsResult,
@@ -11,7 +12,7 @@ import {
 } from '../../projections/index.js';
 import { nowMicros } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
 import {
   bucketPattern,
   encodeObsCursor,
@@ -27,6 +28,7 @@ import {
   parseObsParams,
 } from './obs-params.js';
 import { obsPointsParamSchema, obsSeriesSchema } from './obs-points-schema.js';
+import { idParamsSchema } from './shared.js';
 
 const timeParamDescription =
   'ISO-8601 with a time zone (`2026-11-22T10:00:00Z`, `…+09:00`) or epoch milliseconds (`1795345200000`).';
@@ -155,7 +157,7 @@ export function registerObsRoutes(app: FastifyInstance, ctx: ApiContext): void {
           'count of events holding the field, first/last values of any type. ' +
           'Downsampled mode (`points=N`, for charts): per field at most N points, the lowest and highest value of ' +
           'each of N/2 equal time columns, in `series` instead of `rows`. The range is [from, to).',
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
+        params: idParamsSchema,
         querystring: obsQuerystringSchema,
         response: { 200: obsResponseSchema, ...problemResponses(400, 404, 503) },
       },
@@ -163,7 +165,8 @@ export function registerObsRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (req) => {
       const params = parseObsParams(req.query, nowMicros());
       const target = await getTarget(ctx.pool, req.params.id);
-      if (target === undefined) throw new HttpProblem(404, 'TARGET_NOT_FOUND', `no target ${req.params.id}`);
+      if (target === undefined)
+        throw new RequestRejectedError('TARGET_NOT_FOUND', `no target ${req.params.id}`);
       return toObsResponse(target.target_id, params, await runObsQuery(ctx, target.target_id, params));
     },
   );

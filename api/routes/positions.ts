@@ -5,12 +5,24 @@ import type { FastifyInstance } from 'fastify';
 import { listPositions } from '../../projections/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
+import { limitSchema, pageSchema, paginate, uuidSchema } from './shared.js';
 import { targetKindPattern } from './targets.js';
 
 export const positionListLimitMax = 10_000;
 export const positionListLimitDefault = 1000;
 
-const uuidSchema = { type: 'string', format: 'uuid' } as const;
+const positionItemSchema = {
+  type: 'object',
+  required: ['target_id', 'name', 'kind', 'ts', 'lat', 'lon'],
+  properties: {
+    target_id: uuidSchema,
+    name: { type: 'string' },
+    kind: { type: 'string' },
+    ts: { type: 'string', format: 'date-time' },
+    lat: { type: 'number' },
+    lon: { type: 'number' },
+  },
+} as const;
 
 export function registerPositionRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: { kind?: string; after?: string; limit: number } }>(
@@ -26,37 +38,11 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: ApiContext): v
           properties: {
             kind: { type: 'string', pattern: targetKindPattern },
             after: uuidSchema,
-            limit: {
-              type: 'integer',
-              minimum: 1,
-              maximum: positionListLimitMax,
-              default: positionListLimitDefault,
-            },
+            limit: limitSchema(positionListLimitMax, positionListLimitDefault),
           },
         },
         response: {
-          200: {
-            type: 'object',
-            required: ['positions'],
-            properties: {
-              positions: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  required: ['target_id', 'name', 'kind', 'ts', 'lat', 'lon'],
-                  properties: {
-                    target_id: uuidSchema,
-                    name: { type: 'string' },
-                    kind: { type: 'string' },
-                    ts: { type: 'string', format: 'date-time' },
-                    lat: { type: 'number' },
-                    lon: { type: 'number' },
-                  },
-                },
-              },
-              next: uuidSchema,
-            },
-          },
+          200: pageSchema('positions', positionItemSchema, uuidSchema),
           ...problemResponses(400, 401, 403),
         },
       },
@@ -64,8 +50,8 @@ export function registerPositionRoutes(app: FastifyInstance, ctx: ApiContext): v
     async (req) => {
       const { kind, after, limit } = req.query;
       const rows = await listPositions(ctx.pool, { kind, after, limit: limit + 1 });
-      const page = rows.slice(0, limit);
-      return { positions: page, ...(rows.length > limit ? { next: page[page.length - 1]!.target_id } : {}) };
+      const { items, ...next } = paginate(rows, limit, (last) => last.target_id);
+      return { positions: items, ...next };
     },
   );
 }

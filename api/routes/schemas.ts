@@ -2,9 +2,10 @@
 // GET /v1/schemas…: the payload schema versions the registry holds per target kind. Each kind has its
 // speakers' subject (`<kind>`) and, once the normalize stage has seen it, a normalized one (`<kind>#norm`).
 import type { FastifyInstance } from 'fastify';
+import { RequestRejectedError } from '../../errors/index.js';
 import type { RegisteredSchema, SubjectSummary } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
 
 const normalizedSuffix = '#norm';
 const kindLengthMax = 256;
@@ -181,7 +182,7 @@ function subjectOf(kind: string, normalized: boolean | undefined): string {
 async function findSubject(ctx: ApiContext, subject: string): Promise<SubjectSummary> {
   const summary = (await ctx.registry.list()).find((s) => s.subject === subject);
   if (summary === undefined)
-    throw new HttpProblem(404, 'KIND_NOT_FOUND', `no schema is registered for ${subject}`);
+    throw new RequestRejectedError('KIND_NOT_FOUND', `no schema is registered for ${subject}`);
   return summary;
 }
 
@@ -192,7 +193,7 @@ async function findVersion(ctx: ApiContext, subject: string, version: string): P
       : (await ctx.registry.versions(subject)).find((v) => v.version === Number(version));
   if (found !== undefined) return found;
   await findSubject(ctx, subject); // an unknown kind says so, rather than "no such version"
-  throw new HttpProblem(404, 'SCHEMA_VERSION_NOT_FOUND', `${subject} has no version ${version}`);
+  throw new RequestRejectedError('SCHEMA_VERSION_NOT_FOUND', `${subject} has no version ${version}`);
 }
 
 /** One entry per kind (speakers' subject), its `#norm` subject folded in. */

@@ -2,6 +2,7 @@
 // GET /tmi/ws without an Upgrade: 426, and the place in the OpenAPI document where the WebSocket
 // protocol is described (the gateway itself is api/ws/gateway.ts).
 import type { FastifyInstance } from 'fastify';
+import { problem, sendProblem } from '../problem.js';
 import { closeCodes, wsPath } from '../ws/protocol.js';
 
 const protocol = `WebSocket stream of one listener. Open \`${wsPath}\` (Origin checked against TMIDB_WS_ORIGINS; never put a key in the URL), then send:
@@ -37,16 +38,9 @@ export function registerStreamRoute(app: FastifyInstance): void {
       },
     },
     async (_req, reply) =>
-      reply
-        .code(426)
-        .header('upgrade', 'websocket')
-        .type('application/problem+json')
-        .send({
-          type: 'https://tmidb.dev/problems/upgrade-required',
-          title: 'Upgrade Required',
-          status: 426,
-          detail: `${wsPath} speaks WebSocket: connect with a WebSocket client`,
-          code: 'UPGRADE_REQUIRED',
-        }),
+      sendProblem(
+        reply.header('upgrade', 'websocket'),
+        problem('UPGRADE_REQUIRED', `${wsPath} speaks WebSocket: connect with a WebSocket client`),
+      ),
   );
 }

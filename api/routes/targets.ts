@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Targets: create, list (cursor pagination), read with latest state, change name/meta, delete.
 import type { FastifyInstance } from 'fastify';
+import { isUniqueViolation } from '../../db/index.js';
+import { RequestRejectedError } from '../../errors/index.js';
 import {
   deleteTarget,
   getPosition,
@@ -13,8 +15,16 @@ import {
 } from '../../projections/index.js';
 import { uuidv7 } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
-import { HttpProblem, problemResponses } from '../problem.js';
+import { problemResponses } from '../problem.js';
 import { positionSchema } from './geo.js';
+import {
+  boundedNameSchema,
+  idParamsSchema,
+  limitSchema,
+  pageSchema,
+  paginate,
+  uuidSchema,
+} from './shared.js';
 
 /** Limits of a target's description. */
 export const targetNameLengthMax = 200;
@@ -22,7 +32,6 @@ export const targetKindPattern = '^[A-Za-z_][A-Za-z0-9_-]{0,63}$';
 export const targetMetaBytesMax = 16 * 1024;
 export const targetListLimitMax = 1000;
 
-const uuidSchema = { type: 'string', format: 'uuid' } as const;
 const metaSchema = {
   type: 'object',
   additionalProperties: true,
@@ -48,11 +57,10 @@ const stateSchema = {
     properties: { value: {}, ts: { type: 'string', format: 'date-time' } },
   },
 } as const;
-const idParams = { type: 'object', required: ['id'], properties: { id: uuidSchema } } as const;
 
 function checkMeta(meta: unknown): void {
   if (meta !== undefined && Buffer.byteLength(JSON.stringify(meta)) > targetMetaBytesMax) {
-    throw new HttpProblem(400, 'META_TOO_LARGE', `meta is larger than ${targetMetaBytesMax} bytes`);
+    throw new RequestRejectedError('META_TOO_LARGE', `meta is larger than ${targetMetaBytesMax} bytes`);
   }
 }
 
@@ -94,10 +102,16 @@ function parseMetaFilter(raw: string | undefined): Record<string, unknown> | und
   try {
     meta = JSON.parse(raw);
   } catch {
-    throw new HttpProblem(400, 'INVALID_PARAMETER', 'meta must be a JSON object, e.g. {"site":"plant-1"}');
+    throw new RequestRejectedError(
+      'INVALID_PARAMETER',
+      'meta must be a JSON object, e.g. {"site":"plant-1"}',
+    );
   }
   if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) {
-    throw new HttpProblem(400, 'INVALID_PARAMETER', 'meta must be a JSON object, e.g. {"site":"plant-1"}');
+    throw new RequestRejectedError(
+      'INVALID_PARAMETER',
+      'meta must be a JSON object, e.g. {"site":"plant-1"}',
+    );
   }
   return meta as Record<string, unknown>;
 }
@@ -111,6 +125,14 @@ async function withStates<T extends { target_id: string }>(ctx: ApiContext, page
 }
 
 export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  registerCreate(app, ctx);
+  registerList(app, ctx);
+  registerGet(app, ctx);
+  registerPatch(app, ctx);
+  registerDelete(app, ctx);
+}
+
+function registerCreate(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{ Body: { name: string; kind: string; meta?: Record<string, unknown>; target_id?: string } }>(
     '/v1/targets',
     {
@@ -122,7 +144,7 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
           required: ['name', 'kind'],
           additionalProperties: false,
           properties: {
-            name: { type: 'string', minLength: 1, maxLength: targetNameLengthMax },
+            name: boundedNameSchema(targetNameLengthMax),
             kind: {
               type: 'string',
               pattern: targetKindPattern,
@@ -143,9 +165,9 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
         name: req.body.name,
         kind: req.body.kind,
         meta: req.body.meta ?? {},
-      }).catch((err: { code?: string }) => {
-        if (err.code === '23505')
-          throw new HttpProblem(409, 'TARGET_EXISTS', `target ${targetId} already exists`);
+      }).catch((err: unknown) => {
+        if (isUniqueViolation(err))
+          throw new RequestRejectedError('TARGET_EXISTS', `target ${targetId} already exists`);
         throw err;
       });
       ctx.targets.remember(row.target_id, row.kind);
@@ -153,7 +175,9 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
       return reply.code(201).header('location', `/v1/targets/${row.target_id}`).send(row);
     },
   );
+}
 
+function registerList(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: TargetListQuerystring }>(
     '/v1/targets',
     {
@@ -167,16 +191,12 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
           properties: {
             kind: { type: 'string', pattern: targetKindPattern },
             after: uuidSchema,
-            limit: { type: 'integer', minimum: 1, maximum: targetListLimitMax, default: 100 },
+            limit: limitSchema(targetListLimitMax, 100),
             ...targetFilterParams,
           },
         },
         response: {
-          200: {
-            type: 'object',
-            required: ['targets'],
-            properties: { targets: { type: 'array', items: listedTargetSchema }, next: uuidSchema },
-          },
+          200: pageSchema('targets', listedTargetSchema, uuidSchema),
           ...problemResponses(400),
         },
       },
@@ -189,21 +209,20 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
         name: req.query.name,
         meta: parseMetaFilter(req.query.meta),
       });
-      const page = rows.slice(0, req.query.limit);
-      return {
-        targets: req.query.state ? await withStates(ctx, page) : page,
-        ...(rows.length > req.query.limit ? { next: page[page.length - 1]!.target_id } : {}),
-      };
+      const { items, ...next } = paginate(rows, req.query.limit, (last) => last.target_id);
+      return { targets: req.query.state ? await withStates(ctx, items) : items, ...next };
     },
   );
+}
 
+function registerGet(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: { id: string } }>(
     '/v1/targets/:id',
     {
       schema: {
         tags: ['targets'],
         summary: 'A target with its latest state and position',
-        params: idParams,
+        params: idParamsSchema,
         response: {
           200: {
             ...targetSchema,
@@ -223,7 +242,8 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
     },
     async (req) => {
       const target = await getTarget(ctx.pool, req.params.id);
-      if (!target) throw new HttpProblem(404, 'TARGET_NOT_FOUND', `target ${req.params.id} does not exist`);
+      if (!target)
+        throw new RequestRejectedError('TARGET_NOT_FOUND', `target ${req.params.id} does not exist`);
       const [state, position] = await Promise.all([
         getTargetState(ctx.pool, target.target_id),
         getPosition(ctx.pool, target.target_id),
@@ -231,20 +251,22 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
       return { ...target, state, position };
     },
   );
+}
 
+function registerPatch(app: FastifyInstance, ctx: ApiContext): void {
   app.patch<{ Params: { id: string }; Body: { name?: string; meta?: Record<string, unknown> } }>(
     '/v1/targets/:id',
     {
       schema: {
         tags: ['targets'],
         summary: "Change a target's name or meta (the kind never changes)",
-        params: idParams,
+        params: idParamsSchema,
         body: {
           type: 'object',
           additionalProperties: false,
           minProperties: 1,
           properties: {
-            name: { type: 'string', minLength: 1, maxLength: targetNameLengthMax },
+            name: boundedNameSchema(targetNameLengthMax),
             meta: metaSchema,
           },
         },
@@ -254,12 +276,14 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
     async (req) => {
       checkMeta(req.body.meta);
       const row = await updateTarget(ctx.pool, req.params.id, req.body);
-      if (!row) throw new HttpProblem(404, 'TARGET_NOT_FOUND', `target ${req.params.id} does not exist`);
+      if (!row) throw new RequestRejectedError('TARGET_NOT_FOUND', `target ${req.params.id} does not exist`);
       if (req.body.meta !== undefined) await ctx.notify('targets');
       return row;
     },
   );
+}
 
+function registerDelete(app: FastifyInstance, ctx: ApiContext): void {
   app.delete<{ Params: { id: string } }>(
     '/v1/targets/:id',
     {
@@ -268,13 +292,13 @@ export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): voi
         summary: 'Delete a target and its projections',
         description:
           'Its events stay in the streams and raw_bucket (the audit trail); its series and state are removed.',
-        params: idParams,
+        params: idParamsSchema,
         response: { 204: { type: 'null', description: 'Deleted' }, ...problemResponses(400, 404) },
       },
     },
     async (req, reply) => {
       if (!(await deleteTarget(ctx.pool, req.params.id))) {
-        throw new HttpProblem(404, 'TARGET_NOT_FOUND', `target ${req.params.id} does not exist`);
+        throw new RequestRejectedError('TARGET_NOT_FOUND', `target ${req.params.id} does not exist`);
       }
       ctx.targets.forget(req.params.id);
       await ctx.notify('targets');

@@ -18,6 +18,7 @@ import { Counter, Gauge } from 'prom-client';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../../config/index.js';
 import type { Pool } from '../../db/index.js';
+import { type CloseCode, type ProblemCode, wsCloseOf } from '../../errors/index.js';
 import type { Metrics, Topology } from '../../pipelines/index.js';
 import { getListenerBy } from '../../projections/index.js';
 import { isUuid } from '../../schemas/index.js';
@@ -119,8 +120,7 @@ export class WsGateway {
   /** Closes every stream with 1001 (clients reconnect and resume elsewhere or later). */
   async close(): Promise<void> {
     this.closing = true;
-    for (const c of [...this.connections])
-      c.closeWith(closeCodes.goingAway, 'SHUTTING_DOWN', 'tmiDB is stopping; resume later');
+    for (const c of [...this.connections]) c.closeWith('SHUTTING_DOWN', 'tmiDB is stopping; resume later');
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
@@ -165,23 +165,25 @@ export class WsGateway {
     });
   }
 
-  /** Why this upgrade is refused (status, code, detail), if it is. */
-  private refusal(req: IncomingMessage): [number, string, string] | undefined {
+  /** Why this upgrade is refused (code, detail), if it is. */
+  private refusal(req: IncomingMessage): [ProblemCode, string] | undefined {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== wsPath) return [404, 'ROUTE_NOT_FOUND', `no WebSocket endpoint ${url.pathname}`];
+    if (url.pathname !== wsPath) return ['ROUTE_NOT_FOUND', `no WebSocket endpoint ${url.pathname}`];
     if (urlCarriesCredential(url.search)) {
-      return [400, 'CREDENTIAL_IN_URL', 'never put a key or token in a URL; send it in the first frame'];
+      return ['CREDENTIAL_IN_URL', 'never put a key or token in a URL; send it in the first frame'];
     }
     if (!originAllowed(req.headers.origin, req.headers.host, this.deps.config.wsOrigins)) {
-      return [403, 'ORIGIN_FORBIDDEN', 'this Origin may not open /tmi/ws (see TMIDB_WS_ORIGINS)'];
+      return ['ORIGIN_FORBIDDEN', 'this Origin may not open /tmi/ws (see TMIDB_WS_ORIGINS)'];
     }
-    if (this.closing) return [503, 'UNAVAILABLE', 'tmiDB is stopping'];
+    if (this.closing) return ['UNAVAILABLE', 'tmiDB is stopping'];
     return undefined;
   }
 }
 
-function refuse(socket: Duplex, status: number, code: string, detail: string): void {
-  const body = JSON.stringify(problem(status, code, detail, wsPath));
+function refuse(socket: Duplex, code: ProblemCode, detail: string): void {
+  const p = problem(code, detail, wsPath);
+  const status = p.status;
+  const body = JSON.stringify(p);
   const reason = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[
     status
   ];
@@ -259,18 +261,12 @@ class Connection {
     const cfg = gw.deps.config;
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (this.state !== 'streaming' && ++this.framesBeforeReady > wsFramesBeforeReadyMax) {
-        this.closeWith(
-          closeCodes.badRequest,
-          'BAD_FRAME',
-          'send auth, then subscribe or resume, and wait for ready',
-        );
+        this.closeWith('BAD_FRAME', 'send auth, then subscribe or resume, and wait for ready');
         return;
       }
       this.chain = this.chain
         .then(() => this.onMessage(data, isBinary))
-        .catch(() =>
-          this.closeWith(closeCodes.internalError, 'INTERNAL', 'unexpected error; reconnect and resume'),
-        );
+        .catch(() => this.closeWith('INTERNAL', 'unexpected error; reconnect and resume'));
     });
     ws.on('pong', () => {
       this.alive = true;
@@ -281,7 +277,6 @@ class Connection {
       setTimeout(
         () =>
           this.closeWith(
-            closeCodes.unauthenticated,
             'AUTH_TIMEOUT',
             `send the auth frame and then subscribe or resume within ${cfg.wsAuthTimeoutMs} ms`,
           ),
@@ -302,8 +297,9 @@ class Connection {
     if (this.state !== 'closed') this.ws.send(JSON.stringify(obj));
   }
 
-  closeWith(code: number, errCode: string, message: string, extra: Record<string, unknown> = {}): void {
+  closeWith(errCode: CloseCode, message: string, extra: Record<string, unknown> = {}): void {
     if (this.state === 'closed') return;
+    const code = wsCloseOf(errCode);
     try {
       this.ws.send(errorFrame(errCode, message, extra));
       this.ws.close(code, closeReason(message));
@@ -329,47 +325,35 @@ class Connection {
     if (this.credential === undefined || this.state === 'closed') return;
     const result = await this.gw.deps.authenticator.authenticate(this.credential);
     if (!result.ok) {
-      this.closeWith(
-        closeCodes.unauthenticated,
-        'KEY_REVOKED',
-        'the key no longer works; reconnect with a valid one',
-      );
+      this.closeWith('KEY_REVOKED', 'the key no longer works; reconnect with a valid one');
     }
   }
 
   private async onMessage(data: RawData, isBinary: boolean): Promise<void> {
     if (this.state === 'closed') return;
     if (isBinary) {
-      return this.closeWith(closeCodes.badRequest, 'BAD_FRAME', 'frames are JSON text');
+      return this.closeWith('BAD_FRAME', 'frames are JSON text');
     }
     const text = Array.isArray(data)
       ? Buffer.concat(data).toString('utf8')
       : Buffer.from(data as Buffer).toString('utf8');
     const parsed = parseClientFrame(text);
-    if (!parsed.ok) return this.closeWith(closeCodes.badRequest, 'BAD_FRAME', parsed.detail);
+    if (!parsed.ok) return this.closeWith('BAD_FRAME', parsed.detail);
     const frame = parsed.frame;
     if (frame.type === 'ping' && this.state !== 'auth') return this.send({ type: 'pong' });
     switch (this.state) {
       case 'auth':
         if (frame.type !== 'auth') {
-          return this.closeWith(
-            closeCodes.badRequest,
-            'AUTH_FIRST',
-            'the first frame must be {"type":"auth","token":…}',
-          );
+          return this.closeWith('AUTH_FIRST', 'the first frame must be {"type":"auth","token":…}');
         }
         return this.authenticate(frame);
       case 'start':
         if (frame.type !== 'subscribe' && frame.type !== 'resume') {
-          return this.closeWith(closeCodes.badRequest, 'BAD_FRAME', 'after auth send subscribe or resume');
+          return this.closeWith('BAD_FRAME', 'after auth send subscribe or resume');
         }
         return this.start(frame);
       case 'streaming':
-        return this.closeWith(
-          closeCodes.badRequest,
-          'BAD_FRAME',
-          'the stream is running; only ping is expected',
-        );
+        return this.closeWith('BAD_FRAME', 'the stream is running; only ping is expected');
     }
   }
 
@@ -378,33 +362,24 @@ class Connection {
     let principal: Principal = anonymousAdmin;
     if (config.auth === 'on') {
       const result = await authenticator.authenticate(frame.token);
-      if (!result.ok) return this.closeWith(closeCodes.unauthenticated, result.code, result.detail);
+      if (!result.ok) return this.closeWith(result.code, result.detail);
       principal = result.principal;
     }
     if (this.state !== 'auth') return;
     if (principal.scope === 'speaker') {
-      return this.closeWith(closeCodes.forbidden, 'FORBIDDEN', 'a speaker key cannot listen');
+      return this.closeWith('FORBIDDEN', 'a speaker key cannot listen');
     }
     const wanted = frame.listener ?? principal.listenerId ?? undefined;
     if (wanted === undefined) {
-      return this.closeWith(
-        closeCodes.badRequest,
-        'LISTENER_REQUIRED',
-        'name the listener in the auth frame: "listener"',
-      );
+      return this.closeWith('LISTENER_REQUIRED', 'name the listener in the auth frame: "listener"');
     }
     const row = await getListenerBy(pool, isUuid(wanted) ? 'id' : 'name', wanted);
     if (this.state !== 'auth') return;
     if (!row || !mayReadListener(principal, row.listener_id)) {
-      return this.closeWith(
-        closeCodes.listenerNotFound,
-        'LISTENER_NOT_FOUND',
-        `no listener ${wanted.slice(0, 64)}`,
-      );
+      return this.closeWith('LISTENER_NOT_FOUND', `no listener ${wanted.slice(0, 64)}`);
     }
     if (!this.gw.reserve(principal.keyId)) {
       return this.closeWith(
-        closeCodes.tooManyConnections,
         'TOO_MANY_CONNECTIONS',
         `this key has ${config.wsConnectionsPerKeyMax} streams open already`,
       );
@@ -418,7 +393,6 @@ class Connection {
         setTimeout(
           () =>
             this.closeWith(
-              closeCodes.unauthenticated,
               'TOKEN_EXPIRED',
               'the credential expired; reconnect with a new one and resume from your last cursor',
             ),
@@ -439,7 +413,6 @@ class Connection {
       const check = checkCursor(frame.cursor, state.first_seq, state.last_seq);
       if (check === 'expired') {
         return this.closeWith(
-          closeCodes.cursorUnavailable,
           'CURSOR_EXPIRED',
           `cursor ${frame.cursor} is older than the retention of the listen stream; read the state from /api/${listener.name}, then subscribe`,
           { oldest_cursor: Math.max(0, state.first_seq - 1) },
@@ -447,7 +420,6 @@ class Connection {
       }
       if (check === 'ahead') {
         return this.closeWith(
-          closeCodes.cursorUnavailable,
           'CURSOR_UNKNOWN',
           `cursor ${frame.cursor} is beyond the end of the listen stream (${state.last_seq}): not a cursor of this instance`,
           { last_cursor: state.last_seq },
@@ -512,11 +484,7 @@ class Connection {
         if (this.state !== 'streaming') return;
         failures++;
         if (failures >= wsFetchFailuresMax) {
-          return this.closeWith(
-            closeCodes.internalError,
-            'STREAM_FAILED',
-            'the stream failed; reconnect and resume',
-          );
+          return this.closeWith('STREAM_FAILED', 'the stream failed; reconnect and resume');
         }
         await sleep(Math.min(1000, 50 * failures));
       }
@@ -541,14 +509,9 @@ class Connection {
   }
 
   private slow(): void {
-    this.closeWith(
-      closeCodes.slowConsumer,
-      'SLOW_CONSUMER',
-      'too slow for the send buffer; resume from your last cursor',
-      {
-        cursor: this.lastCursor,
-      },
-    );
+    this.closeWith('SLOW_CONSUMER', 'too slow for the send buffer; resume from your last cursor', {
+      cursor: this.lastCursor,
+    });
   }
 }
 

@@ -6,6 +6,7 @@
 //   deadman   — no data on a field for `timeout_s` seconds;
 //   geofence  — a position inside/outside a circle, or entering/exiting it, held `for_s` seconds.
 // Every rejection names the member and the rule it broke, with a stable code.
+import { TaggedError } from '../../errors/index.js';
 import { latitudeDegreesMax, longitudeDegreesMax } from '../geo-core.js';
 
 export const severities = ['critical', 'major', 'minor', 'warning', 'info'] as const;
@@ -100,17 +101,7 @@ export type RuleProblemCode =
   | 'INVALID_COORDINATE'
   | 'INVALID_SCOPE';
 
-export class AlarmRuleInvalidError extends Error {
-  readonly _tag = 'AlarmRuleInvalidError';
-  readonly status = 400;
-  readonly isRetryable = false;
-  constructor(
-    readonly code: RuleProblemCode,
-    detail: string,
-  ) {
-    super(detail);
-  }
-}
+export class AlarmRuleInvalidError extends TaggedError('AlarmRuleInvalidError')<RuleProblemCode> {}
 
 const fail = (code: RuleProblemCode, detail: string): never => {
   throw new AlarmRuleInvalidError(code, detail);
@@ -189,7 +180,7 @@ function parseClause(v: unknown, path: string): Clause {
   const field = parseFieldPath(v.field, `${path}.field`);
   const op = v.op;
   if ((compareOps as readonly unknown[]).includes(op)) {
-    allowOnly(v, path, ['field', 'op', 'value']);
+    allowOnly(v, path, compareClauseMembers);
     const value = v.value;
     if (op === '==' || op === '!=') {
       if (typeof value === 'string') {
@@ -201,7 +192,7 @@ function parseClause(v: unknown, path: string): Clause {
     return { field, op: op as CompareOp, value: value as Scalar };
   }
   if ((rangeOps as readonly unknown[]).includes(op)) {
-    allowOnly(v, path, ['field', 'op', 'min', 'max']);
+    allowOnly(v, path, rangeClauseMembers);
     const min = finite(v.min, `${path}.min`);
     const max = finite(v.max, `${path}.max`);
     if (min > max) fail('INVALID_RANGE', `${path}: min (${min}) is greater than max (${max})`);
@@ -230,7 +221,7 @@ export function parseCondition(v: unknown, path: string): Condition {
 
 function parseFence(v: unknown, path: string): Fence {
   if (!isObj(v)) return fail('INVALID_RULE', `${path} must be an object {lat, lon, radius_m}`);
-  allowOnly(v, path, ['lat', 'lon', 'radius_m']);
+  allowOnly(v, path, fenceMembers);
   const lat = finiteCoordinate(v.lat, `${path}.lat`, latitudeDegreesMax);
   const lon = finiteCoordinate(v.lon, `${path}.lon`, longitudeDegreesMax);
   const radius = v.radius_m;
@@ -256,12 +247,24 @@ function finiteCoordinate(v: unknown, path: string, limit: number): number {
   return v;
 }
 
-const commonMembers = ['name', 'description', 'target_id', 'kind', 'severity', 'enabled', 'type'];
-const specMembers: Record<RuleType, readonly string[]> = {
+/** The members of a rule and its parts: the parser allows these, the API's JSON Schema is built from them. */
+export const ruleCommonMembers = [
+  'name',
+  'description',
+  'target_id',
+  'kind',
+  'severity',
+  'enabled',
+  'type',
+] as const;
+export const ruleSpecMembers = {
   threshold: ['condition', 'clear', 'for_s'],
   deadman: ['field', 'timeout_s'],
   geofence: ['fence', 'trigger', 'for_s'],
-};
+} as const satisfies Record<RuleType, readonly string[]>;
+export const compareClauseMembers = ['field', 'op', 'value'] as const;
+export const rangeClauseMembers = ['field', 'op', 'min', 'max'] as const;
+export const fenceMembers = ['lat', 'lon', 'radius_m'] as const;
 
 /** Validates a whole rule (POST and PUT bodies). */
 export function parseRuleDefinition(body: unknown): RuleDefinition {
@@ -274,7 +277,7 @@ export function parseRuleDefinition(body: unknown): RuleDefinition {
     );
   }
   const ruleType = type as RuleType;
-  allowOnly(body, 'rule', [...commonMembers, ...specMembers[ruleType]]);
+  allowOnly(body, 'rule', [...ruleCommonMembers, ...ruleSpecMembers[ruleType]]);
   const name = text(body, 'name', '', ruleNameLengthMax);
   if (name.trim() === '') fail('INVALID_RULE', 'name must not be empty');
   const description = text(body, 'description', '', ruleDescriptionLengthMax, '');

@@ -3,6 +3,7 @@
 // batch of raises and clears. Every change writes, in the same transaction, its history and outbox rows
 // (transitions.ts). Lock order everywhere: rule rows, then state rows, then alarm rows.
 import type { Pool, PoolClient } from '../../db/index.js';
+import { TaggedError } from '../../errors/index.js';
 import { isoOf } from '../sql.js';
 import { recordTransitions, transitionOf } from './transitions.js';
 
@@ -93,11 +94,11 @@ export async function listAlarmEvents(pool: Pool, alarmId: string): Promise<Alar
   return rows;
 }
 
-export class AlarmNotOpenError extends Error {
-  readonly _tag = 'AlarmNotOpenError';
-  readonly code = 'ALARM_CLEARED';
-  readonly status = 409;
-  readonly isRetryable = false;
+/** Only an open alarm can be acknowledged; the one state that is not open is cleared. */
+export class AlarmClearedError extends TaggedError('AlarmClearedError')<'ALARM_CLEARED'> {
+  constructor(message: string) {
+    super('ALARM_CLEARED', message);
+  }
 }
 
 /**
@@ -113,7 +114,7 @@ export async function acknowledgeAlarm(
   const current = await lockAlarm(client, alarmId);
   if (current === undefined) return undefined;
   if (current.state === 'cleared') {
-    throw new AlarmNotOpenError(
+    throw new AlarmClearedError(
       `alarm ${alarmId} was cleared at ${current.cleared_at}; it cannot be acknowledged`,
     );
   }

@@ -10,7 +10,7 @@ export type {
   NewAlarmRow,
 } from './alarms.js';
 export {
-  AlarmNotOpenError,
+  AlarmClearedError,
   acknowledgeAlarm,
   alarmStateNames,
   clearAlarmByHand,

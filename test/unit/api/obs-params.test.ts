@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
-import { HttpProblem } from '../../../api/problem.js';
 import {
   decodeObsCursor,
   encodeObsCursor,
@@ -14,14 +13,15 @@ import {
   parseRange,
   parseTimeParam,
 } from '../../../api/routes/obs-params.js';
+import { RequestRejectedError } from '../../../errors/index.js';
 
-/** The HttpProblem fn throws (fails the test if it throws nothing or something else). */
-function problemOf(fn: () => unknown): HttpProblem {
+/** The RequestRejectedError fn throws (fails the test if it throws nothing or something else). */
+function problemOf(fn: () => unknown): RequestRejectedError {
   try {
     fn();
   } catch (err) {
-    expect(err).toBeInstanceOf(HttpProblem);
-    return err as HttpProblem;
+    expect(err).toBeInstanceOf(RequestRejectedError);
+    return err as RequestRejectedError;
   }
   throw new Error('expected a problem');
 }

@@ -35,9 +35,10 @@ describe('finding what a document points at', () => {
   });
 
   it.each([
-    ['pipelines/runner', true], // the module …
-    ['pipelines/runner.ts', true],
-    ['pipelines/', true], // … or the folder
+    ['pipelines/stages', true], // the module …
+    ['pipelines/stages.ts', true],
+    ['pipelines/runner', true], // … or the folder
+    ['pipelines/', true],
     ['pipelines/nothing-here', false],
   ])('%s resolves: %s', (target, ok) => {
     expect(resolvesIn((p) => existsSync(path.join(root, p)), '.', target)).toBe(ok);

@@ -34,7 +34,7 @@ describe('classifyError', () => {
       name: 'tagged DatabaseError',
       err: new DatabaseError('08003', 'x', true),
       retryable: true,
-      code: '08003',
+      code: 'PG_08003',
     },
     { name: 'NATS timeout', err: new natsErrors.TimeoutError(), retryable: true, code: 'NATS_TimeoutError' },
     {

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: MIT
+// The stage's subscription to its durable consumer, as a scoped resource: attaching opens the consumer's
+// message stream and starts batching; closing the scope stops the stream and naks whatever was not taken.
+import { Data, Effect, type Scope } from 'effect';
+import { Batcher } from './batcher.js';
+import type { RunnerContext } from './types.js';
+
+/** The consumer could not be reached (or its messages not opened). */
+export class AttachFailed extends Data.TaggedError('AttachFailed')<{ readonly cause: unknown }> {}
+
+export function subscribe(ctx: RunnerContext): Effect.Effect<Batcher, AttachFailed, Scope.Scope> {
+  const spec = ctx.topology.stages[ctx.handler.stage];
+  return Effect.acquireRelease(
+    Effect.tryPromise({
+      try: async () => {
+        const consumer = await ctx.js.consumers.get(spec.stream, spec.durable);
+        return new Batcher(ctx, await consumer.consume({ max_messages: ctx.batchMessagesMax * 2 }));
+      },
+      catch: (cause) => new AttachFailed({ cause }),
+    }),
+    (batcher) => Effect.promise(() => batcher.close()),
+  );
+}

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+// Batching with held messages, in virtual time: a partial batch lingers for more, a full one goes at once;
+// held messages are offered again with the new ones, lowest sequence first — also when nothing new comes;
+// when the consumer's messages end, what is left goes in one last batch or back to the stream.
+import { Effect, Fiber, Runtime } from 'effect';
+import { afterEach, expect, it } from 'vitest';
+import { stageHeldRetryMs, stageLingerMs } from '../../../../pipelines/limits.js';
+import { Batcher } from '../../../../pipelines/runner/batcher.js';
+import {
+  committed,
+  FakeJetStream,
+  FakeMessageStream,
+  FakeMsg,
+  fakeContext,
+  fakeStage,
+  VirtualTime,
+} from '../../../support/fake-jetstream.js';
+
+let time: VirtualTime;
+afterEach(() => time?.dispose());
+
+function setup(batchMessagesMax = 3) {
+  time = new VirtualTime();
+  const stream = new FakeMessageStream();
+  const ctx = fakeContext(new FakeJetStream(), fakeStage(committed), { batchMessagesMax, clock: time.clock });
+  const batcher = new Batcher(ctx, stream);
+  const rt = time.runtime();
+  /** Starts taking the next batch; `.taken` is set once it is there. */
+  const next = async () => {
+    const fiber = Runtime.runFork(await rt)(batcher.next);
+    const box: { taken?: number[]; fiber: typeof fiber } = { fiber };
+    fiber.addObserver((exit) => {
+      if (exit._tag === 'Success') box.taken = exit.value.map((m) => m.seq);
+    });
+    return box;
+  };
+  return { stream, batcher, next };
+}
+
+const seqs = (...s: number[]) => s.map((seq) => new FakeMsg(seq));
+
+it('waits for the first message, lingers for more, then takes up to a batch', async () => {
+  const { stream, next } = setup();
+  const first = await next();
+  await time.advance(1_000);
+  expect(first.taken).toBeUndefined(); // nothing came: still waiting
+  stream.push(...seqs(1, 2));
+  await time.advance(stageLingerMs - 1);
+  expect(first.taken).toBeUndefined(); // lingering for more
+  await time.advance(1);
+  expect(first.taken).toEqual([1, 2]);
+});
+
+it('a full batch goes at once; the rest waits for the next', async () => {
+  const { stream, next } = setup();
+  stream.push(...seqs(1, 2, 3, 4));
+  await time.until('the pump buffered four', () => true);
+  const first = await next();
+  await time.until('a full batch', () => first.taken !== undefined, 1);
+  expect(first.taken).toEqual([1, 2, 3]);
+  const second = await next();
+  await time.until('the rest', () => second.taken !== undefined, 1);
+  expect(second.taken).toEqual([4]);
+});
+
+it('offers held messages again with the new ones, lowest sequence first; the overflow waits', async () => {
+  const { stream, batcher, next } = setup();
+  const [h5, h2] = seqs(5, 2);
+  batcher.held.hold(h5!);
+  batcher.held.hold(h2!);
+  stream.push(...seqs(3, 1));
+  const first = await next();
+  await time.until('a batch', () => first.taken !== undefined, 1);
+  expect(first.taken).toEqual([1, 2, 3]);
+  const second = await next();
+  await time.until('the overflow', () => second.taken !== undefined, 1);
+  expect(second.taken).toEqual([5]);
+});
+
+it('offers held messages again after a pause when nothing new comes', async () => {
+  const { batcher, next } = setup();
+  const held = new FakeMsg(7);
+  batcher.held.hold(held);
+  const first = await next();
+  await time.advance(stageHeldRetryMs - 1);
+  expect(first.taken).toBeUndefined();
+  await time.advance(1);
+  expect(first.taken).toEqual([7]);
+  expect(held.settled).toBeUndefined();
+});
+
+it('when the messages end: one last batch without lingering, then close naks what is left', async () => {
+  const { stream, batcher, next } = setup(2);
+  const msgs = seqs(1, 2, 3);
+  stream.push(...msgs);
+  stream.end();
+  await time.until('the pump ended', () => batcher.ended);
+  const last = await next();
+  await time.until('the last batch', () => last.taken !== undefined, 1);
+  expect(last.taken).toEqual([1, 2]);
+  const held = new FakeMsg(9);
+  batcher.held.hold(held);
+  await batcher.close();
+  expect([...msgs.map((m) => m.settled), held.settled]).toEqual([undefined, undefined, 'nak', 'nak']);
+});
+
+it("close stops the consumer's messages and interrupting a wait leaves nothing behind", async () => {
+  const { stream, batcher, next } = setup();
+  const waiting = await next();
+  await time.advance(10);
+  await Effect.runPromise(Fiber.interrupt(waiting.fiber));
+  await batcher.close();
+  expect(stream.closed).toBe(true);
+  expect(batcher.ended).toBe(true);
+});
