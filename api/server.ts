@@ -19,12 +19,16 @@ import { registerKeyRoutes } from './routes/keys.js';
 import { registerListenerApiRoutes } from './routes/listener-api.js';
 import { registerListenerRoutes } from './routes/listeners.js';
 import { registerMappingRuleRoutes } from './routes/mapping-rules.js';
+import { registerMappingSuggestionRoutes } from './routes/mapping-suggestions.js';
+import { registerNormalizeKindRoutes } from './routes/normalize-kinds.js';
+import { registerNormalizePreviewRoutes } from './routes/normalize-preview.js';
 import { registerObsRoutes } from './routes/obs.js';
 import { registerPipelineRoutes } from './routes/pipeline.js';
 import { registerPositionRoutes } from './routes/positions.js';
 import { registerSchemaRoutes } from './routes/schemas.js';
 import { registerStreamRoute } from './routes/stream.js';
 import { registerTargetRoutes } from './routes/targets.js';
+import { registerVocabularyRoutes } from './routes/vocabulary.js';
 import { WsGateway } from './ws/gateway.js';
 
 declare module 'fastify' {
@@ -101,6 +105,10 @@ export async function buildServer(ctx: ApiContext): Promise<FastifyInstance> {
   registerObsRoutes(app, ctx);
   registerSchemaRoutes(app, ctx);
   registerMappingRuleRoutes(app, ctx);
+  registerVocabularyRoutes(app, ctx);
+  registerMappingSuggestionRoutes(app, ctx);
+  registerNormalizePreviewRoutes(app, ctx);
+  registerNormalizeKindRoutes(app, ctx);
   registerGeoRoutes(app, ctx);
   registerAlarmRuleRoutes(app, ctx);
   registerAlarmRoutes(app, ctx);
