@@ -14,6 +14,7 @@ import { problem, problemSchema, sendProblem } from './problem.js';
 import { registerAlarmRuleRoutes } from './routes/alarm-rules.js';
 import { registerAlarmRoutes } from './routes/alarms.js';
 import { registerConnectorRoutes } from './routes/connectors.js';
+import { registerConsoleRoutes } from './routes/console.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerGeoRoutes } from './routes/geo.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -26,6 +27,8 @@ import { registerMappingSuggestionRoutes } from './routes/mapping-suggestions.js
 import { registerNormalizeKindRoutes } from './routes/normalize-kinds.js';
 import { registerNormalizePreviewRoutes } from './routes/normalize-preview.js';
 import { registerObsRoutes } from './routes/obs.js';
+import { registerPipelineRoutes } from './routes/pipeline.js';
+import { registerPositionRoutes } from './routes/positions.js';
 import { registerSchemaContractRoutes } from './routes/schema-contract.js';
 import { registerSchemaRoutes } from './routes/schemas.js';
 import { registerStreamRoute } from './routes/stream.js';
@@ -160,6 +163,9 @@ function registerRoutes(app: FastifyInstance, ctx: ApiContext): void {
   registerListenerRoutes(app, ctx);
   registerListenerApiRoutes(app, ctx);
   registerConnectorRoutes(app, ctx);
+  registerPipelineRoutes(app, ctx);
+  registerPositionRoutes(app, ctx);
+  registerConsoleRoutes(app);
   registerStreamRoute(app);
 }
 

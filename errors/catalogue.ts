@@ -210,6 +210,9 @@ export const catalogue = {
   SHUTTING_DOWN: wsClose(1001, 'tmiDB is stopping: reconnect and resume', true),
   STREAM_FAILED: wsClose(1011, 'the stream broke on the server: reconnect and resume', true),
   INTERNAL: wsClose(1011, 'unexpected server error: reconnect and resume', true),
+  // The console (/console)
+  CONSOLE_NOT_BUILT: notFound('the console is not built into dist/console: run npm run build'),
+  CONSOLE_FILE_NOT_FOUND: notFound('no such file in the console build'),
   // Stages (dead-letter reasons) and invariants
   ENVELOPE_UNDECODABLE: internal('a stream message that is not an event envelope (dead-lettered)'),
   ALARM_UNDECODABLE: internal('a stream message that is not an alarm transition (dead-lettered)'),

@@ -2,6 +2,8 @@
 export * from './alarms/index.js';
 export type { CheckpointRow } from './checkpoint.js';
 export { CheckpointRegressionError, listCheckpoints, saveCheckpoint } from './checkpoint.js';
+export type { ColumnPlan, SeriesPoint } from './downsample.js';
+export { columnPlan, downsampleMinMax, downsamplePointsMax, downsamplePointsMin } from './downsample.js';
 export type { GeoRow, NearQuery, NearRow, PositionOut, TraceQuery } from './geo.js';
 export { getPosition, insertTraceRows, nearSql, queryNear, queryTrace, upsertPositionRows } from './geo.js';
 export type { ApiKeyRow, KeyScope, NewApiKey, RevokeOutcome } from './keys.js';
@@ -88,6 +90,10 @@ export type {
   RawObsRow,
 } from './obs.js';
 export { bucketObsSql, obsAggs, queryObs, rawObsSql } from './obs.js';
+export type { ObsSeries } from './obs-points.js';
+export { obsPointsSql, queryObsPoints } from './obs-points.js';
+export type { PositionListRow } from './positions.js';
+export { listPositions } from './positions.js';
 export type { ObsRow, RawRow, StateRow } from './rows.js';
 export type { SkipRow } from './skips.js';
 export { countSkips, insertSkipRows, pruneSkips } from './skips.js';
