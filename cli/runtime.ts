@@ -2,7 +2,7 @@
 // Assembles a tmiDB process: PostgreSQL pool (migrated), NATS + JetStream topology, schema registry,
 // the chosen stages, the NATS speaker connector and the HTTP API. Used by `tmictl up`, `tmictl stage`,
 // and by the integration tests (which start real servers and then this).
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { FastifyInstance } from 'fastify';
 import {
@@ -28,7 +28,7 @@ import {
   topology,
 } from '../pipelines/index.js';
 import { pruneLedger, pruneSkips } from '../projections/index.js';
-import { SchemaRegistry } from '../schemas/index.js';
+import { fieldNameLengthMax, SchemaRegistry } from '../schemas/index.js';
 
 export interface RuntimeOptions {
   readonly pgUrl: string;
@@ -60,6 +60,8 @@ export interface Runtime {
 /** Partition maintenance (pg_partman) runs at start and then this often. */
 export const partitionMaintenanceIntervalMs = 3_600_000;
 
+type Log = (level: 'info' | 'warn' | 'error', msg: string) => void;
+
 export async function startRuntime(config: Config, opts: RuntimeOptions): Promise<Runtime> {
   const log = opts.log ?? (() => {});
   const pool = createPool(opts.pgUrl, config.pgPoolMax);
@@ -78,7 +80,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
   const registry = new SchemaRegistry(pool, {
     fieldsMax: config.eventFieldsMax,
     stringLengthMax: config.stringLengthMax,
-    fieldNameLengthMax: 64,
+    fieldNameLengthMax,
     depthMax: 8,
   });
   const metrics = createMetrics();
@@ -92,14 +94,53 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
     log,
     nc,
   });
+  crashOnStageFailure(stages, log, opts.onFatal ?? (() => process.exit(70)));
+  const maintenance = startMaintenance(pool, config, log);
+  const api = opts.api
+    ? await startApi({ config, js, jsm, pool, registry, topology: topo, metrics }, nc, log)
+    : undefined;
+
+  return {
+    config,
+    pool,
+    nc,
+    topology: topo,
+    metrics,
+    registry,
+    url: api?.url,
+    app: api?.app,
+    adminKey: api?.adminKey,
+    stages,
+    async stop() {
+      clearInterval(maintenance);
+      await api?.app.close();
+      await api?.speaker.stop().catch(() => {});
+      await stopStages(stages);
+      await nc.drain().catch(() => {});
+      await pool.end();
+    },
+  };
+}
+
+/**
+ * A stage only fails this way on a broken invariant (e.g. a checkpoint moving back): crash, loudly,
+ * rather than run on with a stage missing; the streams keep everything for the restart.
+ */
+function crashOnStageFailure(
+  stages: readonly RunningStage[],
+  log: Log,
+  onFatal: (err: unknown) => void,
+): void {
   for (const s of stages) {
-    // A stage only fails this way on a broken invariant (e.g. a checkpoint moving back): crash, loudly,
-    // rather than run on with a stage missing; the streams keep everything for the restart.
     s.done.catch((err) => {
       log('error', `stage ${s.stage} crashed: ${(err as Error).stack ?? String(err)}`);
-      (opts.onFatal ?? (() => process.exit(70)))(err);
+      onFatal(err);
     });
   }
+}
+
+/** Partition maintenance and ledger/skip pruning every `partitionMaintenanceIntervalMs`; returns the timer. */
+function startMaintenance(pool: Pool, config: Config, log: Log): NodeJS.Timeout {
   const maintenance = setInterval(() => {
     runPartitionMaintenance(pool).catch((err) =>
       log('warn', `partition maintenance failed: ${(err as Error).message}`),
@@ -113,72 +154,53 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
     );
   }, partitionMaintenanceIntervalMs);
   maintenance.unref();
+  return maintenance;
+}
 
-  let app: FastifyInstance | undefined;
-  let url: string | undefined;
-  let speaker: ReturnType<typeof startNatsSpeaker> | undefined;
-  let adminKey: Runtime['adminKey'];
-  if (opts.api) {
-    const targets = new TargetKindCache(pool);
-    const authenticator = new Authenticator(pool, TokenService.load(config));
-    const limiter = new RateLimiter(config.rateLimitPerS, config.rateLimitBurst);
-    adminKey = await ensureAdminKey(pool, config.home);
-    log('info', `admin key ${adminKey.created ? 'created in' : 'in'} ${adminKey.path} (mode 0600)`);
-    // Change notices: the fanout stage reloads subscriptions; every API process forgets cached keys.
-    const notify = async (what: 'listeners' | 'targets' | 'keys') => {
-      nc.publish(topo.sysSubject(what));
-      await nc.flush();
-    };
-    const ctx = {
-      config,
-      js,
-      jsm,
-      pool,
-      registry,
-      topology: topo,
-      metrics,
-      targets,
-      isReady: () => true,
-      authenticator,
-      limiter,
-      notify,
-      log,
-    };
-    speaker = startNatsSpeaker(
-      nc,
-      ctx,
-      natsSpeakerAuthenticator({ enabled: config.auth === 'on', authenticator, limiter }),
-      log,
-    );
-    app = await buildServer(ctx);
-    const server = app;
-    nc.subscribe(topo.sysSubject('keys'), {
-      callback: () => {
-        authenticator.invalidate();
-        void server.wsGateway.recheckCredentials().catch(() => {});
-      },
-    });
-    url = await app.listen({ host: config.httpHost, port: config.httpPort });
-  }
+/** What the API process shares with the stages. */
+interface ApiBase {
+  readonly config: Config;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly pool: Pool;
+  readonly registry: SchemaRegistry;
+  readonly topology: Topology;
+  readonly metrics: Metrics;
+}
 
-  return {
-    config,
-    pool,
-    nc,
-    topology: topo,
-    metrics,
-    registry,
-    url,
-    app,
-    adminKey,
-    stages,
-    async stop() {
-      clearInterval(maintenance);
-      await app?.close();
-      await speaker?.stop().catch(() => {});
-      await stopStages(stages);
-      await nc.drain().catch(() => {});
-      await pool.end();
-    },
+interface RunningApi {
+  readonly app: FastifyInstance;
+  readonly url: string;
+  readonly speaker: ReturnType<typeof startNatsSpeaker>;
+  readonly adminKey: NonNullable<Runtime['adminKey']>;
+}
+
+/** The HTTP API and the NATS speaker connector, with the admin key of this home ensured. */
+async function startApi(base: ApiBase, nc: NatsConnection, log: Log): Promise<RunningApi> {
+  const { config, pool, topology: topo } = base;
+  const targets = new TargetKindCache(pool);
+  const authenticator = new Authenticator(pool, TokenService.load(config));
+  const limiter = new RateLimiter(config.rateLimitPerS, config.rateLimitBurst);
+  const adminKey = await ensureAdminKey(pool, config.home);
+  log('info', `admin key ${adminKey.created ? 'created in' : 'in'} ${adminKey.path} (mode 0600)`);
+  // Change notices: the fanout stage reloads subscriptions; every API process forgets cached keys.
+  const notify = async (what: 'listeners' | 'targets' | 'keys') => {
+    nc.publish(topo.sysSubject(what));
+    await nc.flush();
   };
+  const ctx = { ...base, targets, isReady: () => true, authenticator, limiter, notify, log };
+  const speaker = startNatsSpeaker(
+    nc,
+    ctx,
+    natsSpeakerAuthenticator({ enabled: config.auth === 'on', authenticator, limiter }),
+  );
+  const app = await buildServer(ctx);
+  nc.subscribe(topo.sysSubject('keys'), {
+    callback: () => {
+      authenticator.invalidate();
+      void app.wsGateway.recheckCredentials().catch(() => {});
+    },
+  });
+  const url = await app.listen({ host: config.httpHost, port: config.httpPort });
+  return { app, url, speaker, adminKey };
 }

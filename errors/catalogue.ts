@@ -119,6 +119,28 @@ export const catalogue = {
   },
   INVALID_MAPPING_RULE: badRequest('a mapping rule whose action or target does not fit'),
   MAPPING_RULE_NOT_FOUND: notFound('unknown mapping rule'),
+  VOCABULARY_EXISTS: {
+    http: 409,
+    retryable: false,
+    doc: 'the vocabulary already has a canonical field of that name',
+  },
+  VOCABULARY_FULL: { http: 409, retryable: false, doc: 'the vocabulary holds its maximum of fields' },
+  VOCABULARY_BUILTIN: {
+    http: 409,
+    retryable: false,
+    doc: 'a canonical field shipped with tmiDB cannot be deleted',
+  },
+  VOCABULARY_NOT_FOUND: notFound('unknown canonical field'),
+  SUGGESTION_NOT_FOUND: notFound('unknown mapping suggestion'),
+  SUGGESTION_CLOSED: {
+    http: 409,
+    retryable: false,
+    doc: 'the mapping suggestion was approved or rejected already',
+  },
+  INVALID_CORRECTION: badRequest('an approval whose canonical field or unit does not fit the vocabulary'),
+  NORMALIZE_MODEL_INVALID: internal(
+    "the normalizer's ONNX model or its metadata cannot be read or does not match",
+  ),
   INVALID_RULE: badRule('malformed (unknown member, wrong type, missing condition)'),
   UNKNOWN_RULE_TYPE: badRule('unknown `type`'),
   UNKNOWN_OPERATOR: badRule('unknown comparison operator'),

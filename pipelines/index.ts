@@ -18,7 +18,7 @@ export { publishAll } from './publish.js';
 export type { RunningStage, RunStageOptions } from './runner/index.js';
 export { runStage } from './runner/index.js';
 export type { PipelineContext } from './stages.js';
-export { stageHandler, startStages, stopStages } from './stages.js';
+export { stageHandler, stageRunOptions, startStages, stopStages } from './stages.js';
 export type { StageStatus } from './status.js';
 export { pipelineStatus } from './status.js';
 export type { StageName, StageSpec, StreamSpec, Topology } from './topology.js';

@@ -9,6 +9,7 @@ import {
   alarmStage,
   captureStage,
   type FanoutStageDeps,
+  FieldNormalizer,
   fanoutAlarmStage,
   fanoutStage,
   geoStage,
@@ -25,7 +26,7 @@ import { nowMicros, type SchemaRegistry } from '../schemas/index.js';
 import { classifyError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import { publishAll } from './publish.js';
-import { type RunningStage, runStage } from './runner/index.js';
+import { type RunningStage, type RunStageOptions, runStage } from './runner/index.js';
 import type { Topology } from './topology.js';
 
 export interface PipelineContext {
@@ -63,6 +64,18 @@ function fanoutDeps(ctx: PipelineContext, common: StageDeps): FanoutStageDeps {
   return { ...common, publish: publisher(ctx), subscriptions, listenSubject: ctx.topology.listenSubject };
 }
 
+/** The normalize stage's FieldNormalizer: the model (loaded on first need) and the thresholds. */
+function normalizerOf(ctx: PipelineContext): FieldNormalizer {
+  return new FieldNormalizer(ctx.pool, {
+    modelPath: ctx.config.normalizeModel,
+    autoMin: ctx.config.normalizeAutoMin,
+    suggestMin: ctx.config.normalizeSuggestMin,
+    defaultRole: ctx.config.normalizeDefaultRole,
+    log: ctx.log,
+    onRulesChanged: () => ctx.nc?.publish(ctx.topology.sysSubject('listeners')),
+  });
+}
+
 function publisher(ctx: PipelineContext): (messages: readonly OutboundMessage[]) => Promise<void> {
   return async (messages) => {
     await publishAll(ctx.js, messages);
@@ -73,7 +86,12 @@ function publisher(ctx: PipelineContext): (messages: readonly OutboundMessage[])
 const handlers: Record<StageName, (ctx: PipelineContext, common: StageDeps) => StageHandler> = {
   capture: (_ctx, common) => captureStage(common),
   normalize: (ctx, common) =>
-    normalizeStage({ ...common, publish: publisher(ctx), outputSubject: ctx.topology.normSubject }),
+    normalizeStage({
+      ...common,
+      publish: publisher(ctx),
+      outputSubject: ctx.topology.normSubject,
+      normalizer: normalizerOf(ctx),
+    }),
   project: (_ctx, common) => projectStage(common),
   fanout: (ctx, common) => fanoutStage(fanoutDeps(ctx, common)),
   'fanout-alarm': (ctx, common) => fanoutAlarmStage(fanoutDeps(ctx, common)),
@@ -87,7 +105,7 @@ export function stageHandler(name: StageName, ctx: PipelineContext): StageHandle
     registry: ctx.registry,
     checkpointName: `${ctx.topology.namespace}.${name}`,
     inputStream: ctx.topology.stages[name].stream,
-    nowMicros: ctx.nowMicros ?? nowMicros,
+    nowMicros: stageClockMicros(ctx),
   });
   return withPoisonIsolation(name, ctx, handler);
 }
@@ -112,24 +130,35 @@ function withPoisonIsolation(name: StageName, ctx: PipelineContext, handler: Sta
   });
 }
 
+/** The one clock of a process's stages, µs since the epoch: the test's when it passes one. */
+function stageClockMicros(ctx: PipelineContext): () => number {
+  return ctx.nowMicros ?? nowMicros;
+}
+
+/** How a stage's runner is started: its handler, the settings it runs by, and the stages' clock in ms. */
+export function stageRunOptions(name: StageName, ctx: PipelineContext): RunStageOptions {
+  const micros = stageClockMicros(ctx);
+  return {
+    js: ctx.js,
+    topology: ctx.topology,
+    handler: stageHandler(name, ctx),
+    metrics: ctx.metrics,
+    batchMessagesMax: ctx.config.stageBatchMessagesMax,
+    maxDeliver: ctx.config.stageMaxDeliver,
+    ackWaitMs: ctx.config.ackWaitMs,
+    log: ctx.log,
+    // The runner's held-message keep-alive reads the same source as the handlers' timestamps.
+    clock: { now: () => micros() / 1000 },
+  };
+}
+
 export async function startStages(
   names: readonly StageName[],
   ctx: PipelineContext,
 ): Promise<RunningStage[]> {
   const running: RunningStage[] = [];
   for (const name of names) {
-    running.push(
-      await runStage({
-        js: ctx.js,
-        topology: ctx.topology,
-        handler: stageHandler(name, ctx),
-        metrics: ctx.metrics,
-        batchMessagesMax: ctx.config.stageBatchMessagesMax,
-        maxDeliver: ctx.config.stageMaxDeliver,
-        ackWaitMs: ctx.config.ackWaitMs,
-        log: ctx.log,
-      }),
-    );
+    running.push(await runStage(stageRunOptions(name, ctx)));
   }
   return running;
 }

@@ -27,13 +27,43 @@ export {
   targetStates,
   updateListener,
 } from './listeners.js';
-export type { MappingRuleRow, NewMappingRule } from './mapping-rules.js';
+export type {
+  MappingRuleAction,
+  MappingRuleRow,
+  MappingRuleSource,
+  NewMappingRule,
+  RuleOrigin,
+} from './mapping-rules.js';
 export {
   deleteMappingRule,
   insertMappingRule,
   listMappingRules,
   loadAllMappingRules,
 } from './mapping-rules.js';
+export type {
+  AliasRow,
+  DecisionRow,
+  ModelRoleName,
+  NewSuggestion,
+  SuggestionQuery,
+  SuggestionRow,
+  SuggestionStatus,
+  VocabularyRow,
+} from './normalizer.js';
+export {
+  closeSuggestion,
+  deleteVocabulary,
+  getSuggestion,
+  insertDecision,
+  insertSuggestion,
+  insertVocabulary,
+  listSuggestions,
+  listVocabulary,
+  loadAliases,
+  loadDecisions,
+  loadModelRoles,
+  setModelRole,
+} from './normalizer.js';
 export type {
   BucketObsRow,
   FieldAggregates,

@@ -11,12 +11,20 @@ export {
   eventType,
 } from './envelope.js';
 export { InvalidDataError, PayloadDecodeError, SchemaConflictError, SchemaNotFoundError } from './errors.js';
+export {
+  avroNameOf,
+  fieldAt,
+  fieldNameJsonPattern,
+  fieldNameLengthMax,
+  fieldNameOfAvro,
+  fieldNameProblem,
+  needsAvroEncoding,
+} from './field-names.js';
 export { batchMessageId, isUuid, uuidFromName, uuidv7 } from './ids.js';
 export type { InferLimits } from './infer.js';
 export {
   depthMaxDefault,
   fieldNameLengthMaxDefault,
-  fieldNamePattern,
   fitsSchema,
   inferSchema,
   recordNameOf,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Pure inference of an Avro payload schema from one JSON object, checking the write limits on the way.
 import { InvalidDataError } from './errors.js';
+import { avroNameOf, fieldNameLengthMax, fieldNameProblem } from './field-names.js';
 import { countFields, describeType, mergeValueTypes, payloadRecordName } from './merge.js';
 import type { AvroArraySchema, AvroField, AvroItemsType, AvroRecordSchema, AvroValueType } from './types.js';
 
@@ -9,17 +10,14 @@ export interface InferLimits {
   readonly fieldsMax: number;
   /** Characters (Unicode code points) of any string value, also inside arrays. */
   readonly stringLengthMax: number;
-  /** Characters of a field name; default `fieldNameLengthMaxDefault`. */
+  /** Characters (code points) of a field name; default `fieldNameLengthMaxDefault`. */
   readonly fieldNameLengthMax?: number;
   /** Nesting of objects and arrays, the data object itself being depth 1; default `depthMaxDefault`. */
   readonly depthMax?: number;
 }
 
-export const fieldNameLengthMaxDefault = 64;
+export const fieldNameLengthMaxDefault = fieldNameLengthMax;
 export const depthMaxDefault = 8;
-
-/** What a field name must look like (an Avro name). */
-export const fieldNamePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 interface Context {
   readonly fieldsMax: number;
@@ -30,14 +28,19 @@ interface Context {
 
 /**
  * Avro name of the record at `path` (the field names leading to it): `Payload` for the data object,
- * else `p_` then each name prefixed by its length, e.g. `p_6engine_3oil` for `data.engine.oil`. The
- * length prefix keeps names unique (`engine_oil` → `p_10engine_oil`); objects inside an array are
- * named after the array's field. Names never depend on the data, so every version names a record alike
- * and writer → reader resolution matches them.
+ * else `p_` then each name's Avro spelling prefixed by its length, e.g. `p_6engine_3oil` for
+ * `data.engine.oil`. The length prefix keeps names unique (`engine_oil` → `p_10engine_oil`); objects
+ * inside an array are named after the array's field. Names never depend on the data, so every version
+ * names a record alike and writer → reader resolution matches them.
  */
 export function recordNameOf(path: readonly string[]): string {
   if (path.length === 0) return payloadRecordName;
-  return `p_${path.map((name) => `${name.length}${name}`).join('_')}`;
+  return `p_${path
+    .map((name) => {
+      const avro = avroNameOf(name);
+      return `${avro.length}${avro}`;
+    })
+    .join('_')}`;
 }
 
 /** Infers the payload schema of `data`, a plain JSON object; throws InvalidDataError on bad data. */
@@ -163,18 +166,15 @@ function checkDepth(where: string, depth: number, ctx: Context): void {
 }
 
 function checkFieldName(name: string, where: string, ctx: Context): void {
-  const at = `${where}[${JSON.stringify(name)}]`;
-  if (name === '__proto__') {
-    throw new InvalidDataError(`field name "__proto__" in ${where} is reserved`, at);
-  }
-  if (!fieldNamePattern.test(name) || name.length > ctx.fieldNameLengthMax) {
-    throw new InvalidDataError(
-      `field name ${JSON.stringify(name)} in ${where} is not allowed: a field name starts with a letter or ` +
-        `'_', goes on with letters, digits or '_' (${fieldNamePattern.source}) and has at most ` +
-        `${ctx.fieldNameLengthMax} characters`,
-      at,
-    );
-  }
+  const problem = fieldNameProblem(name, ctx.fieldNameLengthMax);
+  if (problem === undefined) return;
+  const shown =
+    name.length > 40 ? `${JSON.stringify(name.slice(0, 40)).slice(0, -1)}…"` : JSON.stringify(name);
+  throw new InvalidDataError(
+    `field name ${shown} in ${where} ${problem}: a field name is 1 to ${ctx.fieldNameLengthMax} ` +
+      'characters of any kind but control characters',
+    `${where}[${JSON.stringify(name)}]`,
+  );
 }
 
 /** NUL and UTF-16 surrogates: the characters that need a closer look (most strings hold none). */

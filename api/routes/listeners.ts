@@ -18,10 +18,10 @@ import {
   type NewSubscription,
   updateListener,
 } from '../../projections/index.js';
-import { isUuid, uuidv7 } from '../../schemas/index.js';
+import { fieldNameJsonPattern, isUuid, uuidv7 } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
-import { fieldNamePattern, obsFieldNameLengthMax } from './obs-params.js';
+import { obsFieldNameLengthMax } from './obs-params.js';
 import { limitSchema, nullableUuidSchema, pageSchema, paginate, uuidSchema } from './shared.js';
 import { targetKindPattern } from './targets.js';
 
@@ -60,7 +60,12 @@ const subscriptionInputSchema = {
       minItems: 1,
       maxItems: subscriptionFieldsMax,
       uniqueItems: true,
-      items: { type: 'string', maxLength: obsFieldNameLengthMax, pattern: fieldNamePattern.source },
+      items: {
+        type: 'string',
+        minLength: 1,
+        maxLength: obsFieldNameLengthMax,
+        pattern: fieldNameJsonPattern,
+      },
       description: 'Top-level fields the listener receives; absent: every field.',
     },
     alarms: { type: 'boolean', description: "Also receive the target's alarm transitions (default false)." },

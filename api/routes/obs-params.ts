@@ -3,10 +3,17 @@
 // cursor. Every rejection is a 400 that names the parameter and the rule it broke.
 import { RequestRejectedError } from '../../errors/index.js';
 import { type ObsAgg, type ObsCursor, type ObsQuery, obsAggs } from '../../projections/index.js';
-import { InvalidTimestampError, isUuid, microsToIso, parseTimestampMicros } from '../../schemas/index.js';
+import {
+  fieldNameLengthMax,
+  fieldNameProblem,
+  InvalidTimestampError,
+  isUuid,
+  microsToIso,
+  parseTimestampMicros,
+} from '../../schemas/index.js';
 
 export const obsFieldsMax = 64;
-export const obsFieldNameLengthMax = 64;
+export const obsFieldNameLengthMax = fieldNameLengthMax;
 export const obsBucketSecondsMin = 1;
 export const obsBucketSecondsMax = 31 * 86_400;
 export const obsLimitMin = 1;
@@ -19,7 +26,6 @@ export const obsBucketCellsMax = 100_000;
 export const obsCursorLengthMax = 512;
 
 export const obsDefaultAggs: readonly ObsAgg[] = ['avg', 'min', 'max', 'count', 'last'];
-export const fieldNamePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const bucketPattern = /^(\d+)(s|m|h|d)$/;
 const unitSeconds: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 };
 const epochMillisPattern = /^-?\d+(\.\d+)?$/;
@@ -43,28 +49,37 @@ export function invalidParam(name: string, rule: string): RequestRejectedError {
   return new RequestRejectedError('INVALID_PARAMETER', `${name} ${rule}`);
 }
 
-/** Comma-separated field names; undefined when absent or empty. Duplicates are dropped. */
+/**
+ * Field names: comma-separated (`temp,온도`), or a JSON array of strings for names holding a comma
+ * (`["a,b","Temp (°C)"]`); undefined when absent or empty. Duplicates are dropped.
+ */
 export function parseFields(raw: string | undefined): string[] | undefined {
   if (raw === undefined) return undefined;
-  const names = [...new Set(raw.split(',').map((s) => s.trim()))].filter((s) => s !== '');
+  const names = [...new Set(splitFields(raw))].filter((s) => s !== '');
   if (names.length === 0) return undefined;
   if (names.length > obsFieldsMax)
     throw invalidParam('fields', `names ${names.length} fields; at most ${obsFieldsMax}`);
   for (const name of names) {
-    if (name.length > obsFieldNameLengthMax) {
-      throw invalidParam(
-        'fields',
-        `'${name.slice(0, 20)}…' is longer than ${obsFieldNameLengthMax} characters`,
-      );
-    }
-    if (!fieldNamePattern.test(name)) {
-      throw invalidParam(
-        'fields',
-        `'${name}' is not a field name (letters, digits and _, not starting with a digit)`,
-      );
+    const problem = fieldNameProblem(name, obsFieldNameLengthMax);
+    if (problem !== undefined) {
+      throw invalidParam('fields', `'${name.slice(0, 20)}${name.length > 20 ? '…' : ''}' ${problem}`);
     }
   }
   return names;
+}
+
+function splitFields(raw: string): string[] {
+  if (!raw.trimStart().startsWith('[')) return raw.split(',').map((s) => s.trim());
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw invalidParam('fields', 'starts with [ but is not a JSON array of field names');
+  }
+  if (!Array.isArray(parsed) || !parsed.every((s) => typeof s === 'string')) {
+    throw invalidParam('fields', 'starts with [ but is not a JSON array of strings');
+  }
+  return parsed as string[];
 }
 
 /** `10s`, `5m`, `1h`, `1d` … between 1 s and 31 d. */

@@ -2,7 +2,8 @@
 // GET /v1/targets/{id}/obs: a target's time series, raw (keyset-paged) or downsampled into buckets.
 import type { FastifyInstance } from 'fastify';
 import { RequestRejectedError } from '../../errors/index.js';
-import { getTarget, type ObsResult, obsAggs, queryObs } from '../../projections/index.js';
+import { AliasIndex } from '../../processors/index.js';
+import { getTarget, loadAliases, type ObsResult, obsAggs, queryObs } from '../../projections/index.js';
 import { nowMicros } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
@@ -32,8 +33,8 @@ export const obsQuerystringSchema = {
     to: { type: 'string', maxLength: 64, description: `Exclusive end. ${timeParamDescription}` },
     fields: {
       type: 'string',
-      maxLength: obsFieldsMax * (obsFieldNameLengthMax + 1),
-      description: `Comma-separated top-level field names (at most ${obsFieldsMax}, each ≤ ${obsFieldNameLengthMax} characters, \`[A-Za-z_][A-Za-z0-9_]*\`). Raw mode: each row's data holds only these fields, and events holding none of them are skipped. Required with bucket.`,
+      maxLength: obsFieldsMax * (obsFieldNameLengthMax + 3) + 2,
+      description: `Comma-separated top-level field names (at most ${obsFieldsMax}, each ≤ ${obsFieldNameLengthMax} characters of any kind but control characters; a JSON array \`["a,b","온도"]\` for names holding a comma). Raw mode: each row's data holds only these fields, and events holding none of them are skipped. Required with bucket.`,
     },
     bucket: {
       type: 'string',
@@ -121,6 +122,12 @@ export const obsResponseSchema = {
       description: 'Effective exclusive end; null: unbounded.',
     },
     bucket: { type: 'string', description: 'The bucket width, when bucketed.' },
+    aliases: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description:
+        'Names in `fields` the normalizer has mapped, each with the canonical field it resolved to.',
+    },
     rows: { type: 'array', items: { anyOf: [rawRowSchema, bucketRowSchema] } },
     next: {
       type: 'string',
@@ -146,12 +153,21 @@ export function registerObsRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (req) => {
-      const params = parseObsParams(req.query, nowMicros());
+      const asked = parseObsParams(req.query, nowMicros());
       const target = await getTarget(ctx.pool, req.params.id);
       if (target === undefined)
         throw new RequestRejectedError('TARGET_NOT_FOUND', `no target ${req.params.id}`);
+      // Names the normalizer mapped resolve to their canonical fields (the answer says so in `aliases`).
+      const aliases =
+        asked.fields === undefined
+          ? undefined
+          : new AliasIndex(await loadAliases(ctx.pool)).resolve(target.kind, asked.fields);
+      const params = aliases === undefined ? asked : { ...asked, fields: aliases.names };
       const result = await queryObs(ctx.pool, { targetId: target.target_id, ...params });
-      return toObsResponse(target.target_id, params, result);
+      const out = toObsResponse(target.target_id, params, result);
+      return aliases === undefined || Object.keys(aliases.resolved).length === 0
+        ? out
+        : { ...out, aliases: aliases.resolved };
     },
   );
 }

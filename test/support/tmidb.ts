@@ -58,9 +58,19 @@ export async function startTestTmidb(name: string, opts: StartOptions = {}): Pro
   const shared = await testEnv(name);
   const env = { ...shared, pgUrl: opts.pgUrl ?? shared.pgUrl, natsUrl: opts.natsUrl ?? shared.natsUrl };
   const home = mkdtempSync(path.join(os.tmpdir(), 'tmidb-home-'));
+  // The normalizer's model leaves names as written unless a test asks for it (normalizeDefaultRole:
+  // 'auto'): tests of other parts assert the speakers' own field names.
   const config = loadConfig(
     {},
-    { home, namespace: env.namespace, httpPort: 0, pgUrl: env.pgUrl, natsUrl: env.natsUrl, ...opts.config },
+    {
+      home,
+      namespace: env.namespace,
+      httpPort: 0,
+      pgUrl: env.pgUrl,
+      natsUrl: env.natsUrl,
+      normalizeDefaultRole: 'off',
+      ...opts.config,
+    },
   );
   const runtime = await startRuntime(config, {
     pgUrl: env.pgUrl,
@@ -85,6 +95,7 @@ export async function startTestTmidb(name: string, opts: StartOptions = {}): Pro
       TMIDB_NATS_URL: env.natsUrl,
       TMIDB_NAMESPACE: env.namespace,
       TMIDB_ACK_WAIT_MS: String(config.ackWaitMs),
+      TMIDB_NORMALIZE_DEFAULT_ROLE: config.normalizeDefaultRole,
     },
     async request(method, route, body, headers = {}) {
       const auth = Object.keys(headers).find((h) => h.toLowerCase() === 'authorization');
