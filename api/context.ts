@@ -17,4 +17,6 @@ export interface ApiContext extends AcceptContext {
   readonly limiter: RateLimiter;
   /** Tells every process that listeners, targets or keys changed (caches reload); resolves once NATS has it. */
   readonly notify: (what: 'listeners' | 'targets' | 'keys') => Promise<void>;
+  /** The process log: every 5xx leaves a line here with its request id. */
+  readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
 }

@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     natsUrl: config.natsUrl,
     stages,
     api: true,
+    connectors: config.connectors === 'on' ? 'all' : undefined,
     log: (level, msg) => process.stderr.write(`[api] ${level}: ${msg}\n`),
   });
   process.stdout.write(`ready ${runtime.url}\n`);

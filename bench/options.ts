@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { TaggedError } from '../errors/index.js';
 
-export const scenarioNames = ['ingest', 'limits', 'latency', 'queries', 'memory'] as const;
+export const scenarioNames = ['ingest', 'limits', 'latency', 'queries', 'memory', 'speak'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 export const transports = ['rest', 'nats'] as const;
 export type Transport = (typeof transports)[number];
@@ -40,6 +40,9 @@ export interface Sizes {
   readonly queryRuns: number;
   readonly queryBucketRuns: number;
   readonly queryRadiusM: number;
+  /** Scenario 5: tmi.speak() calls per second, for this many seconds. */
+  readonly speakEventsPerS: number;
+  readonly speakSeconds: number;
 }
 
 export const fullSizes: Sizes = {
@@ -67,6 +70,8 @@ export const fullSizes: Sizes = {
   queryRuns: 300,
   queryBucketRuns: 20,
   queryRadiusM: 1_900,
+  speakEventsPerS: 200,
+  speakSeconds: 20,
 };
 
 export const quickSizes: Sizes = {
@@ -94,6 +99,8 @@ export const quickSizes: Sizes = {
   queryRuns: 30,
   queryBucketRuns: 10,
   queryRadiusM: 12_000,
+  speakEventsPerS: 50,
+  speakSeconds: 3,
 };
 
 export interface BenchOptions {
@@ -123,7 +130,7 @@ export const usage = `npm run bench -- [options]
   --processes <layout>    one (default: the API and every stage in one process, as \`tmictl up\` runs them)
                           or per-stage (the API process + one \`tmictl stage\` process per stage)
   sizes: --events N --targets N --rest-batch N --nats-batch N --rate N --low-rate N --duration-s N --listeners N --ws-listeners N
-         --obs-rows N --query-targets N --busy-targets N --query-runs N`;
+         --obs-rows N --query-targets N --busy-targets N --query-runs N --speak-rate N --speak-s N`;
 
 const sizeFlags: Record<string, keyof Sizes> = {
   events: 'events',
@@ -139,6 +146,8 @@ const sizeFlags: Record<string, keyof Sizes> = {
   'query-targets': 'queryTargets',
   'busy-targets': 'queryBusyTargets',
   'query-runs': 'queryRuns',
+  'speak-rate': 'speakEventsPerS',
+  'speak-s': 'speakSeconds',
 };
 
 export class UsageError extends TaggedError('UsageError')<'USAGE_INVALID'> {

@@ -10,12 +10,15 @@ import type { LimitsResult } from './limits.js';
 import { otherCores } from './memory.js';
 import type { Sizes } from './options.js';
 import type { QueriesResult } from './queries.js';
+import type { SpeakResult } from './speak.js';
 
 /** The issue's targets (a benchmark's, not a test's). */
 export const ingestEventsPerSTarget = 20_000;
 export const ingestLimitRatioTarget = 0.5;
 export const latencyP99MsTarget = 50;
 export const queryP99MsTarget = 20;
+/** tmi.speak(): commit → TMI_IN p99 on an idle machine (issue 13). */
+export const speakP99MsTarget = 50;
 
 export interface Figure {
   readonly scenario: string;
@@ -33,6 +36,7 @@ export interface BenchResults {
   readonly limits: LimitsResult[];
   readonly latency: LatencyResult[];
   readonly queries?: QueriesResult;
+  readonly speak?: SpeakResult;
 }
 
 export interface BenchReport {
@@ -79,6 +83,7 @@ export function figures(r: BenchResults, cores: number): Figure[] {
   for (const l of r.latency) latencyFigures(add, l);
   if (r.queries) queriesFigures(add, r.queries);
   for (const i of r.ingest) memoryFigures(add, i);
+  if (r.speak) speakFigures(add, r.speak);
   return out;
 }
 
@@ -217,6 +222,18 @@ function queriesFigures(add: AddFigure, q: QueriesResult): void {
 }
 
 /** Scenario 5: peak memory of tmiDB and the servers during scenario 1. */
+function speakFigures(add: AddFigure, r: SpeakResult): void {
+  const s = `6 tmi.speak ${r.offeredEventsPerS}/s`;
+  const note = `${fmt(r.offeredEventsPerS)} speaks/s × ${r.seconds} s, one per transaction; ${r.received} of ${r.events} arrived`;
+  add(s, 'commit → TMI_IN p50', r.commitToInMs.p50, 'ms', undefined, note);
+  add(s, 'commit → TMI_IN p99', r.commitToInMs.p99, 'ms', {
+    target: `≤ ${speakP99MsTarget}`,
+    ok: (v) => v <= speakP99MsTarget,
+  });
+  add(s, 'commit → TMI_IN max', r.commitToInMs.max, 'ms');
+  add(s, 'SELECT tmi.speak() round trip p99', r.speakCallMs.p99, 'ms');
+}
+
 function memoryFigures(add: AddFigure, i: IngestResult): void {
   const s = `5 memory ${i.transport.toUpperCase()}`;
   const m = i.memory;

@@ -15,6 +15,7 @@ import { type BenchOptions, parseOptions, usage } from './options.js';
 import { Progress } from './progress.js';
 import { type QueriesResult, runQueries } from './queries.js';
 import { type BenchReport, type BenchResults, figures, formatReport, writeReport } from './report.js';
+import { runSpeak } from './speak.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   let opts: BenchOptions | 'help';
@@ -109,7 +110,10 @@ async function runScenarios(
   }
   if (opts.scenarios.includes('queries'))
     queries = await runQueries(servers, opts.sizes, progress, nodeFlags);
-  return { ingest, limits, latency, queries };
+  const speak = opts.scenarios.includes('speak')
+    ? await runSpeak(servers, opts.sizes, progress, nodeFlags, opts.processes)
+    : undefined;
+  return { ingest, limits, latency, queries, speak };
 }
 
 /** What a reader of the figures must know about how they were taken. */

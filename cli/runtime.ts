@@ -14,11 +14,18 @@ import {
   TokenService,
 } from '../api/index.js';
 import type { Config } from '../config/index.js';
-import { startNatsSpeaker, TargetKindCache } from '../connectors/index.js';
+import {
+  type ConnectorHost,
+  pruneRejectedSpeaks,
+  startConnectorHost,
+  startNatsSpeaker,
+  TargetKindCache,
+} from '../connectors/index.js';
 import { createPool, migrate, type Pool, runPartitionMaintenance } from '../db/index.js';
 import {
   createMetrics,
   ensureTopology,
+  limits,
   type Metrics,
   type RunningStage,
   type StageName,
@@ -37,6 +44,8 @@ export interface RuntimeOptions {
   /** Serve the HTTP API and the NATS speaker connector. */
   readonly api: boolean;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  /** Run managed connectors here: all of them (this process's share), or only these names. */
+  readonly connectors?: 'all' | readonly string[];
   /** What to do when a stage crashes (default: exit the process with status 70). */
   readonly onFatal?: (err: unknown) => void;
 }
@@ -54,6 +63,8 @@ export interface Runtime {
   /** Where the admin key of this home is (API processes; `tmictl` reads it from there). */
   readonly adminKey: { readonly path: string; readonly keyId: string; readonly created: boolean } | undefined;
   readonly stages: readonly RunningStage[];
+  /** The connector host, when this process runs connectors. */
+  readonly connectors: ConnectorHost | undefined;
   stop(): Promise<void>;
 }
 
@@ -96,6 +107,9 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
   });
   crashOnStageFailure(stages, log, opts.onFatal ?? (() => process.exit(70)));
   const maintenance = startMaintenance(pool, config, log);
+  const base = { config, js, jsm, pool, registry, topology: topo, metrics };
+  const connectors =
+    opts.connectors === undefined ? undefined : startConnectors(base, nc, log, opts.connectors);
   const api = opts.api
     ? await startApi({ config, js, jsm, pool, registry, topology: topo, metrics }, nc, log)
     : undefined;
@@ -111,8 +125,10 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
     app: api?.app,
     adminKey: api?.adminKey,
     stages,
+    connectors,
     async stop() {
       clearInterval(maintenance);
+      await connectors?.stop();
       await api?.app.close();
       await api?.speaker.stop().catch(() => {});
       await stopStages(stages);
@@ -152,9 +168,34 @@ function startMaintenance(pool: Pool, config: Config, log: Log): NodeJS.Timeout 
     pruneSkips(pool, config.streamMaxAgeMs).catch((err) =>
       log('warn', `stage skip pruning failed: ${(err as Error).message}`),
     );
+    // Refused tmi.speak() rows are kept as long as dead letters.
+    pruneRejectedSpeaks(pool, limits.dlqMaxAgeMs).catch((err) =>
+      log('warn', `tmi.speak_rejected pruning failed: ${(err as Error).message}`),
+    );
   }, partitionMaintenanceIntervalMs);
   maintenance.unref();
   return maintenance;
+}
+
+/** This process's connector host: all connectors (its share) or the named ones. */
+function startConnectors(
+  base: ApiBase,
+  nc: NatsConnection,
+  log: Log,
+  which: 'all' | readonly string[],
+): ConnectorHost {
+  const { config, js, pool, registry, topology: topo, metrics } = base;
+  return startConnectorHost({
+    config,
+    pool,
+    acceptCtx: { config, js, registry, topology: topo, metrics, targets: new TargetKindCache(pool) },
+    names: which === 'all' ? undefined : which,
+    log,
+    targetsChanged: async () => {
+      nc.publish(topo.sysSubject('targets'));
+      await nc.flush();
+    },
+  });
 }
 
 /** What the API process shares with the stages. */
@@ -188,11 +229,12 @@ async function startApi(base: ApiBase, nc: NatsConnection, log: Log): Promise<Ru
     nc.publish(topo.sysSubject(what));
     await nc.flush();
   };
-  const ctx = { ...base, targets, isReady: () => true, authenticator, limiter, notify };
+  const ctx = { ...base, targets, isReady: () => true, authenticator, limiter, notify, log };
   const speaker = startNatsSpeaker(
     nc,
     ctx,
     natsSpeakerAuthenticator({ enabled: config.auth === 'on', authenticator, limiter }),
+    log,
   );
   const app = await buildServer(ctx);
   nc.subscribe(topo.sysSubject('keys'), {

@@ -50,6 +50,30 @@ export const catalogue = {
   BODY_TOO_LARGE: write(413, 'the body is over `TMIDB_BODY_BYTES_MAX`'),
   ROUTE_NOT_FOUND: notFound('no such route (or WebSocket endpoint)'),
   UPGRADE_REQUIRED: { http: 426, retryable: false, doc: 'plain HTTP to the WebSocket endpoint' },
+  INVALID_TEXT: badRequest(
+    'a path, query or body string holding NUL (U+0000) or a lone UTF-16 surrogate, which PostgreSQL cannot store',
+  ),
+  VALUE_NOT_STORABLE: write(
+    400,
+    'PostgreSQL refused a value of the request (SQLSTATE class 22, a data exception)',
+  ),
+  CONFLICT: write(409, 'the request conflicts with a stored row (SQLSTATE 23505, a unique violation)'),
+  CONSTRAINT_VIOLATION: write(
+    422,
+    'the request breaks a rule of the stored data (SQLSTATE class 23: foreign key, check, not null)',
+  ),
+  INTERNAL_ERROR: {
+    http: 500,
+    nats: true,
+    retryable: false,
+    doc: 'an error of ours: nothing was acknowledged; the log has a line with the request id',
+  },
+  STORAGE_FULL: {
+    http: 503,
+    nats: true,
+    retryable: true,
+    doc: "JetStream's store is full (`max_file_store`): nothing was acknowledged; retry once space is freed",
+  },
   UNAVAILABLE: {
     http: 503,
     nats: true,
@@ -70,6 +94,11 @@ export const catalogue = {
   INVALID_KEY: badRequest('a key or token request with a bad scope, name or ttl'),
   KEY_NOT_FOUND: notFound('unknown API key'),
   KEY_REVOKES_ITSELF: { http: 409, retryable: false, doc: 'a key asked to revoke itself' },
+  LAST_ADMIN_KEY: {
+    http: 409,
+    retryable: false,
+    doc: 'revoking the last admin key in force would lock everyone out',
+  },
   CREDENTIAL_IN_URL: badRequest('a key or token in a WebSocket URL'),
   ORIGIN_FORBIDDEN: { http: 403, retryable: false, doc: 'a WebSocket Origin not in `TMIDB_WS_ORIGINS`' },
   // Writes
@@ -96,6 +125,21 @@ export const catalogue = {
   SCHEMA_NOT_FOUND: notFound('no schema with this schema_id'),
   SCHEMA_VERSION_NOT_FOUND: notFound('no such version of a kind'),
   KIND_NOT_FOUND: notFound('no schema registered for this kind'),
+  SCHEMA_VERSION_RETIRED: {
+    http: 410,
+    retryable: false,
+    doc: 'a retired version of a kind was requested; the problem names the version to move to',
+  },
+  LAST_ACTIVE_VERSION: {
+    http: 409,
+    retryable: false,
+    doc: 'retiring the only version of a kind that is not retired',
+  },
+  VERSION_UNREADABLE: {
+    http: 422,
+    retryable: false,
+    doc: 'data written under one version cannot be read as the pinned one (a field changed type under `NONE`)',
+  },
   PAYLOAD_UNDECODABLE: {
     http: 422,
     retryable: false,
@@ -142,6 +186,25 @@ export const catalogue = {
   ALARM_RULE_NOT_FOUND: notFound('unknown alarm rule'),
   ALARM_NOT_FOUND: notFound('unknown alarm'),
   ALARM_CLEARED: { http: 409, retryable: false, doc: 'acknowledging an alarm that is cleared' },
+  // Managed connectors (/v1/connectors)
+  INVALID_CONNECTOR: badRequest(
+    'a connector definition that does not validate; the detail starts with the member',
+  ),
+  CONNECTOR_NOT_FOUND: notFound('unknown connector'),
+  CONNECTOR_EXISTS: { http: 409, retryable: false, doc: 'a connector with this name exists already' },
+  OUTBOX_CONNECTOR_EXISTS: {
+    http: 409,
+    retryable: false,
+    doc: 'a second connector for the tmi.speak() outbox',
+  },
+  CONNECTOR_SOURCE_FAILED: internal(
+    'a connector could not read its source; its status shows the reason (HTTP_429, TIMEOUT, DESTINATION_REFUSED …) and it backs off',
+    true,
+  ),
+  CONNECTOR_LEASE_LOST: internal(
+    'another process took a connector over; this one stops without moving the cursor',
+    true,
+  ),
   // Listeners and streams
   LISTENER_NOT_FOUND: { http: 404, ws: 4004, retryable: false, doc: "no such listener, or not this key's" },
   LISTENER_EXISTS: { http: 409, retryable: false, doc: 'a listener with this name exists already' },
@@ -160,6 +223,9 @@ export const catalogue = {
   SHUTTING_DOWN: wsClose(1001, 'tmiDB is stopping: reconnect and resume', true),
   STREAM_FAILED: wsClose(1011, 'the stream broke on the server: reconnect and resume', true),
   INTERNAL: wsClose(1011, 'unexpected server error: reconnect and resume', true),
+  // The console (/console)
+  CONSOLE_NOT_BUILT: notFound('the console is not built into dist/console: run npm run build'),
+  CONSOLE_FILE_NOT_FOUND: notFound('no such file in the console build'),
   // Stages (dead-letter reasons) and invariants
   ENVELOPE_UNDECODABLE: internal('a stream message that is not an event envelope (dead-lettered)'),
   ALARM_UNDECODABLE: internal('a stream message that is not an alarm transition (dead-lettered)'),

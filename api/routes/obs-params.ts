@@ -2,7 +2,14 @@
 // Pure parsing of GET /v1/targets/{id}/obs query parameters into an ObsQuery, and the opaque paging
 // cursor. Every rejection is a 400 that names the parameter and the rule it broke.
 import { RequestRejectedError } from '../../errors/index.js';
-import { type ObsAgg, type ObsCursor, type ObsQuery, obsAggs } from '../../projections/index.js';
+import {
+  downsamplePointsMax,
+  downsamplePointsMin,
+  type ObsAgg,
+  type ObsCursor,
+  type ObsQuery,
+  obsAggs,
+} from '../../projections/index.js';
 import {
   fieldNameLengthMax,
   fieldNameProblem,
@@ -40,10 +47,14 @@ export interface ObsQuerystring {
   readonly limit?: number;
   readonly order?: 'asc' | 'desc';
   readonly after?: string;
+  readonly points?: number;
 }
 
 /** An ObsQuery without its target, plus the effective range to echo in the response. */
-export type ObsParams = Omit<ObsQuery, 'targetId'>;
+export type ObsParams = Omit<ObsQuery, 'targetId'> & {
+  /** Downsampled mode (projections' queryObsPoints instead of queryObs). */
+  readonly points?: number;
+};
 
 export function invalidParam(name: string, rule: string): RequestRejectedError {
   return new RequestRejectedError('INVALID_PARAMETER', `${name} ${rule}`);
@@ -167,7 +178,12 @@ export function parseObsParams(qs: ObsQuerystring, nowMicros: number): ObsParams
       'is required with bucket: name the fields to aggregate, e.g. fields=temp,humidity',
     );
   }
-  const { from, to } = parseRange(qs.from, qs.to, bucket?.seconds, nowMicros);
+  const points = parsePoints(qs, bucket !== undefined, fields !== undefined);
+  // Downsampled: the range is whole, as for buckets (the last 24 h by default, on a 1 s grid).
+  const gridSeconds = bucket?.seconds ?? (points === undefined ? undefined : 1);
+  const rawTo = points !== undefined && qs.from !== undefined ? (qs.to ?? String(nowMicros / 1000)) : qs.to;
+  const { from, to } = parseRange(qs.from, rawTo, gridSeconds, nowMicros);
+  if (points !== undefined && from === to) throw invalidParam('from', 'must be before to with points');
   const order = qs.order ?? 'asc';
   if (order !== 'asc' && order !== 'desc') throw invalidParam('order', 'must be asc or desc');
   const limit = parseLimit(qs.limit);
@@ -185,7 +201,23 @@ export function parseObsParams(qs: ObsQuerystring, nowMicros: number): ObsParams
         : Math.max(1, Math.min(limit, Math.floor(obsBucketCellsMax / fields!.length))),
     order,
     after: qs.after === undefined ? undefined : decodeObsCursor(qs.after, cursorScope),
+    ...(points === undefined ? {} : { points }),
   };
+}
+
+/** `points=N`: min/max per pixel column; a whole picture, so no bucket, paging or aggregates. */
+export function parsePoints(qs: ObsQuerystring, bucketed: boolean, hasFields: boolean): number | undefined {
+  const n = qs.points;
+  if (n === undefined) return undefined;
+  if (!Number.isInteger(n) || n < downsamplePointsMin || n > downsamplePointsMax) {
+    throw invalidParam('points', `must be an integer from ${downsamplePointsMin} to ${downsamplePointsMax}`);
+  }
+  if (bucketed) throw invalidParam('points', 'cannot be combined with bucket: choose one way to downsample');
+  if (qs.after !== undefined || qs.agg !== undefined || qs.order === 'desc') {
+    throw invalidParam('points', 'returns the whole range at once: leave out after, agg and order=desc');
+  }
+  if (!hasFields) throw invalidParam('fields', 'is required with points: name the numeric fields to draw');
+  return n;
 }
 
 // ── cursor ──────────────────────────────────────────────────────────────────

@@ -3,7 +3,15 @@
 import type { FastifyInstance } from 'fastify';
 import { RequestRejectedError } from '../../errors/index.js';
 import { AliasIndex } from '../../processors/index.js';
-import { getTarget, loadAliases, type ObsResult, obsAggs, queryObs } from '../../projections/index.js';
+import {
+  getTarget,
+  loadAliases,
+  type ObsResult,
+  type ObsSeries,
+  obsAggs,
+  queryObs,
+  queryObsPoints,
+} from '../../projections/index.js';
 import { nowMicros } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
@@ -21,6 +29,7 @@ import {
   obsLimitMin,
   parseObsParams,
 } from './obs-params.js';
+import { obsPointsParamSchema, obsSeriesSchema } from './obs-points-schema.js';
 import { idParamsSchema } from './shared.js';
 
 const timeParamDescription =
@@ -59,6 +68,7 @@ export const obsQuerystringSchema = {
       maxLength: obsCursorLengthMax,
       description: 'The `next` cursor of the previous page (same query otherwise).',
     },
+    points: obsPointsParamSchema,
   },
 } as const;
 
@@ -108,7 +118,7 @@ const bucketRowSchema = {
 export const obsResponseSchema = {
   type: 'object',
   description: 'One page of the series.',
-  required: ['target_id', 'from', 'to', 'rows'],
+  required: ['target_id', 'from', 'to'],
   properties: {
     target_id: { type: 'string', format: 'uuid' },
     from: {
@@ -128,7 +138,13 @@ export const obsResponseSchema = {
       description:
         'Names in `fields` the normalizer has mapped, each with the canonical field it resolved to.',
     },
-    rows: { type: 'array', items: { anyOf: [rawRowSchema, bucketRowSchema] } },
+    rows: {
+      type: 'array',
+      items: { anyOf: [rawRowSchema, bucketRowSchema] },
+      description: 'Raw and bucketed modes.',
+    },
+    points: { type: 'integer', description: 'Downsampled mode: the `points` asked for.' },
+    series: obsSeriesSchema,
     next: {
       type: 'string',
       description: 'Cursor of the next page (pass as `after`); absent on the last page.',
@@ -146,7 +162,9 @@ export function registerObsRoutes(app: FastifyInstance, ctx: ApiContext): void {
         description:
           'Raw mode (no `bucket`): observations in time order, `data` masked to `fields`, paged by `limit` and `after`. ' +
           'Bucketed mode: per bucket and field, the requested aggregates; avg/min/max/sum over numeric values only, ' +
-          'count of events holding the field, first/last values of any type. The range is [from, to).',
+          'count of events holding the field, first/last values of any type. ' +
+          'Downsampled mode (`points=N`, for charts): per field at most N points, the lowest and highest value of ' +
+          'each of N/2 equal time columns, in `series` instead of `rows`. The range is [from, to).',
         params: idParamsSchema,
         querystring: obsQuerystringSchema,
         response: { 200: obsResponseSchema, ...problemResponses(400, 404, 503) },
@@ -163,7 +181,7 @@ export function registerObsRoutes(app: FastifyInstance, ctx: ApiContext): void {
           ? undefined
           : new AliasIndex(await loadAliases(ctx.pool)).resolve(target.kind, asked.fields);
       const params = aliases === undefined ? asked : { ...asked, fields: aliases.names };
-      const result = await queryObs(ctx.pool, { targetId: target.target_id, ...params });
+      const result = await runObsQuery(ctx, target.target_id, params);
       const out = toObsResponse(target.target_id, params, result);
       return aliases === undefined || Object.keys(aliases.resolved).length === 0
         ? out
@@ -172,7 +190,32 @@ export function registerObsRoutes(app: FastifyInstance, ctx: ApiContext): void {
   );
 }
 
-export function toObsResponse(targetId: string, params: ObsParams, result: ObsResult) {
+/** The series the parameters ask for: raw, bucketed or downsampled to `points`. */
+export async function runObsQuery(
+  ctx: ApiContext,
+  targetId: string,
+  params: ObsParams,
+): Promise<ObsResult | ObsPointsResult> {
+  if (params.points === undefined) return queryObs(ctx.pool, { targetId, ...params });
+  const { fromIso, toIso, fields, points } = params;
+  const series = await queryObsPoints(ctx.pool, {
+    targetId,
+    fromIso: fromIso!,
+    toIso: toIso!,
+    fields: fields!,
+    points,
+  });
+  return { mode: 'points', series };
+}
+
+export interface ObsPointsResult {
+  readonly mode: 'points';
+  readonly series: ObsSeries;
+}
+
+export function toObsResponse(targetId: string, params: ObsParams, result: ObsResult | ObsPointsResult) {
+  const range = { target_id: targetId, from: params.fromIso ?? null, to: params.toIso ?? null };
+  if (result.mode === 'points') return { ...range, points: params.points, series: result.series };
   const scope = { order: params.order, bucketSeconds: params.bucket?.seconds };
   return {
     target_id: targetId,

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { RequestRejectedError } from '../../errors/index.js';
 import { loadAliases } from '../../projections/index.js';
-import type { RegisteredSchema, SubjectSummary } from '../../schemas/index.js';
+import { compatibilities, type RegisteredSchema, type SubjectSummary } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
 
@@ -16,7 +16,7 @@ const subjectSummarySchema = {
   required: ['subject', 'compatibility', 'latest_version', 'latest_schema_id', 'versions', 'created_at'],
   properties: {
     subject: { type: 'string' },
-    compatibility: { type: 'string', enum: ['BACKWARD', 'NONE'] },
+    compatibility: { type: 'string', enum: [...compatibilities] },
     latest_version: { type: ['integer', 'null'], description: 'null while no version is registered.' },
     latest_schema_id: { type: ['integer', 'null'] },
     versions: { type: 'integer', description: 'Number of versions.' },
@@ -111,7 +111,7 @@ function registerKindRoute(app: FastifyInstance, ctx: ApiContext): void {
             properties: {
               kind: { type: 'string' },
               subject: { type: 'string' },
-              compatibility: { type: 'string', enum: ['BACKWARD', 'NONE'] },
+              compatibility: { type: 'string', enum: [...compatibilities] },
               versions: { type: 'array', items: versionSchema },
               aliases: {
                 type: 'object',

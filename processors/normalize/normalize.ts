@@ -84,6 +84,7 @@ export function normalizeStage(deps: NormalizeStageDeps): StageHandler {
       const fullAt: number[] = [];
       let events = 0;
       enveloped.ok.forEach((m, i) => {
+        if (m.envelopes.length === 0) return; // a replay for another stage: nothing to pass on
         const relabelled = passThrough(m.envelopes, writers, rulesOf, deps.registry);
         if (relabelled === undefined) {
           full.push(m);
