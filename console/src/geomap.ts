@@ -89,6 +89,8 @@ export class ClusterLayer {
   private index = new Supercluster<{ id: string; name: string }>({ radius: 60, maxZoom: 16 });
   private dirty = true;
   private scheduled = false;
+  /** Set when the map is removed (the page left): a frame already requested must not touch it. */
+  private unloaded = false;
 
   constructor(
     private readonly map: L.Map,
@@ -96,6 +98,9 @@ export class ClusterLayer {
   ) {
     this.group.addTo(map);
     map.on('moveend zoomend', () => this.schedule());
+    map.once('unload', () => {
+      this.unloaded = true;
+    });
   }
 
   get size(): number {
@@ -109,7 +114,7 @@ export class ClusterLayer {
   }
 
   private schedule(): void {
-    if (this.scheduled) return;
+    if (this.scheduled || this.unloaded) return;
     this.scheduled = true;
     requestAnimationFrame(() => {
       this.scheduled = false;
@@ -118,6 +123,7 @@ export class ClusterLayer {
   }
 
   private draw(): void {
+    if (this.unloaded) return; // a removed map has no panes: getBounds() would throw
     if (this.dirty) {
       this.index = new Supercluster({ radius: 60, maxZoom: 16 });
       this.index.load(

@@ -52,7 +52,8 @@ export function TraceMap({
     const last = pts[pts.length - 1];
     if (last) {
       layers.marker.setLatLng(last).addTo(layers.map);
-      layers.map.setView(last, Math.max(layers.map.getZoom(), 5));
+      // No animation: the page may be left (and the map removed) before an animation would end.
+      layers.map.setView(last, Math.max(layers.map.getZoom(), 5), { animate: false });
       el.current!.dataset.marker = `${last[0]},${last[1]}`;
     }
   }, [trace.data, position, layers]);
