@@ -119,7 +119,7 @@ const openApiOptions: SwaggerOptions = {
       title: 'tmiDB API',
       version: VERSION,
       description:
-        'tmiDB — the Too-Much-Information DataBase. Speakers write events about targets; every write becomes an Avro event on NATS JetStream before it is acknowledged, and is projected into PostgreSQL exactly once.',
+        'tmiDB — the Too-Much-Information DataBase. Speakers write events about targets; every write becomes an Avro event on NATS JetStream before it is acknowledged, and is projected into PostgreSQL exactly once. Text anywhere in a request (path, query, body, member names) must not hold NUL (U+0000) or a lone UTF-16 surrogate: such a request is refused with 400 INVALID_TEXT.',
       license: { name: 'MIT', identifier: 'MIT' },
     },
     tags: [
