@@ -19,4 +19,6 @@ export interface ApiContext extends AcceptContext {
   readonly notify: (what: 'listeners' | 'targets' | 'keys') => Promise<void>;
   /** Files in the S3 store (absent: no store configured; the file routes answer 501). */
   readonly files?: FileService;
+  /** The process log: every 5xx leaves a line here with its request id. */
+  readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
 }

@@ -113,17 +113,8 @@ export async function runLatency(
   let receivers: Receivers | undefined;
   try {
     const targetIds = await createTargets(procs.apiUrl, procs.authHeaders, sizes.latencyTargets, 'latency');
-    const auth = natsAuth(procs.authHeaders);
-    const sentAt = new Map<string, number>();
-    const measured = new Set<string>();
-    const latencies: number[] = [];
-    const acks: number[] = [];
-    let received = 0;
-    const onReceipt = (eventId: string | undefined, now: number) => {
-      if (eventId === undefined || !measured.has(eventId)) return;
-      latencies.push(now - sentAt.get(eventId)!);
-      received++;
-    };
+    const tally = newTally();
+    const onReceipt = receiptRecorder(tally);
     progress.start(`scenario 3 (${mode}): ${listeners} listeners attaching`);
     if (mode === 'nats') {
       receivers = await natsListeners(servers.natsUrl, `${db.namespace}.norm.>`, listeners, onReceipt);
@@ -131,48 +122,8 @@ export async function runLatency(
       receivers = await wsListeners(procs.apiUrl, procs.authHeaders, targetIds, listeners, onReceipt);
       if (receivers === undefined) return undefined;
     }
-
-    let errors = 0;
-    let sent = 0;
-    const send = (isMeasured: boolean) => {
-      const t = sent % targetIds.length;
-      const eventId = uuidv7();
-      const body = JSON.stringify({ event_id: eventId, data: vehicleReading(t, sent) });
-      const at = performance.now();
-      sentAt.set(eventId, at);
-      if (isMeasured) measured.add(eventId);
-      sent++;
-      speaker
-        .request(`${topo.speakPrefix}${targetIds[t]}`, body, { timeout: speakTimeoutMs, headers: auth })
-        .then(
-          (reply) => {
-            if (reply.json<{ error?: unknown }>().error !== undefined) errors++;
-            else if (isMeasured) acks.push(performance.now() - at);
-          },
-          () => errors++,
-        );
-    };
-    const offered = async (seconds: number, isMeasured: boolean, label: string) => {
-      progress.start(label);
-      const total = Math.round(seconds * eventsPerS);
-      const started = performance.now();
-      let done = 0;
-      await new Promise<void>((resolve) => {
-        const timer = setInterval(() => {
-          const due = Math.min(total, Math.floor(((performance.now() - started) * eventsPerS) / 1000));
-          while (done < due) {
-            send(isMeasured);
-            done++;
-          }
-          progress.update(done, total, 'events sent');
-          if (done >= total) {
-            clearInterval(timer);
-            resolve();
-          }
-        }, sendTickMs);
-      });
-      return { sent: total, ms: performance.now() - started };
-    };
+    const speak = { nc: speaker, prefix: topo.speakPrefix, targetIds, auth: natsAuth(procs.authHeaders) };
+    const offered = openLoopSender(speak, eventsPerS, tally, progress);
     await offered(sizes.latencyWarmupSeconds, false, `scenario 3 (${mode}): warm-up`);
     const sampler = new MemorySampler(
       processGroups(procs.pids(), () => servers.postmasterPid(), servers.nats.pid),
@@ -185,11 +136,7 @@ export async function runLatency(
     );
     const resources = sampler.stop({});
     const expected = run.sent * receivers.perEvent;
-    const deadline = performance.now() + receiveGraceMs;
-    while (received < expected && performance.now() < deadline) {
-      procs.assertAlive();
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await awaitDeliveries(tally, expected, () => procs.assertAlive());
     const result: LatencyResult = {
       mode,
       how: receivers.how,
@@ -199,20 +146,106 @@ export async function runLatency(
       listeners,
       eventsSent: run.sent,
       deliveriesExpected: expected,
-      deliveriesReceived: received,
-      endToEndMs: round(percentiles(latencies)),
-      speakerAckMs: round(percentiles(acks)),
-      errors,
+      deliveriesReceived: tally.received,
+      endToEndMs: round(percentiles(tally.latencies)),
+      speakerAckMs: round(percentiles(tally.acks)),
+      errors: tally.errors,
       cpuMs: resources.cpuMs,
       otherCores: otherCores(resources, run.ms),
     };
-    progress.end(`p99 ${result.endToEndMs.p99} ms, ${received}/${expected} deliveries`);
+    progress.end(`p99 ${result.endToEndMs.p99} ms, ${tally.received}/${expected} deliveries`);
     return result;
   } finally {
     await receivers?.close();
     await speaker.close();
     await procs.stop();
     await db.drop().catch(() => {});
+  }
+}
+
+/** What one latency run counts: send times, which events are measured, and what came back. */
+interface Tally {
+  readonly sentAt: Map<string, number>;
+  readonly measured: Set<string>;
+  readonly latencies: number[];
+  readonly acks: number[];
+  sent: number;
+  received: number;
+  errors: number;
+}
+
+function newTally(): Tally {
+  return { sentAt: new Map(), measured: new Set(), latencies: [], acks: [], sent: 0, received: 0, errors: 0 };
+}
+
+/** A listener's receipt callback: times a measured event from its send to now. */
+function receiptRecorder(tally: Tally): (eventId: string | undefined, now: number) => void {
+  return (eventId, now) => {
+    if (eventId === undefined || !tally.measured.has(eventId)) return;
+    tally.latencies.push(now - tally.sentAt.get(eventId)!);
+    tally.received++;
+  };
+}
+
+/** Where and as whom the speaker sends. */
+interface SpeakTarget {
+  readonly nc: NatsConnection;
+  readonly prefix: string;
+  readonly targetIds: readonly string[];
+  readonly auth: ReturnType<typeof natsAuth>;
+}
+
+/** Sends one event to the next target in turn; a late answer does not hold up the next send. */
+function sendOne(speak: SpeakTarget, tally: Tally, isMeasured: boolean): void {
+  const t = tally.sent % speak.targetIds.length;
+  const eventId = uuidv7();
+  const body = JSON.stringify({ event_id: eventId, data: vehicleReading(t, tally.sent) });
+  const at = performance.now();
+  tally.sentAt.set(eventId, at);
+  if (isMeasured) tally.measured.add(eventId);
+  tally.sent++;
+  speak.nc
+    .request(`${speak.prefix}${speak.targetIds[t]}`, body, { timeout: speakTimeoutMs, headers: speak.auth })
+    .then(
+      (reply) => {
+        if (reply.json<{ error?: unknown }>().error !== undefined) tally.errors++;
+        else if (isMeasured) tally.acks.push(performance.now() - at);
+      },
+      () => tally.errors++,
+    );
+}
+
+/** An open-loop load of `eventsPerS`: each call sends for `seconds` what is due every `sendTickMs`. */
+function openLoopSender(speak: SpeakTarget, eventsPerS: number, tally: Tally, progress: Progress) {
+  return async (seconds: number, isMeasured: boolean, label: string) => {
+    progress.start(label);
+    const total = Math.round(seconds * eventsPerS);
+    const started = performance.now();
+    let done = 0;
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        const due = Math.min(total, Math.floor(((performance.now() - started) * eventsPerS) / 1000));
+        while (done < due) {
+          sendOne(speak, tally, isMeasured);
+          done++;
+        }
+        progress.update(done, total, 'events sent');
+        if (done >= total) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, sendTickMs);
+    });
+    return { sent: total, ms: performance.now() - started };
+  };
+}
+
+/** Waits up to `receiveGraceMs` for the listeners to receive `expected` deliveries. */
+async function awaitDeliveries(tally: Tally, expected: number, assertAlive: () => void): Promise<void> {
+  const deadline = performance.now() + receiveGraceMs;
+  while (tally.received < expected && performance.now() < deadline) {
+    assertAlive();
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

@@ -75,100 +75,10 @@ export async function runLimits(
   sizes: Sizes,
   progress: Progress,
 ): Promise<LimitsResult> {
-  const { result: ingest, topology: topo } = run;
+  const { result: ingest } = run;
   const events = ingest.events;
-
-  // (a) JetStream alone.
-  progress.start(`scenario 2 (${ingest.transport}): bare JetStream`);
-  const nc = await connect({ servers: servers.natsUrl, name: 'tmiDB-bench-limits' });
-  let bareJs: { publishMs: number; consumeMs: number; messages: number; bytes: number };
-  try {
-    const js = jetstream(nc);
-    const messages = await readStream(js, topo.streams.in.name, ingest.inMessages);
-    let publishMs = Number.POSITIVE_INFINITY;
-    let consumeMs = Number.POSITIVE_INFINITY;
-    for (let round = 0; round < limitRounds; round++) {
-      const t = await bareJetStream(nc, topo.namespace, round, messages, (done) =>
-        progress.update(round * 2 * messages.length + done, limitRounds * 2 * messages.length, 'messages'),
-      );
-      publishMs = Math.min(publishMs, t.publishMs);
-      consumeMs = Math.min(consumeMs, t.consumeMs);
-    }
-    bareJs = {
-      publishMs,
-      consumeMs,
-      messages: messages.length,
-      bytes: messages.reduce((n, m) => n + m.data.length, 0),
-    };
-  } finally {
-    await nc.close();
-  }
-
-  // (b) COPY alone, and (c) the naive loop, into a fresh database with the same migrations.
-  progress.start(`scenario 2 (${ingest.transport}): bare COPY`);
-  const source = createPool(run.db.pgUrl, 4);
-  const targetDb = `bench_copy_${randomBytes(4).toString('hex')}`;
-  await ensureDatabase(servers.pgAdminUrl, targetDb);
-  const url = new URL(servers.pgAdminUrl);
-  url.pathname = `/${targetDb}`;
-  const target = createPool(url.toString(), 8);
-  const tables: Record<string, TableLimit> = {};
-  let copyMs: number;
-  let naiveMsPerEvent = 0;
-  try {
-    await migrate(target);
-    const rowsAfter = await tableRows(source);
-    const written = Object.keys(rowsAfter).filter(
-      (t) => !bookkeepingTables.has(t) && (rowsAfter[t] ?? 0) > (run.rowsBefore[t] ?? 0),
-    );
-    const exports = new Map<string, { columns: string[]; data: Buffer; rows: number }>();
-    for (const table of written) {
-      const columns = await copyableColumns(source, table);
-      exports.set(table, {
-        columns,
-        data: await exportTable(source, table, columns),
-        rows: rowsAfter[table]!,
-      });
-    }
-    const perTableMs = new Map<string, number>();
-    copyMs = Number.POSITIVE_INFINITY;
-    for (let round = 0; round < limitRounds; round++) {
-      for (const table of exports.keys()) await target.query(`TRUNCATE tmi."${table}"`);
-      await target.query('CHECKPOINT');
-      const copyStarted = performance.now();
-      await Promise.all(
-        [...exports].map(async ([table, e]) => {
-          const started = performance.now();
-          await importTable(target, table, e.columns, e.data);
-          const ms = performance.now() - started;
-          perTableMs.set(table, Math.min(perTableMs.get(table) ?? Number.POSITIVE_INFINITY, ms));
-        }),
-      );
-      copyMs = Math.min(copyMs, performance.now() - copyStarted);
-      progress.update(round + 1, limitRounds, 'rounds');
-    }
-
-    progress.start(`scenario 2 (${ingest.transport}): naive INSERT loop`);
-    const budgetMs = (sizes.naiveSecondsMax * 1000) / Math.max(1, exports.size);
-    let t = 0;
-    for (const [table, e] of exports) {
-      await target.query(`TRUNCATE tmi."${table}"`);
-      const naive = await naiveInsert(source, target, table, e.columns, sizes.naiveRowsPerTableMax, budgetMs);
-      progress.update(++t, exports.size, 'tables');
-      const rate = perSecond(naive.rows, naive.ms);
-      tables[table] = {
-        rows: e.rows,
-        copyRowsPerS: perSecond(e.rows, perTableMs.get(table)!),
-        naiveRowsPerS: rate,
-        naiveRowsWritten: naive.rows,
-      };
-      naiveMsPerEvent += (e.rows / events) * (naive.ms / naive.rows);
-    }
-  } finally {
-    await source.end();
-    await target.end();
-    await dropDatabase(servers.pgAdminUrl, targetDb);
-  }
+  const bareJs = await measureBareJetStream(servers, run, progress);
+  const { copyMs, naiveMsPerEvent, tables } = await measureBareDatabase(servers, run, sizes, progress);
 
   const totalRows = Object.values(tables).reduce((n, t) => n + t.rows, 0);
   const jetstreamPublishEventsPerS = perSecond(events, bareJs.publishMs);
@@ -196,6 +106,146 @@ export async function runLimits(
   };
   progress.end(`limit ${limit.toLocaleString('en-US')} events/s, pipeline/limit ${out.ratio}`);
   return out;
+}
+
+interface BareJetStream {
+  readonly publishMs: number;
+  readonly consumeMs: number;
+  readonly messages: number;
+  readonly bytes: number;
+}
+
+/** (a) JetStream alone: the best of `limitRounds` publishes and consumes of the run's own messages. */
+async function measureBareJetStream(
+  servers: BenchServers,
+  run: IngestRun,
+  progress: Progress,
+): Promise<BareJetStream> {
+  const { result: ingest, topology: topo } = run;
+  progress.start(`scenario 2 (${ingest.transport}): bare JetStream`);
+  const nc = await connect({ servers: servers.natsUrl, name: 'tmiDB-bench-limits' });
+  try {
+    const js = jetstream(nc);
+    const messages = await readStream(js, topo.streams.in.name, ingest.inMessages);
+    let publishMs = Number.POSITIVE_INFINITY;
+    let consumeMs = Number.POSITIVE_INFINITY;
+    for (let round = 0; round < limitRounds; round++) {
+      const t = await bareJetStream(nc, topo.namespace, round, messages, (done) =>
+        progress.update(round * 2 * messages.length + done, limitRounds * 2 * messages.length, 'messages'),
+      );
+      publishMs = Math.min(publishMs, t.publishMs);
+      consumeMs = Math.min(consumeMs, t.consumeMs);
+    }
+    return {
+      publishMs,
+      consumeMs,
+      messages: messages.length,
+      bytes: messages.reduce((n, m) => n + m.data.length, 0),
+    };
+  } finally {
+    await nc.close();
+  }
+}
+
+/** One table's rows as exported from the run's database. */
+interface TableExport {
+  readonly columns: string[];
+  readonly data: Buffer;
+  readonly rows: number;
+}
+
+/**
+ * (b) COPY alone, and (c) the naive loop, into a fresh database with the same migrations, of every
+ * projection table the run wrote to.
+ */
+async function measureBareDatabase(
+  servers: BenchServers,
+  run: IngestRun,
+  sizes: Sizes,
+  progress: Progress,
+): Promise<{ copyMs: number; naiveMsPerEvent: number; tables: Record<string, TableLimit> }> {
+  progress.start(`scenario 2 (${run.result.transport}): bare COPY`);
+  const source = createPool(run.db.pgUrl, 4);
+  const targetDb = `bench_copy_${randomBytes(4).toString('hex')}`;
+  await ensureDatabase(servers.pgAdminUrl, targetDb);
+  const url = new URL(servers.pgAdminUrl);
+  url.pathname = `/${targetDb}`;
+  const target = createPool(url.toString(), 8);
+  try {
+    await migrate(target);
+    const exports = await exportWrittenTables(source, run.rowsBefore);
+    const { copyMs, perTableMs } = await bestCopy(target, exports, progress);
+    progress.start(`scenario 2 (${run.result.transport}): naive INSERT loop`);
+    const budgetMs = (sizes.naiveSecondsMax * 1000) / Math.max(1, exports.size);
+    const tables: Record<string, TableLimit> = {};
+    let naiveMsPerEvent = 0;
+    let t = 0;
+    for (const [table, e] of exports) {
+      await target.query(`TRUNCATE tmi."${table}"`);
+      const naive = await naiveInsert(source, target, table, e.columns, sizes.naiveRowsPerTableMax, budgetMs);
+      progress.update(++t, exports.size, 'tables');
+      const rate = perSecond(naive.rows, naive.ms);
+      tables[table] = {
+        rows: e.rows,
+        copyRowsPerS: perSecond(e.rows, perTableMs.get(table)!),
+        naiveRowsPerS: rate,
+        naiveRowsWritten: naive.rows,
+      };
+      naiveMsPerEvent += (e.rows / run.result.events) * (naive.ms / naive.rows);
+    }
+    return { copyMs, naiveMsPerEvent, tables };
+  } finally {
+    await source.end();
+    await target.end();
+    await dropDatabase(servers.pgAdminUrl, targetDb);
+  }
+}
+
+/** Every non-bookkeeping table that gained rows during the run, exported with COPY. */
+async function exportWrittenTables(
+  source: Pool,
+  rowsBefore: Readonly<Record<string, number>>,
+): Promise<Map<string, TableExport>> {
+  const rowsAfter = await tableRows(source);
+  const written = Object.keys(rowsAfter).filter(
+    (t) => !bookkeepingTables.has(t) && (rowsAfter[t] ?? 0) > (rowsBefore[t] ?? 0),
+  );
+  const exports = new Map<string, TableExport>();
+  for (const table of written) {
+    const columns = await copyableColumns(source, table);
+    exports.set(table, {
+      columns,
+      data: await exportTable(source, table, columns),
+      rows: rowsAfter[table]!,
+    });
+  }
+  return exports;
+}
+
+/** The best of `limitRounds` parallel COPYs of every export, overall and per table. */
+async function bestCopy(
+  target: Pool,
+  exports: ReadonlyMap<string, TableExport>,
+  progress: Progress,
+): Promise<{ copyMs: number; perTableMs: Map<string, number> }> {
+  const perTableMs = new Map<string, number>();
+  let copyMs = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < limitRounds; round++) {
+    for (const table of exports.keys()) await target.query(`TRUNCATE tmi."${table}"`);
+    await target.query('CHECKPOINT');
+    const copyStarted = performance.now();
+    await Promise.all(
+      [...exports].map(async ([table, e]) => {
+        const started = performance.now();
+        await importTable(target, table, e.columns, e.data);
+        const ms = performance.now() - started;
+        perTableMs.set(table, Math.min(perTableMs.get(table) ?? Number.POSITIVE_INFINITY, ms));
+      }),
+    );
+    copyMs = Math.min(copyMs, performance.now() - copyStarted);
+    progress.update(round + 1, limitRounds, 'rounds');
+  }
+  return { copyMs, perTableMs };
 }
 
 /** One round of (a): publish every message to a fresh stream, then pull-consume and ack them all. */

@@ -70,52 +70,16 @@ export async function runQueries(
     );
     const allIds = ids.rows.map((r) => r.id);
     const busyIds = allIds.slice(0, sizes.queryBusyTargets);
-    const pick = (list: readonly string[], k: number) => list[Math.floor(noise(k, 7) * list.length)]!;
+    const ctx: QueryContext = { apiUrl: procs.apiUrl, auth: procs.authHeaders, sizes, progress, pool };
 
     const sampler = new MemorySampler(
       processGroups(procs.pids(), () => servers.postmasterPid(), servers.nats.pid),
     );
     sampler.start();
     const measureStarted = performance.now();
-    progress.start('scenario 4: latest state of one target');
-    const latestState = await measure(sizes.queryRuns, progress, async (k) => {
-      const body = await getJson(`${procs.apiUrl}/v1/targets/${pick(allIds, k)}`, procs.authHeaders);
-      return Object.keys((body as { state: object }).state).length;
-    });
-
-    progress.start('scenario 4: one day of 1 Hz data by minute');
-    const from = new Date(day).toISOString();
-    const to = new Date(day + sizes.queryBusySeconds * 1000).toISOString();
-    const dayByMinute = await measure(sizes.queryBucketRuns, progress, async (k) => {
-      const q = `from=${from}&to=${to}&bucket=1m&fields=speed,temp&limit=10000`;
-      const body = await getJson(
-        `${procs.apiUrl}/v1/targets/${pick(busyIds, k)}/obs?${q}`,
-        procs.authHeaders,
-      );
-      return (body as { rows: unknown[] }).rows.length;
-    });
-
-    progress.start('scenario 4: radius query');
-    const route = await geoNearRoute(procs.apiUrl, procs.authHeaders);
-    const centre = (k: number) => {
-      const margin = sizes.queryRadiusM * degreesPerMetre;
-      const lat = areaLatMin + margin + (areaLatMax - areaLatMin - 2 * margin) * noise(k, 11);
-      const lonMargin = margin / Math.cos((lat * Math.PI) / 180);
-      const lon = areaLonMin + lonMargin + (areaLonMax - areaLonMin - 2 * lonMargin) * noise(k, 13);
-      return { lat, lon };
-    };
-    const radius = await measure(sizes.queryRuns, progress, async (k) => {
-      const { lat, lon } = centre(k);
-      if (route) {
-        const body = await getJson(
-          `${procs.apiUrl}/v1/geo/near?lat=${lat}&lon=${lon}&radius_m=${sizes.queryRadiusM}&limit=1000`,
-          procs.authHeaders,
-        );
-        return countRows(body);
-      }
-      const { rowCount } = await pool.query(radiusSql, [lat, lon, sizes.queryRadiusM]);
-      return rowCount ?? 0;
-    });
+    const latestState = await measureLatestState(ctx, allIds);
+    const dayByMinute = await measureDayByMinute(ctx, busyIds, day);
+    const { radius, route } = await measureRadius(ctx);
     const resources = sampler.stop({});
     const out: QueriesResult = {
       otherCores: otherCores(resources, performance.now() - measureStarted),
@@ -140,6 +104,72 @@ export async function runQueries(
     await procs.stop();
     await db.drop().catch(() => {});
   }
+}
+
+/** What each query measurement needs. */
+interface QueryContext {
+  readonly apiUrl: string;
+  readonly auth: Readonly<Record<string, string>>;
+  readonly sizes: Sizes;
+  readonly progress: Progress;
+  readonly pool: Pool;
+}
+
+type QueryMeasurement = Percentiles & { rowsMean: number };
+
+/** The k-th pseudo-random pick from `list`, the same on every run. */
+const pick = (list: readonly string[], k: number) => list[Math.floor(noise(k, 7) * list.length)]!;
+
+async function measureLatestState(ctx: QueryContext, allIds: readonly string[]): Promise<QueryMeasurement> {
+  ctx.progress.start('scenario 4: latest state of one target');
+  return measure(ctx.sizes.queryRuns, ctx.progress, async (k) => {
+    const body = await getJson(`${ctx.apiUrl}/v1/targets/${pick(allIds, k)}`, ctx.auth);
+    return Object.keys((body as { state: object }).state).length;
+  });
+}
+
+async function measureDayByMinute(
+  ctx: QueryContext,
+  busyIds: readonly string[],
+  day: number,
+): Promise<QueryMeasurement> {
+  ctx.progress.start('scenario 4: one day of 1 Hz data by minute');
+  const from = new Date(day).toISOString();
+  const to = new Date(day + ctx.sizes.queryBusySeconds * 1000).toISOString();
+  return measure(ctx.sizes.queryBucketRuns, ctx.progress, async (k) => {
+    const q = `from=${from}&to=${to}&bucket=1m&fields=speed,temp&limit=10000`;
+    const body = await getJson(`${ctx.apiUrl}/v1/targets/${pick(busyIds, k)}/obs?${q}`, ctx.auth);
+    return (body as { rows: unknown[] }).rows.length;
+  });
+}
+
+/** The k-th radius query's centre, far enough inside the area that the circle fits. */
+function radiusCentre(radiusM: number, k: number): { lat: number; lon: number } {
+  const margin = radiusM * degreesPerMetre;
+  const lat = areaLatMin + margin + (areaLatMax - areaLatMin - 2 * margin) * noise(k, 11);
+  const lonMargin = margin / Math.cos((lat * Math.PI) / 180);
+  const lon = areaLonMin + lonMargin + (areaLonMax - areaLonMin - 2 * lonMargin) * noise(k, 13);
+  return { lat, lon };
+}
+
+/** Radius queries through GET /v1/geo/near, or in SQL where this tmiDB has no such route. */
+async function measureRadius(ctx: QueryContext): Promise<{ radius: QueryMeasurement; route: boolean }> {
+  ctx.progress.start('scenario 4: radius query');
+  const route = await geoNearRoute(ctx.apiUrl, ctx.auth);
+  const radiusM = ctx.sizes.queryRadiusM;
+  const radius = await measure(ctx.sizes.queryRuns, ctx.progress, async (k) => {
+    const { lat, lon } = radiusCentre(radiusM, k);
+    if (route) {
+      const body = await getJson(
+        `${ctx.apiUrl}/v1/geo/near?lat=${lat}&lon=${lon}&radius_m=${radiusM}&limit=1000`,
+        ctx.auth,
+      );
+      return countRows(body);
+    }
+    const { rowCount } = await ctx.pool.query(radiusSql, [lat, lon, radiusM]);
+    return rowCount ?? 0;
+  });
+  return { radius, route };
 }
 
 /** Targets within $3 metres of ($1, $2), nearest first: earth_box prefilter on the GiST index, exact distance. */
@@ -173,7 +203,7 @@ async function measure(
   runs: number,
   progress: Progress,
   run: (k: number) => Promise<number>,
-): Promise<Percentiles & { rowsMean: number }> {
+): Promise<QueryMeasurement> {
   for (let k = 0; k < queryWarmupRuns; k++) await run(1_000_000 + k);
   const times: number[] = [];
   let rows = 0;
@@ -196,6 +226,11 @@ async function measure(
   };
 }
 
+interface LoadStep {
+  readonly sql: string;
+  readonly values: unknown[];
+}
+
 /** Fills the database; returns the busy day's start (epoch ms) and the ts_obs rows written. */
 async function load(pool: Pool, sizes: Sizes, progress: Progress): Promise<{ day: number; obsRows: number }> {
   const busyRows = sizes.queryBusyTargets * sizes.queryBusySeconds;
@@ -210,7 +245,29 @@ async function load(pool: Pool, sizes: Sizes, progress: Progress): Promise<{ day
   );
   const day = rows[0]!.day.getTime();
   const dayIso = new Date(day).toISOString();
-  // Each target's id and position, computed once (md5 per row would dominate the load).
+  await createBenchTargets(pool, sizes.queryTargets);
+  const { rows: tables } = await pool.query<{ present: boolean }>(
+    `SELECT to_regclass('tmi.target_position') IS NOT NULL AS present`,
+  );
+  const hasTargetPosition = tables[0]?.present === true;
+  const steps = [...referenceSteps(hasTargetPosition), ...observationSteps(sizes, dayIso, quietPerTarget)];
+  await runSteps(pool, steps, progress);
+  await pool.query('DROP TABLE public.bench_target');
+  progress.start('scenario 4: VACUUM ANALYZE');
+  for (const table of [
+    'target',
+    'target_state',
+    'geo_trace',
+    'ts_obs',
+    ...(hasTargetPosition ? ['target_position'] : []),
+  ]) {
+    await pool.query(`VACUUM ANALYZE tmi.${table}`);
+  }
+  return { day, obsRows: busyRows + quietPerTarget * quietTargets };
+}
+
+/** Each target's id and position, computed once (md5 per row would dominate the load). */
+async function createBenchTargets(pool: Pool, targets: number): Promise<void> {
   await pool.query(
     `CREATE UNLOGGED TABLE public.bench_target AS
      SELECT i, ${idSql('i')} AS id,
@@ -218,10 +275,13 @@ async function load(pool: Pool, sizes: Sizes, progress: Progress): Promise<{ day
             round((${areaLonMin} + ${areaLonMax - areaLonMin} * ${unitSql('lon', 'i')})::numeric, 6)::float8 AS lon,
             round((100 * ${unitSql('v', 'i')})::numeric, 2)::float8 AS v
      FROM generate_series(1, $1::int) i`,
-    [sizes.queryTargets],
+    [targets],
   );
   await pool.query('CREATE UNIQUE INDEX ON public.bench_target (i)');
-  const payload = (s: string) => `jsonb_build_object(
+}
+
+/** A vehicle reading at second `s` of target `t`, as a SQL expression. */
+const payloadSql = (s: string) => `jsonb_build_object(
       'speed', round((40 + 40 * sin((${s} + t.i) / 60.0))::numeric, 1),
       'temp', round((20 + 3 * sin(${s} / 600.0))::numeric, 2),
       'fuel', round((1 - ((${s} + t.i * 13) % 5000) / 5000.0)::numeric, 3),
@@ -230,7 +290,10 @@ async function load(pool: Pool, sizes: Sizes, progress: Progress): Promise<{ day
       'driver', 'driver-' || (t.i % 500),
       'lat', t.lat, 'lon', t.lon,
       'heading', (${s} / 60 * 37 + t.i) % 360)`;
-  const steps: { sql: string; values: unknown[] }[] = [
+
+/** The targets, their latest state and position, and the geo stage's read model where it exists. */
+function referenceSteps(hasTargetPosition: boolean): LoadStep[] {
+  const steps: LoadStep[] = [
     {
       sql: `INSERT INTO tmi.target (target_id, name, kind, meta)
             SELECT t.id, 'vehicle-' || t.i, $1, jsonb_build_object('fleet', 'f' || (t.i % 50)) FROM public.bench_target t`,
@@ -256,10 +319,7 @@ async function load(pool: Pool, sizes: Sizes, progress: Progress): Promise<{ day
       values: [],
     },
   ];
-  const { rows: tables } = await pool.query<{ present: boolean }>(
-    `SELECT to_regclass('tmi.target_position') IS NOT NULL AS present`,
-  );
-  if (tables[0]?.present) {
+  if (hasTargetPosition) {
     // The geo stage's read model of latest positions (what GET /v1/geo/near answers from).
     steps.push({
       sql: `INSERT INTO tmi.target_position (target_id, ts, event_id, lat, lon, speed, heading)
@@ -267,11 +327,17 @@ async function load(pool: Pool, sizes: Sizes, progress: Progress): Promise<{ day
       values: [],
     });
   }
+  return steps;
+}
+
+/** ts_obs rows: busy targets at 1 Hz through the busy day, quiet ones every 10 minutes before it. */
+function observationSteps(sizes: Sizes, dayIso: string, quietPerTarget: number): LoadStep[] {
+  const steps: LoadStep[] = [];
   for (let from = 1; from <= sizes.queryBusyTargets; from += busyTargetsPerStatement) {
     const to = Math.min(sizes.queryBusyTargets, from + busyTargetsPerStatement - 1);
     steps.push({
       sql: `INSERT INTO tmi.ts_obs (target_id, ts, event_id, schema_id, payload, received_at)
-            SELECT t.id, $3::timestamptz + s * interval '1 second', gen_random_uuid(), 1, ${payload('s')},
+            SELECT t.id, $3::timestamptz + s * interval '1 second', gen_random_uuid(), 1, ${payloadSql('s')},
                    $3::timestamptz + s * interval '1 second'
             FROM public.bench_target t, generate_series(0, $4::int - 1) s WHERE t.i BETWEEN $1 AND $2`,
       values: [from, to, dayIso, sizes.queryBusySeconds],
@@ -287,13 +353,18 @@ async function load(pool: Pool, sizes: Sizes, progress: Progress): Promise<{ day
       // Quiet targets report once every 10 minutes over the days before the busy day.
       steps.push({
         sql: `INSERT INTO tmi.ts_obs (target_id, ts, event_id, schema_id, payload, received_at)
-              SELECT t.id, $3::timestamptz - (s + 1) * interval '10 minutes', gen_random_uuid(), 1, ${payload('s')},
+              SELECT t.id, $3::timestamptz - (s + 1) * interval '10 minutes', gen_random_uuid(), 1, ${payloadSql('s')},
                      $3::timestamptz - (s + 1) * interval '10 minutes'
               FROM public.bench_target t, generate_series(0, $4::int - 1) s WHERE t.i BETWEEN $1 AND $2`,
         values: [from, to, dayIso, quietPerTarget],
       });
     }
   }
+  return steps;
+}
+
+/** Runs the steps over `queryLoadConnections` connections at once. */
+async function runSteps(pool: Pool, steps: readonly LoadStep[], progress: Progress): Promise<void> {
   let next = 0;
   let done = 0;
   const worker = async () => {
@@ -304,16 +375,4 @@ async function load(pool: Pool, sizes: Sizes, progress: Progress): Promise<{ day
     }
   };
   await Promise.all(Array.from({ length: queryLoadConnections }, worker));
-  await pool.query('DROP TABLE public.bench_target');
-  progress.start('scenario 4: VACUUM ANALYZE');
-  for (const table of [
-    'target',
-    'target_state',
-    'geo_trace',
-    'ts_obs',
-    ...(tables[0]?.present ? ['target_position'] : []),
-  ]) {
-    await pool.query(`VACUUM ANALYZE tmi.${table}`);
-  }
-  return { day, obsRows: busyRows + quietPerTarget * quietTargets };
 }

@@ -57,16 +57,19 @@ export interface BenchReport {
 const atLeast = (target: number) => ({ target: `≥ ${fmt(target)}`, ok: (v: number) => v >= target });
 const atMost = (target: number) => ({ target: `≤ ${fmt(target)}`, ok: (v: number) => v <= target });
 
+/** Adds one figure, with a target it is judged by and a note. */
+type AddFigure = (
+  scenario: string,
+  measure: string,
+  value: number,
+  unit: string,
+  goal?: { target: string; ok: (v: number) => boolean },
+  note?: string,
+) => void;
+
 export function figures(r: BenchResults, cores: number): Figure[] {
   const out: Figure[] = [];
-  const add = (
-    scenario: string,
-    measure: string,
-    value: number,
-    unit: string,
-    goal?: { target: string; ok: (v: number) => boolean },
-    note?: string,
-  ) =>
+  const add: AddFigure = (scenario, measure, value, unit, goal, note) =>
     out.push({
       scenario,
       measure,
@@ -75,169 +78,169 @@ export function figures(r: BenchResults, cores: number): Figure[] {
       ...(goal ? { target: goal.target, met: goal.ok(value) } : {}),
       ...(note ? { note } : {}),
     });
-  for (const i of r.ingest) {
-    const s = `1 ingest ${i.transport.toUpperCase()}`;
-    add(
-      s,
-      'end to end (all stages committed)',
-      i.endToEndEventsPerS,
-      'events/s',
-      atLeast(ingestEventsPerSTarget),
-    );
-    add(s, 'accepted (speaker acknowledged)', i.acceptedEventsPerS, 'events/s');
-    add(s, 'last event landed after last ack', i.lastEventLandMs, 'ms');
-    add(s, 'total time', i.totalMs, 'ms', undefined, `${fmt(i.events)} events, ${fmt(i.targets)} targets`);
-    add(s, 'events per request', round2(i.eventsPerRequest), 'events');
-    add(s, 'events per JetStream message', round2(i.eventsPerMessage), 'events');
-    const cpu = i.memory.cpuMs;
-    const groups = Object.keys(cpu).filter((g) => !g.endsWith(':total'));
-    const totalMs = groups.reduce((n, g) => n + (g.startsWith('other') ? 0 : (cpu[g] ?? 0)), 0);
-    for (const g of groups) {
-      add(
-        s,
-        `CPU per 1,000 events: ${g.replace(/^tmidb:/, 'tmiDB ')}`,
-        perThousand(cpu[g] ?? 0, i.events),
-        'ms',
-      );
-    }
-    for (const st of i.statements.slice(0, reportedStatements)) {
-      add(
-        s,
-        'PostgreSQL time per 1,000 events',
-        st.msPerThousandEvents,
-        'ms',
-        undefined,
-        shortStatement(st.query),
-      );
-    }
-    add(
-      s,
-      'CPU per 1,000 events: tmiDB + servers + driver',
-      perThousand(totalMs, i.events),
-      'ms',
-      undefined,
-      `cores busy: ${round2(totalMs / i.totalMs)} of ${cores} by these, ${otherCores(i.memory, i.totalMs)} by other work`,
-    );
-  }
-  for (const l of r.limits) {
-    const s = `2 limits ${l.transport.toUpperCase()}`;
-    add(
-      s,
-      '(a) JetStream publish alone',
-      l.jetstreamPublishEventsPerS,
-      'events/s',
-      undefined,
-      `${fmt(l.jetstreamPublishMsgsPerS)} msg/s of ${fmt(l.messageBytes)} B`,
-    );
-    add(
-      s,
-      '(a) JetStream pull-consume + ack alone',
-      l.jetstreamConsumeEventsPerS,
-      'events/s',
-      undefined,
-      `${fmt(l.jetstreamConsumeMsgsPerS)} msg/s`,
-    );
-    add(
-      s,
-      '(b) PostgreSQL COPY alone',
-      l.copyEventsPerS,
-      'events/s',
-      undefined,
-      `${fmt(l.copyRowsPerS)} rows/s into ${Object.keys(l.tables).join(', ')}`,
-    );
-    add(s, '(c) naive INSERT per row', l.naiveInsertEventsPerS, 'events/s');
-    add(
-      s,
-      'pipeline / min(a, b)',
-      l.ratio,
-      'ratio',
-      atLeast(ingestLimitRatioTarget),
-      `${fmt(l.pipelineEventsPerS)} / ${fmt(Math.min(l.jetstreamEventsPerS, l.copyEventsPerS))}`,
-    );
-  }
-  for (const l of r.latency) {
-    const s = `3 latency ${l.mode.toUpperCase()} ${l.offeredEventsPerS}/s`;
-    const note = `${fmt(l.offeredEventsPerS)} events/s × ${l.seconds} s; ${l.how}`;
-    add(s, 'request → listener p50', l.endToEndMs.p50, 'ms', undefined, note);
-    add(s, 'request → listener p95', l.endToEndMs.p95, 'ms');
-    add(s, 'request → listener p99', l.endToEndMs.p99, 'ms', atMost(latencyP99MsTarget));
-    add(s, 'request → listener max', l.endToEndMs.max, 'ms');
-    add(s, 'request → speaker ack p99', l.speakerAckMs.p99, 'ms');
-    add(
-      s,
-      'deliveries received',
-      l.deliveriesReceived,
-      'deliveries',
-      undefined,
-      `of ${fmt(l.deliveriesExpected)}; ${l.errors} errors`,
-    );
-    add(
-      s,
-      'cores used by other work meanwhile',
-      l.otherCores,
-      'cores',
-      undefined,
-      'noise: other processes on the machine',
-    );
-  }
-  if (r.queries) {
-    const q = r.queries;
-    const s = '4 queries';
-    const load = `${fmt(q.obsRows)} ts_obs rows, ${fmt(q.targets)} targets (loaded in ${q.loadSeconds} s)`;
-    const each: [string, typeof q.latestState][] = [
-      ['latest state of one target', q.latestState],
-      ['one day at 1 Hz by minute', q.dayByMinute],
-      ['radius (~100 targets)', q.radius],
-    ];
-    for (const [name, f] of each) {
-      add(s, `${name} p50`, f.p50, 'ms', undefined, name === 'latest state of one target' ? load : f.how);
-      add(s, `${name} p99`, f.p99, 'ms', atMost(queryP99MsTarget), `${f.rowsMean} rows per answer`);
-    }
-    add(
-      s,
-      'cores used by other work meanwhile',
-      q.otherCores,
-      'cores',
-      undefined,
-      'noise: other processes on the machine',
-    );
-  }
-  for (const i of r.ingest) {
-    const s = `5 memory ${i.transport.toUpperCase()}`;
-    const m = i.memory;
-    for (const [name, mb] of Object.entries(m.hwmMiB)) add(s, `peak RSS tmiDB ${name}`, mb, 'MiB');
-    add(
-      s,
-      'peak RSS tmiDB processes together',
-      m.peakMiB['tmidb:total'] ?? 0,
-      'MiB',
-      undefined,
-      'sampled sum',
-    );
-    add(s, 'peak PostgreSQL (PSS, all backends)', m.peakMiB.postgresql ?? 0, 'MiB');
-    add(s, 'peak nats-server RSS', m.peakMiB['nats-server'] ?? 0, 'MiB');
-  }
-  if (r.speak) out.push(...speakFigures(r.speak));
+  for (const i of r.ingest) ingestFigures(add, i, cores);
+  for (const l of r.limits) limitsFigures(add, l);
+  for (const l of r.latency) latencyFigures(add, l);
+  if (r.queries) queriesFigures(add, r.queries);
+  for (const i of r.ingest) memoryFigures(add, i);
+  if (r.speak) speakFigures(add, r.speak);
   return out;
 }
 
-function speakFigures(r: SpeakResult): Figure[] {
+/** Scenario 1: rates, CPU and PostgreSQL time per 1,000 events. */
+function ingestFigures(add: AddFigure, i: IngestResult, cores: number): void {
+  const s = `1 ingest ${i.transport.toUpperCase()}`;
+  add(
+    s,
+    'end to end (all stages committed)',
+    i.endToEndEventsPerS,
+    'events/s',
+    atLeast(ingestEventsPerSTarget),
+  );
+  add(s, 'accepted (speaker acknowledged)', i.acceptedEventsPerS, 'events/s');
+  add(s, 'last event landed after last ack', i.lastEventLandMs, 'ms');
+  add(s, 'total time', i.totalMs, 'ms', undefined, `${fmt(i.events)} events, ${fmt(i.targets)} targets`);
+  add(s, 'events per request', round2(i.eventsPerRequest), 'events');
+  add(s, 'events per JetStream message', round2(i.eventsPerMessage), 'events');
+  const cpu = i.memory.cpuMs;
+  const groups = Object.keys(cpu).filter((g) => !g.endsWith(':total'));
+  const totalMs = groups.reduce((n, g) => n + (g.startsWith('other') ? 0 : (cpu[g] ?? 0)), 0);
+  for (const g of groups) {
+    add(
+      s,
+      `CPU per 1,000 events: ${g.replace(/^tmidb:/, 'tmiDB ')}`,
+      perThousand(cpu[g] ?? 0, i.events),
+      'ms',
+    );
+  }
+  for (const st of i.statements.slice(0, reportedStatements)) {
+    add(
+      s,
+      'PostgreSQL time per 1,000 events',
+      st.msPerThousandEvents,
+      'ms',
+      undefined,
+      shortStatement(st.query),
+    );
+  }
+  add(
+    s,
+    'CPU per 1,000 events: tmiDB + servers + driver',
+    perThousand(totalMs, i.events),
+    'ms',
+    undefined,
+    `cores busy: ${round2(totalMs / i.totalMs)} of ${cores} by these, ${otherCores(i.memory, i.totalMs)} by other work`,
+  );
+}
+
+/** Scenario 2: the parts alone, and the pipeline against the slower of them. */
+function limitsFigures(add: AddFigure, l: LimitsResult): void {
+  const s = `2 limits ${l.transport.toUpperCase()}`;
+  add(
+    s,
+    '(a) JetStream publish alone',
+    l.jetstreamPublishEventsPerS,
+    'events/s',
+    undefined,
+    `${fmt(l.jetstreamPublishMsgsPerS)} msg/s of ${fmt(l.messageBytes)} B`,
+  );
+  add(
+    s,
+    '(a) JetStream pull-consume + ack alone',
+    l.jetstreamConsumeEventsPerS,
+    'events/s',
+    undefined,
+    `${fmt(l.jetstreamConsumeMsgsPerS)} msg/s`,
+  );
+  add(
+    s,
+    '(b) PostgreSQL COPY alone',
+    l.copyEventsPerS,
+    'events/s',
+    undefined,
+    `${fmt(l.copyRowsPerS)} rows/s into ${Object.keys(l.tables).join(', ')}`,
+  );
+  add(s, '(c) naive INSERT per row', l.naiveInsertEventsPerS, 'events/s');
+  add(
+    s,
+    'pipeline / min(a, b)',
+    l.ratio,
+    'ratio',
+    atLeast(ingestLimitRatioTarget),
+    `${fmt(l.pipelineEventsPerS)} / ${fmt(Math.min(l.jetstreamEventsPerS, l.copyEventsPerS))}`,
+  );
+}
+
+/** Scenario 3: request → listener latencies at one offered load. */
+function latencyFigures(add: AddFigure, l: LatencyResult): void {
+  const s = `3 latency ${l.mode.toUpperCase()} ${l.offeredEventsPerS}/s`;
+  const note = `${fmt(l.offeredEventsPerS)} events/s × ${l.seconds} s; ${l.how}`;
+  add(s, 'request → listener p50', l.endToEndMs.p50, 'ms', undefined, note);
+  add(s, 'request → listener p95', l.endToEndMs.p95, 'ms');
+  add(s, 'request → listener p99', l.endToEndMs.p99, 'ms', atMost(latencyP99MsTarget));
+  add(s, 'request → listener max', l.endToEndMs.max, 'ms');
+  add(s, 'request → speaker ack p99', l.speakerAckMs.p99, 'ms');
+  add(
+    s,
+    'deliveries received',
+    l.deliveriesReceived,
+    'deliveries',
+    undefined,
+    `of ${fmt(l.deliveriesExpected)}; ${l.errors} errors`,
+  );
+  add(
+    s,
+    'cores used by other work meanwhile',
+    l.otherCores,
+    'cores',
+    undefined,
+    'noise: other processes on the machine',
+  );
+}
+
+/** Scenario 4: query latencies. */
+function queriesFigures(add: AddFigure, q: QueriesResult): void {
+  const s = '4 queries';
+  const load = `${fmt(q.obsRows)} ts_obs rows, ${fmt(q.targets)} targets (loaded in ${q.loadSeconds} s)`;
+  const each: [string, typeof q.latestState][] = [
+    ['latest state of one target', q.latestState],
+    ['one day at 1 Hz by minute', q.dayByMinute],
+    ['radius (~100 targets)', q.radius],
+  ];
+  for (const [name, f] of each) {
+    add(s, `${name} p50`, f.p50, 'ms', undefined, name === 'latest state of one target' ? load : f.how);
+    add(s, `${name} p99`, f.p99, 'ms', atMost(queryP99MsTarget), `${f.rowsMean} rows per answer`);
+  }
+  add(
+    s,
+    'cores used by other work meanwhile',
+    q.otherCores,
+    'cores',
+    undefined,
+    'noise: other processes on the machine',
+  );
+}
+
+/** Scenario 5: peak memory of tmiDB and the servers during scenario 1. */
+function speakFigures(add: AddFigure, r: SpeakResult): void {
   const s = `6 tmi.speak ${r.offeredEventsPerS}/s`;
   const note = `${fmt(r.offeredEventsPerS)} speaks/s × ${r.seconds} s, one per transaction; ${r.received} of ${r.events} arrived`;
-  const p99 = r.commitToInMs.p99;
-  return [
-    { scenario: s, measure: 'commit → TMI_IN p50', value: r.commitToInMs.p50, unit: 'ms', note },
-    {
-      scenario: s,
-      measure: 'commit → TMI_IN p99',
-      value: p99,
-      unit: 'ms',
-      target: `≤ ${speakP99MsTarget}`,
-      met: p99 <= speakP99MsTarget,
-    },
-    { scenario: s, measure: 'commit → TMI_IN max', value: r.commitToInMs.max, unit: 'ms' },
-    { scenario: s, measure: 'SELECT tmi.speak() round trip p99', value: r.speakCallMs.p99, unit: 'ms' },
-  ];
+  add(s, 'commit → TMI_IN p50', r.commitToInMs.p50, 'ms', undefined, note);
+  add(s, 'commit → TMI_IN p99', r.commitToInMs.p99, 'ms', {
+    target: `≤ ${speakP99MsTarget}`,
+    ok: (v) => v <= speakP99MsTarget,
+  });
+  add(s, 'commit → TMI_IN max', r.commitToInMs.max, 'ms');
+  add(s, 'SELECT tmi.speak() round trip p99', r.speakCallMs.p99, 'ms');
+}
+
+function memoryFigures(add: AddFigure, i: IngestResult): void {
+  const s = `5 memory ${i.transport.toUpperCase()}`;
+  const m = i.memory;
+  for (const [name, mb] of Object.entries(m.hwmMiB)) add(s, `peak RSS tmiDB ${name}`, mb, 'MiB');
+  add(s, 'peak RSS tmiDB processes together', m.peakMiB['tmidb:total'] ?? 0, 'MiB', undefined, 'sampled sum');
+  add(s, 'peak PostgreSQL (PSS, all backends)', m.peakMiB.postgresql ?? 0, 'MiB');
+  add(s, 'peak nats-server RSS', m.peakMiB['nats-server'] ?? 0, 'MiB');
 }
 
 export function formatTable(figs: readonly Figure[]): string {

@@ -7,15 +7,15 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { packageRoot, VERSION } from '../config/index.js';
 import { stageNames } from '../pipelines/index.js';
-import { machineInfo, startBenchServers } from './env.js';
+import { type BenchServers, machineInfo, startBenchServers } from './env.js';
 import { type IngestResult, runIngest } from './ingest.js';
 import { type LatencyResult, listenerModes, runLatency } from './latency.js';
 import { type LimitsResult, runLimits } from './limits.js';
 import { type BenchOptions, parseOptions, usage } from './options.js';
 import { Progress } from './progress.js';
 import { type QueriesResult, runQueries } from './queries.js';
-import { type BenchReport, figures, formatReport, writeReport } from './report.js';
-import { runSpeak, type SpeakResult } from './speak.js';
+import { type BenchReport, type BenchResults, figures, formatReport, writeReport } from './report.js';
+import { runSpeak } from './speak.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   let opts: BenchOptions | 'help';
@@ -36,57 +36,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const loadAtStart = os.loadavg()[0] ?? 0;
   progress.start('starting PostgreSQL and nats-server');
   const servers = await startBenchServers();
-  // Ctrl-C (or a CI timeout) still stops the private servers; the tmiDB children die with this process.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      progress.note(`${signal}: stopping PostgreSQL and nats-server`);
-      servers.stop().finally(() => process.exit(130));
-    });
-  }
+  stopServersOnSignal(servers, progress);
   try {
     const machine = await machineInfo(servers);
-    const ingest: IngestResult[] = [];
-    const limits: LimitsResult[] = [];
-    const latency: LatencyResult[] = [];
-    let queries: QueriesResult | undefined;
-    if (opts.scenarios.includes('ingest')) {
-      for (const transport of opts.transports) {
-        const run = await runIngest(servers, transport, opts.sizes, progress, nodeFlags, opts.processes);
-        ingest.push(run.result);
-        try {
-          if (opts.scenarios.includes('limits'))
-            limits.push(await runLimits(servers, run, opts.sizes, progress));
-        } finally {
-          await run.db.drop().catch(() => {});
-        }
-      }
-    }
-    if (opts.scenarios.includes('latency')) {
-      const rates = [opts.sizes.latencyEventsPerS, opts.sizes.latencyLowEventsPerS].filter((r) => r > 0);
-      for (const rate of rates) {
-        for (const mode of listenerModes) {
-          const result = await runLatency(
-            servers,
-            opts.sizes,
-            progress,
-            nodeFlags,
-            mode,
-            rate,
-            opts.processes,
-          );
-          if (result) latency.push(result);
-          else progress.note(`scenario 3 (${mode}): this tmiDB has no listeners API; skipped`);
-        }
-      }
-    }
-    if (opts.scenarios.includes('queries'))
-      queries = await runQueries(servers, opts.sizes, progress, nodeFlags);
-    let speak: SpeakResult | undefined;
-    if (opts.scenarios.includes('speak'))
-      speak = await runSpeak(servers, opts.sizes, progress, nodeFlags, opts.processes);
+    const results = await runScenarios(servers, opts, progress, nodeFlags);
     progress.end();
-    const results = { ingest, limits, latency, queries, speak };
-    const loadAtEnd = os.loadavg()[0] ?? 0;
     const report: BenchReport = {
       tool: 'tmidb-bench',
       version: VERSION,
@@ -99,20 +53,7 @@ async function main(argv: readonly string[]): Promise<number> {
       stages: [...stageNames],
       figures: figures(results, machine.cores),
       results,
-      notes: [
-        'Everything runs on this one machine: the benchmark driver (HTTP/NATS clients, listeners) shares the cores with tmiDB, PostgreSQL and nats-server.',
-        opts.processes === 'one'
-          ? `tmiDB ran as one process: the API (+ NATS speaker connector) and every stage (${stageNames.join(', ')}).`
-          : `tmiDB ran as ${stageNames.length + 1} processes: the API (+ NATS speaker connector) and one \`tmictl stage\` per stage (${stageNames.join(', ')}).`,
-        'PostgreSQL ran with the launcher defaults (fsync, synchronous_commit on); nats-server with the default sync interval.',
-        ...latency
-          .filter((l) => l.mode === 'nats')
-          .map(
-            (l) =>
-              `Scenario 3 (nats): ${l.how}; 500 such subscribers would be ${(l.offeredEventsPerS * 500).toLocaleString('en-US')} deliveries/s, more than the driver can receive on this machine next to the system under test.`,
-          ),
-        `1-minute load average: ${loadAtStart.toFixed(2)} at start, ${loadAtEnd.toFixed(2)} at end (other work on the machine adds noise).`,
-      ],
+      notes: reportNotes(opts, results.latency, loadAtStart, os.loadavg()[0] ?? 0),
     };
     const file = writeReport(report, opts.outDir);
     process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
@@ -122,6 +63,80 @@ async function main(argv: readonly string[]): Promise<number> {
     progress.end();
     await servers.stop();
   }
+}
+
+/** Ctrl-C (or a CI timeout) still stops the private servers; the tmiDB children die with this process. */
+function stopServersOnSignal(servers: BenchServers, progress: Progress): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      progress.note(`${signal}: stopping PostgreSQL and nats-server`);
+      servers.stop().finally(() => process.exit(130));
+    });
+  }
+}
+
+/** Runs the chosen scenarios in order: ingest (each followed by its limits), latency, queries. */
+async function runScenarios(
+  servers: BenchServers,
+  opts: BenchOptions,
+  progress: Progress,
+  nodeFlags: readonly string[],
+): Promise<BenchResults> {
+  const ingest: IngestResult[] = [];
+  const limits: LimitsResult[] = [];
+  const latency: LatencyResult[] = [];
+  let queries: QueriesResult | undefined;
+  if (opts.scenarios.includes('ingest')) {
+    for (const transport of opts.transports) {
+      const run = await runIngest(servers, transport, opts.sizes, progress, nodeFlags, opts.processes);
+      ingest.push(run.result);
+      try {
+        if (opts.scenarios.includes('limits'))
+          limits.push(await runLimits(servers, run, opts.sizes, progress));
+      } finally {
+        await run.db.drop().catch(() => {});
+      }
+    }
+  }
+  if (opts.scenarios.includes('latency')) {
+    const rates = [opts.sizes.latencyEventsPerS, opts.sizes.latencyLowEventsPerS].filter((r) => r > 0);
+    for (const rate of rates) {
+      for (const mode of listenerModes) {
+        const result = await runLatency(servers, opts.sizes, progress, nodeFlags, mode, rate, opts.processes);
+        if (result) latency.push(result);
+        else progress.note(`scenario 3 (${mode}): this tmiDB has no listeners API; skipped`);
+      }
+    }
+  }
+  if (opts.scenarios.includes('queries'))
+    queries = await runQueries(servers, opts.sizes, progress, nodeFlags);
+  const speak = opts.scenarios.includes('speak')
+    ? await runSpeak(servers, opts.sizes, progress, nodeFlags, opts.processes)
+    : undefined;
+  return { ingest, limits, latency, queries, speak };
+}
+
+/** What a reader of the figures must know about how they were taken. */
+function reportNotes(
+  opts: BenchOptions,
+  latency: readonly LatencyResult[],
+  loadAtStart: number,
+  loadAtEnd: number,
+): string[] {
+  return [
+    'Everything runs on this one machine: the benchmark driver (HTTP/NATS clients, listeners) shares the cores with tmiDB, PostgreSQL and nats-server.',
+    opts.processes === 'one'
+      ? `tmiDB ran as one process: the API (+ NATS speaker connector) and every stage (${stageNames.join(', ')}).`
+      : `tmiDB ran as ${stageNames.length + 1} processes: the API (+ NATS speaker connector) and one \`tmictl stage\` per stage (${stageNames.join(', ')}).`,
+    'PostgreSQL ran with the launcher defaults (fsync, synchronous_commit on); nats-server with the default sync interval.',
+    ...latency
+      .filter((l) => l.mode === 'nats')
+      .map(
+        (l) =>
+          `Scenario 3 (nats): ${l.how}; 500 such subscribers would be ${(l.offeredEventsPerS * 500).toLocaleString('en-US')} deliveries/s, more than the driver can receive on this machine next to the system under test.`,
+      ),
+    `1-minute load average: ${loadAtStart.toFixed(2)} at start, ${loadAtEnd.toFixed(2)} at end (other work on the machine adds noise).`,
+  ];
 }
 
 main(process.argv.slice(2)).then(

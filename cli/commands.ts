@@ -10,6 +10,7 @@ import { createPool } from '../db/index.js';
 import {
   AlreadyRunningError,
   acquireHomeLock,
+  ensureReaderLogin,
   findPostgresBinaries,
   startLocalServers,
 } from '../ops/index.js';
@@ -202,11 +203,18 @@ export async function publish(
   return 0;
 }
 
-/** `tmictl psql`: psql on tmiDB's database with the tmiDB prompt. */
+/**
+ * `tmictl psql [--read-only]`: psql on tmiDB's database with the tmiDB prompt. --read-only logs in as
+ * tmidb_reader (the typed views in `kinds` and the projections, SELECT only).
+ */
 export async function psql(config: Config, extra: readonly string[]): Promise<number> {
-  const { pgUrl } = endpoints(config);
+  const readOnly = extra.includes('--read-only');
+  const args = extra.filter((a) => a !== '--read-only');
+  const { pgUrl: adminUrl } = endpoints(config);
+  const pgUrl = readOnly ? await ensureReaderLogin(adminUrl, config.home) : adminUrl;
+  const prompt = readOnly ? 'tmiDB(read-only):%/%R%# ' : 'tmiDB:%/%R%# ';
   const bin = findPostgresBinaries(config.pgBinDir).psql;
-  const child = spawn(bin, [pgUrl, '-v', 'PROMPT1=tmiDB:%/%R%# ', '-v', 'PROMPT2=tmiDB:%/%R%# ', ...extra], {
+  const child = spawn(bin, [pgUrl, '-v', `PROMPT1=${prompt}`, '-v', `PROMPT2=${prompt}`, ...args], {
     stdio: 'inherit',
     env: { ...process.env, PGAPPNAME: 'tmiDB-CLI' },
   });
@@ -215,7 +223,9 @@ export async function psql(config: Config, extra: readonly string[]): Promise<nu
 
 export async function pipeline(config: Config, io: Io, sub: string | undefined): Promise<number> {
   if (sub !== 'status') {
-    io.err('usage: tmictl pipeline status');
+    io.err(
+      'usage: tmictl pipeline status | replay <stage> [--from …] [--to …] | pause <stage> | resume <stage>',
+    );
     return 2;
   }
   const { pgUrl, natsUrl } = endpoints(config);

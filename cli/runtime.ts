@@ -2,7 +2,7 @@
 // Assembles a tmiDB process: PostgreSQL pool (migrated), NATS + JetStream topology, schema registry,
 // the chosen stages, the NATS speaker connector and the HTTP API. Used by `tmictl up`, `tmictl stage`,
 // and by the integration tests (which start real servers and then this).
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { FastifyInstance } from 'fastify';
 import {
@@ -37,7 +37,7 @@ import {
   topology,
 } from '../pipelines/index.js';
 import { pruneLedger, pruneSkips } from '../projections/index.js';
-import { SchemaRegistry } from '../schemas/index.js';
+import { fieldNameLengthMax, SchemaRegistry } from '../schemas/index.js';
 
 export interface RuntimeOptions {
   readonly pgUrl: string;
@@ -73,6 +73,8 @@ export interface Runtime {
 /** Partition maintenance (pg_partman) runs at start and then this often. */
 export const partitionMaintenanceIntervalMs = 3_600_000;
 
+type Log = (level: 'info' | 'warn' | 'error', msg: string) => void;
+
 export async function startRuntime(config: Config, opts: RuntimeOptions): Promise<Runtime> {
   const log = opts.log ?? (() => {});
   const pool = createPool(opts.pgUrl, config.pgPoolMax);
@@ -91,7 +93,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
   const registry = new SchemaRegistry(pool, {
     fieldsMax: config.eventFieldsMax,
     stringLengthMax: config.stringLengthMax,
-    fieldNameLengthMax: 64,
+    fieldNameLengthMax,
     depthMax: 8,
   });
   const metrics = createMetrics();
@@ -105,19 +107,14 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
     log,
     nc,
   });
-  for (const s of stages) {
-    // A stage only fails this way on a broken invariant (e.g. a checkpoint moving back): crash, loudly,
-    // rather than run on with a stage missing; the streams keep everything for the restart.
-    s.done.catch((err) => {
-      log('error', `stage ${s.stage} crashed: ${(err as Error).stack ?? String(err)}`);
-      (opts.onFatal ?? (() => process.exit(70)))(err);
-    });
-  }
+  crashOnStageFailure(stages, log, opts.onFatal ?? (() => process.exit(70)));
   const maintenance = startMaintenance(pool, config, log);
-  const core: Core = { config, pool, nc, js, jsm, topo, registry, metrics, log };
-  const connectors = opts.connectors === undefined ? undefined : startConnectors(core, opts.connectors);
-  const api = opts.api ? await startApi(core) : undefined;
-  const app = api?.app;
+  const base = { config, js, jsm, pool, registry, topology: topo, metrics };
+  const connectors =
+    opts.connectors === undefined ? undefined : startConnectors(base, nc, log, opts.connectors);
+  const api = opts.api
+    ? await startApi({ config, js, jsm, pool, registry, topology: topo, metrics }, nc, log)
+    : undefined;
 
   return {
     config,
@@ -127,14 +124,14 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
     metrics,
     registry,
     url: api?.url,
-    app,
+    app: api?.app,
     adminKey: api?.adminKey,
     stages,
     connectors,
     async stop() {
       clearInterval(maintenance);
       await connectors?.stop();
-      await app?.close();
+      await api?.app.close();
       await api?.speaker.stop().catch(() => {});
       await stopStages(stages);
       await nc.drain().catch(() => {});
@@ -143,20 +140,25 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
   };
 }
 
-/** What the runtime's parts are built from. */
-interface Core {
-  readonly config: Config;
-  readonly pool: Pool;
-  readonly nc: NatsConnection;
-  readonly js: ReturnType<typeof jetstream>;
-  readonly jsm: Awaited<ReturnType<typeof jetstreamManager>>;
-  readonly topo: Topology;
-  readonly registry: SchemaRegistry;
-  readonly metrics: Metrics;
-  readonly log: NonNullable<RuntimeOptions['log']>;
+/**
+ * A stage only fails this way on a broken invariant (e.g. a checkpoint moving back): crash, loudly,
+ * rather than run on with a stage missing; the streams keep everything for the restart.
+ */
+function crashOnStageFailure(
+  stages: readonly RunningStage[],
+  log: Log,
+  onFatal: (err: unknown) => void,
+): void {
+  for (const s of stages) {
+    s.done.catch((err) => {
+      log('error', `stage ${s.stage} crashed: ${(err as Error).stack ?? String(err)}`);
+      onFatal(err);
+    });
+  }
 }
 
-function startMaintenance(pool: Pool, config: Config, log: Core['log']): NodeJS.Timeout {
+/** Partition maintenance and ledger/skip pruning every `partitionMaintenanceIntervalMs`; returns the timer. */
+function startMaintenance(pool: Pool, config: Config, log: Log): NodeJS.Timeout {
   const maintenance = setInterval(() => {
     runPartitionMaintenance(pool).catch((err) =>
       log('warn', `partition maintenance failed: ${(err as Error).message}`),
@@ -177,14 +179,20 @@ function startMaintenance(pool: Pool, config: Config, log: Core['log']): NodeJS.
   return maintenance;
 }
 
-function startConnectors(core: Core, which: 'all' | readonly string[]): ConnectorHost {
-  const { config, pool, js, registry, topo, metrics, nc } = core;
+/** This process's connector host: all connectors (its share) or the named ones. */
+function startConnectors(
+  base: ApiBase,
+  nc: NatsConnection,
+  log: Log,
+  which: 'all' | readonly string[],
+): ConnectorHost {
+  const { config, js, pool, registry, topology: topo, metrics } = base;
   return startConnectorHost({
     config,
     pool,
     acceptCtx: { config, js, registry, topology: topo, metrics, targets: new TargetKindCache(pool) },
     names: which === 'all' ? undefined : which,
-    log: core.log,
+    log,
     targetsChanged: async () => {
       nc.publish(topo.sysSubject('targets'));
       await nc.flush();
@@ -192,8 +200,27 @@ function startConnectors(core: Core, which: 'all' | readonly string[]): Connecto
   });
 }
 
-async function startApi(core: Core) {
-  const { config, pool, nc, js, jsm, topo, registry, metrics, log } = core;
+/** What the API process shares with the stages. */
+interface ApiBase {
+  readonly config: Config;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly pool: Pool;
+  readonly registry: SchemaRegistry;
+  readonly topology: Topology;
+  readonly metrics: Metrics;
+}
+
+interface RunningApi {
+  readonly app: FastifyInstance;
+  readonly url: string;
+  readonly speaker: ReturnType<typeof startNatsSpeaker>;
+  readonly adminKey: NonNullable<Runtime['adminKey']>;
+}
+
+/** The HTTP API and the NATS speaker connector, with the admin key of this home ensured. */
+async function startApi(base: ApiBase, nc: NatsConnection, log: Log): Promise<RunningApi> {
+  const { config, pool, topology: topo } = base;
   const targets = new TargetKindCache(pool);
   const authenticator = new Authenticator(pool, TokenService.load(config));
   const limiter = new RateLimiter(config.rateLimitPerS, config.rateLimitBurst);
@@ -204,24 +231,12 @@ async function startApi(core: Core) {
     nc.publish(topo.sysSubject(what));
     await nc.flush();
   };
-  const ctx = {
-    config,
-    js,
-    jsm,
-    pool,
-    registry,
-    topology: topo,
-    metrics,
-    targets,
-    isReady: () => true,
-    authenticator,
-    limiter,
-    notify,
-  };
+  const ctx = { ...base, targets, isReady: () => true, authenticator, limiter, notify, log };
   const speaker = startNatsSpeaker(
     nc,
     ctx,
     natsSpeakerAuthenticator({ enabled: config.auth === 'on', authenticator, limiter }),
+    log,
   );
   const files = await openFiles(config, pool, log);
   const app = await buildServer({ ...ctx, files });
@@ -236,7 +251,7 @@ async function startApi(core: Core) {
 }
 
 /** The file store, when an S3 endpoint is configured (or the embedded SeaweedFS was started). */
-async function openFiles(config: Config, pool: Pool, log: Core['log']): Promise<FileService | undefined> {
+async function openFiles(config: Config, pool: Pool, log: Log): Promise<FileService | undefined> {
   if (!config.s3Url) return undefined;
   if (!config.s3AccessKey || !config.s3SecretKey) {
     throw new ConfigError('TMIDB_S3_URL needs TMIDB_S3_ACCESS_KEY and TMIDB_S3_SECRET_KEY');

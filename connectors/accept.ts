@@ -3,7 +3,7 @@
 // everything first (so a bad write changes nothing), versions the payload schema per kind, encodes Avro
 // envelopes, packs consecutive events of one target into JetStream messages and answers only after
 // every PubAck is in.
-import type { JetStreamClient } from '@nats-io/jetstream';
+import { JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
 import type { Config } from '../config/index.js';
 import { isTmiError, RequestRejectedError } from '../errors/index.js';
 import { limits, type Metrics, publishAll, type Topology } from '../pipelines/index.js';
@@ -21,6 +21,7 @@ import {
   uuidv7,
 } from '../schemas/index.js';
 import type { TargetKindCache } from './targets-cache.js';
+import { jetStreamStorageFullCodes, retryHint } from './unexpected.js';
 
 export interface AcceptContext {
   readonly config: Config;
@@ -272,7 +273,16 @@ async function publishEnvelopes(
       body: encodeEventBatch(g.events),
       msgID: batchMessageId(g.events.map((e) => e.event_id)),
     })),
-  );
+  ).catch((err: unknown) => {
+    if (err instanceof JetStreamApiError && jetStreamStorageFullCodes.includes(err.code)) {
+      throw new RequestRejectedError(
+        'STORAGE_FULL',
+        `JetStream has no storage left (its max_file_store is reached); ${retryHint} once space is freed`,
+        { cause: err },
+      );
+    }
+    throw err;
+  });
   const seqs: number[] = new Array(envelopes.length);
   let duplicates = 0;
   groups.forEach((g, i) => {

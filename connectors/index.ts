@@ -29,3 +29,5 @@ export {
 } from './runtime/index.js';
 export { pruneRejectedSpeaks, speakChannel } from './sql/index.js';
 export { TargetKindCache, targetCacheTtlMs } from './targets-cache.js';
+export type { ErrorAnswer } from './unexpected.js';
+export { answerOfUnexpected, jetStreamStorageFullCodes, retryHint } from './unexpected.js';

@@ -6,11 +6,15 @@
 // `Authorization: Bearer <API key or token>` on every request (checked by `authenticate`, which the
 // runtime wires to the API's key store): 401 without a valid one, 403 for a key that may not speak, and
 // a target outside its grants answers 404 TARGET_NOT_FOUND like an unknown one.
+import { randomUUID } from 'node:crypto';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { isClientError, RequestRejectedError } from '../errors/index.js';
 import { type AcceptContext, accept } from './accept.js';
+import { answerOfUnexpected } from './unexpected.js';
 
 export const speakQueueGroup = 'tmidb-speak';
+
+type SpeakLog = (level: 'error', msg: string) => void;
 
 /** Who a request comes from, once its Authorization header checked out. */
 export interface SpeakerIdentity {
@@ -35,13 +39,15 @@ export function startNatsSpeaker(
   ctx: AcceptContext,
   /** Required: a connector without authentication must say so (`anonymousNatsSpeaker`). */
   authenticate: SpeakerAuthenticator,
+  /** Every 5xx answer leaves a line here with its request id. */
+  log?: SpeakLog,
 ): NatsSpeakerConnector {
   const prefix = ctx.topology.speakPrefix;
   const subscription = nc.subscribe(ctx.topology.speakWildcard, {
     queue: speakQueueGroup,
     callback: (err, msg) => {
       if (err) return;
-      void handleSpeak(ctx, prefix, msg, authenticate);
+      void handleSpeak(ctx, prefix, msg, authenticate, log);
     },
   });
   return {
@@ -57,6 +63,7 @@ async function handleSpeak(
   prefix: string,
   msg: Msg,
   authenticate: SpeakerAuthenticator,
+  log: SpeakLog | undefined,
 ): Promise<void> {
   try {
     const who = await authenticate(msg.headers?.get('Authorization') || undefined);
@@ -97,14 +104,17 @@ async function handleSpeak(
         : { accepted: result.accepted, event_ids: result.event_ids, seqs: result.seqs },
     );
   } catch (err) {
-    const error = isClientError(err)
+    const requestId = msg.headers?.get('X-Request-Id') || randomUUID();
+    const answer = isClientError(err)
       ? { status: err.status, code: err.code, detail: err.message }
-      : {
-          status: 503,
-          code: 'UNAVAILABLE',
-          detail: 'the event could not be stored; retry with the same event_id',
-        };
-    reply(msg, { error });
+      : answerOfUnexpected(err, requestId);
+    if (answer.status >= 500) {
+      log?.(
+        'error',
+        `request ${requestId} NATS ${msg.subject} → ${answer.status} ${answer.code}: ${(err as Error)?.stack ?? err}`,
+      );
+    }
+    reply(msg, { error: answer });
   }
 }
 

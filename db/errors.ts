@@ -45,3 +45,31 @@ export function classifyDatabaseError(err: unknown): DatabaseError {
     err,
   );
 }
+
+/**
+ * Whose fault a SQLSTATE is, by class: the caller's (22 data exception → `input`, 23505 unique violation →
+ * `conflict`, the rest of 23 integrity → `constraint`), unavailability (08 connection, 53 resources, 57P
+ * operator intervention, and the transient 40001/40P01/55P03 → `unavailable`), or ours (`internal`).
+ */
+export type SqlStateFault = 'input' | 'conflict' | 'constraint' | 'unavailable' | 'internal';
+
+export function sqlStateFault(sqlState: string): SqlStateFault {
+  const cls = sqlState.slice(0, 2);
+  if (cls === '22') return 'input';
+  if (sqlState === '23505') return 'conflict';
+  if (cls === '23') return 'constraint';
+  if (cls === '57' && !sqlState.startsWith('57P')) return 'internal'; // 57014 query_canceled: a timeout of ours
+  if (isRetryableSqlState(sqlState)) return 'unavailable';
+  return 'internal';
+}
+
+/** The SQLSTATE of a PostgreSQL error (node-pg's `code` with a `severity`, or a DatabaseError), else undefined. */
+export function sqlStateOf(err: unknown): string | undefined {
+  const raw =
+    err instanceof DatabaseError
+      ? err.sqlState
+      : (err as { severity?: unknown } | null)?.severity !== undefined
+        ? (err as { code?: unknown }).code
+        : undefined;
+  return typeof raw === 'string' && /^[0-9A-Z]{5}$/.test(raw) ? raw : undefined;
+}

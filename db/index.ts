@@ -1,5 +1,13 @@
 // SPDX-License-Identifier: MIT
-export { classifyDatabaseError, DatabaseError, isRetryableSqlState, isUniqueViolation } from './errors.js';
+export type { SqlStateFault } from './errors.js';
+export {
+  classifyDatabaseError,
+  DatabaseError,
+  isRetryableSqlState,
+  isUniqueViolation,
+  sqlStateFault,
+  sqlStateOf,
+} from './errors.js';
 export type { Migration, MigrationReport } from './migrate.js';
 export { listMigrations, migrate, migrationsDir } from './migrate.js';
 export { partitioningMode, runPartitionMaintenance } from './partitions.js';

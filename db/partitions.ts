@@ -12,8 +12,15 @@ export async function partitioningMode(pool: Pool): Promise<'timescaledb' | 'pg_
   return 'none';
 }
 
-/** Creates the coming days' partitions (pg_partman); a no-op elsewhere. Run at start and hourly. */
+/** Daily partitions are made this many days ahead. */
+export const partitionPremakeDays = 7;
+
+/**
+ * Creates the coming days' partitions, in the tmi_partitions schema (migration 009: pg_partman 4 only
+ * finds partitions beside their parent, so tmiDB makes them itself); a no-op without pg_partman's
+ * native partitioning. Run at start and hourly.
+ */
 export async function runPartitionMaintenance(pool: Pool): Promise<void> {
   if ((await partitioningMode(pool)) !== 'pg_partman') return;
-  await pool.query('SELECT partman.run_maintenance(p_analyze := false)');
+  await pool.query('SELECT tmi.premake_partitions($1)', [partitionPremakeDays]);
 }

@@ -21,6 +21,12 @@ export function createPool(connectionString: string, max: number): pg.Pool {
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
+  // Nor a checked-out one (in a transaction, awaiting a publish between statements): node-pg emits 'error'
+  // on the client, which without a listener crashes the process (found by faults-postgres-immediate-stop).
+  // The failure still reaches the transaction through its next query; the pool drops the dead client.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   return pool;
 }
 

@@ -32,11 +32,48 @@ export const catalogue = {
   EMPTY_BODY: badRequest('the request body is empty'),
   INVALID_REQUEST: badRequest("a path, query or body that doesn't match the documented schema"),
   INVALID_PARAMETER: badRequest('a query parameter out of its documented range or format'),
-  BAD_REQUEST: badRequest('a request the HTTP layer refused before routing (bad URL, bad header)'),
+  BAD_REQUEST: badRequest('a request the HTTP layer refused before routing (not valid HTTP)'),
+  INVALID_URL: badRequest('a URL path that is not valid percent-encoded UTF-8'),
+  METHOD_NOT_ALLOWED: {
+    http: 405,
+    retryable: false,
+    doc: 'a method the path does not have (the `Allow` header lists those it has)',
+  },
+  REQUEST_TIMEOUT: { http: 408, retryable: true, doc: 'the request was not received in time' },
+  URI_TOO_LONG: { http: 414, retryable: false, doc: 'a path segment over 1,024 characters' },
+  HEADERS_TOO_LARGE: {
+    http: 431,
+    retryable: false,
+    doc: "the request line and headers over Node's `--max-http-header-size` (16 KiB)",
+  },
   UNSUPPORTED_MEDIA_TYPE: { http: 415, retryable: false, doc: 'a body that is not application/json' },
   BODY_TOO_LARGE: write(413, 'the body is over `TMIDB_BODY_BYTES_MAX`'),
   ROUTE_NOT_FOUND: notFound('no such route (or WebSocket endpoint)'),
   UPGRADE_REQUIRED: { http: 426, retryable: false, doc: 'plain HTTP to the WebSocket endpoint' },
+  INVALID_TEXT: badRequest(
+    'a path, query or body string holding NUL (U+0000) or a lone UTF-16 surrogate, which PostgreSQL cannot store',
+  ),
+  VALUE_NOT_STORABLE: write(
+    400,
+    'PostgreSQL refused a value of the request (SQLSTATE class 22, a data exception)',
+  ),
+  CONFLICT: write(409, 'the request conflicts with a stored row (SQLSTATE 23505, a unique violation)'),
+  CONSTRAINT_VIOLATION: write(
+    422,
+    'the request breaks a rule of the stored data (SQLSTATE class 23: foreign key, check, not null)',
+  ),
+  INTERNAL_ERROR: {
+    http: 500,
+    nats: true,
+    retryable: false,
+    doc: 'an error of ours: nothing was acknowledged; the log has a line with the request id',
+  },
+  STORAGE_FULL: {
+    http: 503,
+    nats: true,
+    retryable: true,
+    doc: "JetStream's store is full (`max_file_store`): nothing was acknowledged; retry once space is freed",
+  },
   UNAVAILABLE: {
     http: 503,
     nats: true,
@@ -56,6 +93,12 @@ export const catalogue = {
   },
   INVALID_KEY: badRequest('a key or token request with a bad scope, name or ttl'),
   KEY_NOT_FOUND: notFound('unknown API key'),
+  KEY_REVOKES_ITSELF: { http: 409, retryable: false, doc: 'a key asked to revoke itself' },
+  LAST_ADMIN_KEY: {
+    http: 409,
+    retryable: false,
+    doc: 'revoking the last admin key in force would lock everyone out',
+  },
   CREDENTIAL_IN_URL: badRequest('a key or token in a WebSocket URL'),
   ORIGIN_FORBIDDEN: { http: 403, retryable: false, doc: 'a WebSocket Origin not in `TMIDB_WS_ORIGINS`' },
   // Writes
@@ -94,6 +137,21 @@ export const catalogue = {
   SCHEMA_NOT_FOUND: notFound('no schema with this schema_id'),
   SCHEMA_VERSION_NOT_FOUND: notFound('no such version of a kind'),
   KIND_NOT_FOUND: notFound('no schema registered for this kind'),
+  SCHEMA_VERSION_RETIRED: {
+    http: 410,
+    retryable: false,
+    doc: 'a retired version of a kind was requested; the problem names the version to move to',
+  },
+  LAST_ACTIVE_VERSION: {
+    http: 409,
+    retryable: false,
+    doc: 'retiring the only version of a kind that is not retired',
+  },
+  VERSION_UNREADABLE: {
+    http: 422,
+    retryable: false,
+    doc: 'data written under one version cannot be read as the pinned one (a field changed type under `NONE`)',
+  },
   PAYLOAD_UNDECODABLE: {
     http: 422,
     retryable: false,
@@ -101,6 +159,28 @@ export const catalogue = {
   },
   INVALID_MAPPING_RULE: badRequest('a mapping rule whose action or target does not fit'),
   MAPPING_RULE_NOT_FOUND: notFound('unknown mapping rule'),
+  VOCABULARY_EXISTS: {
+    http: 409,
+    retryable: false,
+    doc: 'the vocabulary already has a canonical field of that name',
+  },
+  VOCABULARY_FULL: { http: 409, retryable: false, doc: 'the vocabulary holds its maximum of fields' },
+  VOCABULARY_BUILTIN: {
+    http: 409,
+    retryable: false,
+    doc: 'a canonical field shipped with tmiDB cannot be deleted',
+  },
+  VOCABULARY_NOT_FOUND: notFound('unknown canonical field'),
+  SUGGESTION_NOT_FOUND: notFound('unknown mapping suggestion'),
+  SUGGESTION_CLOSED: {
+    http: 409,
+    retryable: false,
+    doc: 'the mapping suggestion was approved or rejected already',
+  },
+  INVALID_CORRECTION: badRequest('an approval whose canonical field or unit does not fit the vocabulary'),
+  NORMALIZE_MODEL_INVALID: internal(
+    "the normalizer's ONNX model or its metadata cannot be read or does not match",
+  ),
   INVALID_RULE: badRule('malformed (unknown member, wrong type, missing condition)'),
   UNKNOWN_RULE_TYPE: badRule('unknown `type`'),
   UNKNOWN_OPERATOR: badRule('unknown comparison operator'),
@@ -155,6 +235,9 @@ export const catalogue = {
   SHUTTING_DOWN: wsClose(1001, 'tmiDB is stopping: reconnect and resume', true),
   STREAM_FAILED: wsClose(1011, 'the stream broke on the server: reconnect and resume', true),
   INTERNAL: wsClose(1011, 'unexpected server error: reconnect and resume', true),
+  // The console (/console)
+  CONSOLE_NOT_BUILT: notFound('the console is not built into dist/console: run npm run build'),
+  CONSOLE_FILE_NOT_FOUND: notFound('no such file in the console build'),
   // Stages (dead-letter reasons) and invariants
   ENVELOPE_UNDECODABLE: internal('a stream message that is not an event envelope (dead-lettered)'),
   ALARM_UNDECODABLE: internal('a stream message that is not an alarm transition (dead-lettered)'),

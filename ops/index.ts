@@ -27,3 +27,4 @@ export {
   startLocalPostgres,
 } from './postgres.js';
 export { freePort, isPidAlive, isPortFree } from './process.js';
+export { ensureReaderLogin, readerRole } from './reader.js';

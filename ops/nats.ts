@@ -32,6 +32,8 @@ export interface LocalNatsOptions {
   readonly configFile: string;
   /** Default: `nats-server.pid` beside the config file. */
   readonly pidFile?: string;
+  /** JetStream's file store limit, e.g. '2MB' (default natsMaxFileStore). */
+  readonly maxFileStore?: string;
   /** The nats-server program (default: see findNatsServer). */
   readonly bin?: string;
   /** How long to wait for JetStream to answer (default 15 s). */
@@ -59,6 +61,7 @@ export function natsConfigText(opts: {
   storeDir: string;
   syncInterval: string;
   pidFile: string;
+  maxFileStore?: string;
 }): string {
   return [
     `# Written by tmiDB's launcher at every start; do not edit.`,
@@ -70,7 +73,7 @@ export function natsConfigText(opts: {
     `  store_dir: ${q(opts.storeDir)}`,
     `  sync_interval: ${opts.syncInterval === 'always' ? 'always' : q(opts.syncInterval)}`,
     `  max_memory_store: ${natsMaxMemoryStore}`,
-    `  max_file_store: ${natsMaxFileStore}`,
+    `  max_file_store: ${opts.maxFileStore ?? natsMaxFileStore}`,
     '}',
     '',
   ].join('\n');
@@ -111,10 +114,41 @@ export async function startLocalNats(opts: LocalNatsOptions): Promise<LocalNats>
   }
   writeFileSync(
     configFile,
-    natsConfigText({ port: opts.port, storeDir, syncInterval: opts.syncInterval, pidFile }),
+    natsConfigText({
+      port: opts.port,
+      storeDir,
+      syncInterval: opts.syncInterval,
+      pidFile,
+      maxFileStore: opts.maxFileStore,
+    }),
   );
 
   log(`starting nats-server ${binary.version} on 127.0.0.1:${opts.port}`);
+  const server = spawnNatsServer(binary, configFile, logFile, pidFile);
+  const failure = (why: string) =>
+    new LaunchError(
+      `nats-server did not start on 127.0.0.1:${opts.port}: ${why}\n--- end of ${logFile} ---\n${tailFile(logFile)}`,
+    );
+  await waitForJetStream(url, server, Date.now() + (opts.readyTimeoutMs ?? readyTimeoutMsDefault), failure);
+  return { url, port: opts.port, pid: server.pid, binary, stop: server.stop };
+}
+
+/** A spawned nats-server: whether it has exited (and why), and how to stop it. */
+interface NatsServerProcess {
+  readonly pid: number;
+  exited(): boolean;
+  /** Why it exited, as a sentence. */
+  exitReason(): string;
+  stop(): Promise<void>;
+}
+
+/** Spawns nats-server in its own process group, its output appended to `logFile`. */
+function spawnNatsServer(
+  binary: NatsServerBinary,
+  configFile: string,
+  logFile: string,
+  pidFile: string,
+): NatsServerProcess {
   const logFd = openSync(logFile, 'a', 0o640);
   const child = (() => {
     try {
@@ -150,20 +184,29 @@ export async function startLocalNats(opts: LocalNatsOptions): Promise<LocalNats>
     }
     rmSync(pidFile, { force: true });
   };
+  return {
+    pid: child.pid ?? -1,
+    exited: () => exited,
+    exitReason: () => (spawnError ? spawnError.message : `it exited with code ${child.exitCode}`),
+    stop,
+  };
+}
 
-  const failure = (why: string) =>
-    new LaunchError(
-      `nats-server did not start on 127.0.0.1:${opts.port}: ${why}\n--- end of ${logFile} ---\n${tailFile(logFile)}`,
-    );
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? readyTimeoutMsDefault);
+/** Waits until JetStream answers at `url`; stops the server and throws if it exits or `deadline` passes. */
+async function waitForJetStream(
+  url: string,
+  server: NatsServerProcess,
+  deadline: number,
+  failure: (why: string) => LaunchError,
+): Promise<void> {
   let lastError = '';
   for (;;) {
-    if (exited) {
-      await stop();
-      throw failure(spawnError ? spawnError.message : `it exited with code ${child.exitCode}`);
+    if (server.exited()) {
+      await server.stop();
+      throw failure(server.exitReason());
     }
     if (Date.now() > deadline) {
-      await stop();
+      await server.stop();
       throw failure(`JetStream did not answer in time (${lastError})`);
     }
     try {
@@ -171,7 +214,7 @@ export async function startLocalNats(opts: LocalNatsOptions): Promise<LocalNats>
       try {
         const jsm = await jetstreamManager(nc, { timeout: 2000 });
         await jsm.getAccountInfo();
-        if (!exited) break;
+        if (!server.exited()) return;
       } finally {
         await nc.close();
       }
@@ -180,5 +223,4 @@ export async function startLocalNats(opts: LocalNatsOptions): Promise<LocalNats>
       await sleep(100);
     }
   }
-  return { url, port: opts.port, pid: child.pid ?? -1, binary, stop };
 }

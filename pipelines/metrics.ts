@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Prometheus metrics of one process. Consumer lag is read from JetStream at scrape time (api/metrics).
+// Prometheus metrics of one process. Consumer lag is read from JetStream at scrape time (GET /metrics,
+// api/routes/health.ts).
 import { Counter, Histogram, Registry } from 'prom-client';
 
 export interface Metrics {

@@ -9,9 +9,11 @@ import {
   alarmStage,
   captureStage,
   type FanoutStageDeps,
+  FieldNormalizer,
   fanoutAlarmStage,
   fanoutStage,
   geoStage,
+  isolatePoisonEvents,
   normalizeStage,
   type OutboundMessage,
   projectStage,
@@ -21,9 +23,10 @@ import {
   SubscriptionCache,
 } from '../processors/index.js';
 import { nowMicros, type SchemaRegistry } from '../schemas/index.js';
+import { classifyError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import { publishAll } from './publish.js';
-import { type RunningStage, runStage } from './runner/index.js';
+import { type RunningStage, type RunStageOptions, runStage } from './runner/index.js';
 import type { Topology } from './topology.js';
 
 export interface PipelineContext {
@@ -61,6 +64,18 @@ function fanoutDeps(ctx: PipelineContext, common: StageDeps): FanoutStageDeps {
   return { ...common, publish: publisher(ctx), subscriptions, listenSubject: ctx.topology.listenSubject };
 }
 
+/** The normalize stage's FieldNormalizer: the model (loaded on first need) and the thresholds. */
+function normalizerOf(ctx: PipelineContext): FieldNormalizer {
+  return new FieldNormalizer(ctx.pool, {
+    modelPath: ctx.config.normalizeModel,
+    autoMin: ctx.config.normalizeAutoMin,
+    suggestMin: ctx.config.normalizeSuggestMin,
+    defaultRole: ctx.config.normalizeDefaultRole,
+    log: ctx.log,
+    onRulesChanged: () => ctx.nc?.publish(ctx.topology.sysSubject('listeners')),
+  });
+}
+
 function publisher(ctx: PipelineContext): (messages: readonly OutboundMessage[]) => Promise<void> {
   return async (messages) => {
     await publishAll(ctx.js, messages);
@@ -71,7 +86,12 @@ function publisher(ctx: PipelineContext): (messages: readonly OutboundMessage[])
 const handlers: Record<StageName, (ctx: PipelineContext, common: StageDeps) => StageHandler> = {
   capture: (_ctx, common) => captureStage(common),
   normalize: (ctx, common) =>
-    normalizeStage({ ...common, publish: publisher(ctx), outputSubject: ctx.topology.normSubject }),
+    normalizeStage({
+      ...common,
+      publish: publisher(ctx),
+      outputSubject: ctx.topology.normSubject,
+      normalizer: normalizerOf(ctx),
+    }),
   project: (_ctx, common) => projectStage(common),
   fanout: (ctx, common) => fanoutStage(fanoutDeps(ctx, common)),
   'fanout-alarm': (ctx, common) => fanoutAlarmStage(fanoutDeps(ctx, common)),
@@ -80,13 +100,56 @@ const handlers: Record<StageName, (ctx: PipelineContext, common: StageDeps) => S
 };
 
 export function stageHandler(name: StageName, ctx: PipelineContext): StageHandler {
-  return handlers[name](ctx, {
+  const handler = handlers[name](ctx, {
     pool: ctx.pool,
     registry: ctx.registry,
     checkpointName: `${ctx.topology.namespace}.${name}`,
     inputStream: ctx.topology.stages[name].stream,
-    nowMicros: ctx.nowMicros ?? nowMicros,
+    nowMicros: stageClockMicros(ctx),
   });
+  return withPoisonIsolation(name, ctx, handler);
+}
+
+/**
+ * One poison event, not a message (processors/poison.ts): every stage reading event batches splits a
+ * message it refuses for good and dead-letters only the refused events.
+ */
+function withPoisonIsolation(name: StageName, ctx: PipelineContext, handler: StageHandler): StageHandler {
+  // fanout-alarm reads alarm transitions, one per message: the runner's dead letter is already one.
+  if (name === 'fanout-alarm') return handler;
+  return isolatePoisonEvents(handler, {
+    inputStream: ctx.topology.stages[name].stream,
+    deadLetterSubject: ctx.topology.dlqSubject(name),
+    publish: publisher(ctx),
+    classify: (err) => {
+      const e = classifyError(err);
+      return { permanent: !e.isRetryable, code: e.code, message: e.message };
+    },
+    onDeadLetter: (code) => ctx.metrics.stageEventsFailed.inc({ stage: name, code }),
+    log: ctx.log,
+  });
+}
+
+/** The one clock of a process's stages, µs since the epoch: the test's when it passes one. */
+function stageClockMicros(ctx: PipelineContext): () => number {
+  return ctx.nowMicros ?? nowMicros;
+}
+
+/** How a stage's runner is started: its handler, the settings it runs by, and the stages' clock in ms. */
+export function stageRunOptions(name: StageName, ctx: PipelineContext): RunStageOptions {
+  const micros = stageClockMicros(ctx);
+  return {
+    js: ctx.js,
+    topology: ctx.topology,
+    handler: stageHandler(name, ctx),
+    metrics: ctx.metrics,
+    batchMessagesMax: ctx.config.stageBatchMessagesMax,
+    maxDeliver: ctx.config.stageMaxDeliver,
+    ackWaitMs: ctx.config.ackWaitMs,
+    log: ctx.log,
+    // The runner's held-message keep-alive reads the same source as the handlers' timestamps.
+    clock: { now: () => micros() / 1000 },
+  };
 }
 
 export async function startStages(
@@ -95,18 +158,7 @@ export async function startStages(
 ): Promise<RunningStage[]> {
   const running: RunningStage[] = [];
   for (const name of names) {
-    running.push(
-      await runStage({
-        js: ctx.js,
-        topology: ctx.topology,
-        handler: stageHandler(name, ctx),
-        metrics: ctx.metrics,
-        batchMessagesMax: ctx.config.stageBatchMessagesMax,
-        maxDeliver: ctx.config.stageMaxDeliver,
-        ackWaitMs: ctx.config.ackWaitMs,
-        log: ctx.log,
-      }),
-    );
+    running.push(await runStage(stageRunOptions(name, ctx)));
   }
   return running;
 }

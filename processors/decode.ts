@@ -7,6 +7,7 @@ import {
   type EventEnvelope,
   type RegisteredSchema,
 } from '../schemas/index.js';
+import { eventDeadLetter, replaySkipHeader } from './poison.js';
 import type { DeadLetter, StageMessage } from './types.js';
 
 export interface DecodedEvent {
@@ -33,7 +34,10 @@ export function decodeEnvelopes(batch: readonly StageMessage[]): {
   for (const message of batch) {
     try {
       const envelopes = decodeEventBatch(message.body);
-      if (envelopes.length === 0) throw new Error('message carries no event');
+      // A replay for another stage reaches this one emptied (processors/poison.ts): nothing to do.
+      if (envelopes.length === 0 && message.headers[replaySkipHeader] === undefined) {
+        throw new Error('message carries no event');
+      }
       ok.push({ message, envelopes });
     } catch (err) {
       deadLetters.push({ seq: message.seq, code: 'ENVELOPE_UNDECODABLE', reason: (err as Error).message });
@@ -48,7 +52,10 @@ export function schemaIdsOf(messages: readonly EnvelopedMessage[]): number[] {
   return [...ids];
 }
 
-/** Decodes every payload with its writer schema (looked up in `schemas`, loaded beforehand). */
+/**
+ * Decodes every payload with its writer schema (looked up in `schemas`, loaded beforehand). An event that
+ * cannot be decoded is a dead letter of its own; the other events of its message go on.
+ */
 export function decodePayloads(
   messages: readonly EnvelopedMessage[],
   schemas: ReadonlyMap<number, RegisteredSchema>,
@@ -56,16 +63,17 @@ export function decodePayloads(
   const ok: DecodedMessage[] = [];
   const deadLetters: DeadLetter[] = [];
   for (const { message, envelopes } of messages) {
-    try {
-      const events = envelopes.map((envelope) => {
+    const events: DecodedEvent[] = [];
+    for (const envelope of envelopes) {
+      try {
         const writer = schemas.get(envelope.schema_id);
         if (!writer) throw new Error(`unknown writer schema_id ${envelope.schema_id}`);
-        return { envelope, data: decodePayload(writer, envelope.payload) };
-      });
-      ok.push({ message, events });
-    } catch (err) {
-      deadLetters.push({ seq: message.seq, code: 'PAYLOAD_UNDECODABLE', reason: (err as Error).message });
+        events.push({ envelope, data: decodePayload(writer, envelope.payload) });
+      } catch (err) {
+        deadLetters.push(eventDeadLetter(message, envelope, 'PAYLOAD_UNDECODABLE', (err as Error).message));
+      }
     }
+    if (events.length > 0 || envelopes.length === 0) ok.push({ message, events });
   }
   return { ok, deadLetters };
 }

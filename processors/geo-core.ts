@@ -4,7 +4,7 @@
 // reduced to the newest position per target by observation time (ties by event id). A position that is
 // not one — out of range, not a finite number, half of it missing — is not projected; it becomes a skip
 // row naming the reason. Events without `lat` and `lon` are no position events and are ignored.
-import type { GeoRow, SkipRow } from '../projections/index.js';
+import type { GeoRow, PositionOut, SkipRow } from '../projections/index.js';
 import { microsToIso } from '../schemas/index.js';
 import type { DecodedMessage } from './decode.js';
 
@@ -13,14 +13,8 @@ export const earthRadiusMeters = 6_378_168;
 export const latitudeDegreesMax = 90;
 export const longitudeDegreesMax = 180;
 
-export interface Position {
-  readonly lat: number;
-  readonly lon: number;
-  readonly alt: number | null;
-  readonly speed: number | null;
-  readonly heading: number | null;
-  readonly accuracy: number | null;
-}
+/** A position read from an event: the read model's position, before it has a time and an event. */
+export type Position = Omit<PositionOut, 'ts' | 'event_id'>;
 
 export type PositionSkipReason =
   | 'lat_missing'

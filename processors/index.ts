@@ -17,6 +17,14 @@ export {
   readPosition,
 } from './geo-core.js';
 export * from './normalize/index.js';
+export type { EventDeadLetter, Failure, PoisonDeps } from './poison.js';
+export {
+  deadLetterHeaders,
+  headerText,
+  isolatePoisonEvents,
+  replayForHeader,
+  replaySkipHeader,
+} from './poison.js';
 export { projectStage } from './project.js';
 export { projectRows } from './project-core.js';
 export type {

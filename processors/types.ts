@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The contract between a stage and the runner that drives it (pipelines/runner.ts). Stages know no NATS
+// The contract between a stage and the runner that drives it (pipelines/runner/). Stages know no NATS
 // client and no topology: the runner hands them messages and the few names and functions they need.
 import type { Pool } from '../db/index.js';
 import type { SchemaRegistry } from '../schemas/index.js';

@@ -2,10 +2,25 @@
 export * from './alarms/index.js';
 export type { CheckpointRow } from './checkpoint.js';
 export { CheckpointRegressionError, listCheckpoints, saveCheckpoint } from './checkpoint.js';
+export type { ColumnPlan, SeriesPoint } from './downsample.js';
+export { columnPlan, downsampleMinMax, downsamplePointsMax, downsamplePointsMin } from './downsample.js';
 export type { GeoRow, NearQuery, NearRow, PositionOut, TraceQuery } from './geo.js';
 export { getPosition, insertTraceRows, nearSql, queryNear, queryTrace, upsertPositionRows } from './geo.js';
-export type { ApiKeyRow, KeyScope, NewApiKey } from './keys.js';
+export type { ApiKeyRow, KeyScope, NewApiKey, RevokeOutcome } from './keys.js';
 export { getApiKey, insertApiKey, keyScopes, listApiKeys, revokeApiKey } from './keys.js';
+export type { KindObsRow, KindStateRow, VersionStatus, VersionStatusName } from './kinds.js';
+export {
+  alarmRulesOfKind,
+  contractRevision,
+  kindObsRows,
+  kindStateRows,
+  kindViews,
+  listenersNaming,
+  notePinnedVersion,
+  pinnedVersions,
+  setVersionStatus,
+  versionStatuses,
+} from './kinds.js';
 export { claimEvents, pruneLedger } from './ledger.js';
 export type {
   ListenerRow,
@@ -27,13 +42,43 @@ export {
   targetStates,
   updateListener,
 } from './listeners.js';
-export type { MappingRuleRow, NewMappingRule } from './mapping-rules.js';
+export type {
+  MappingRuleAction,
+  MappingRuleRow,
+  MappingRuleSource,
+  NewMappingRule,
+  RuleOrigin,
+} from './mapping-rules.js';
 export {
   deleteMappingRule,
   insertMappingRule,
   listMappingRules,
   loadAllMappingRules,
 } from './mapping-rules.js';
+export type {
+  AliasRow,
+  DecisionRow,
+  ModelRoleName,
+  NewSuggestion,
+  SuggestionQuery,
+  SuggestionRow,
+  SuggestionStatus,
+  VocabularyRow,
+} from './normalizer.js';
+export {
+  closeSuggestion,
+  deleteVocabulary,
+  getSuggestion,
+  insertDecision,
+  insertSuggestion,
+  insertVocabulary,
+  listSuggestions,
+  listVocabulary,
+  loadAliases,
+  loadDecisions,
+  loadModelRoles,
+  setModelRole,
+} from './normalizer.js';
 export type {
   BucketObsRow,
   FieldAggregates,
@@ -45,6 +90,10 @@ export type {
   RawObsRow,
 } from './obs.js';
 export { bucketObsSql, obsAggs, queryObs, rawObsSql } from './obs.js';
+export type { ObsSeries } from './obs-points.js';
+export { obsPointsSql, queryObsPoints } from './obs-points.js';
+export type { PositionListRow } from './positions.js';
+export { listPositions } from './positions.js';
 export type { ObsRow, RawRow, StateRow } from './rows.js';
 export type { SkipRow } from './skips.js';
 export { countSkips, insertSkipRows, pruneSkips } from './skips.js';

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // API keys: SQL of create / read / list / revoke. Only the SHA-256 of a key's secret is stored.
-import type { Pool } from '../db/index.js';
+import { type Pool, withTransaction } from '../db/index.js';
 import { isoOf } from './sql.js';
 
 export type KeyScope = 'admin' | 'speaker' | 'listener';
@@ -57,11 +57,25 @@ export async function listApiKeys(
   return rows;
 }
 
-/** Revokes a key (kept for the audit trail); false when it does not exist or was revoked before. */
-export async function revokeApiKey(pool: Pool, keyId: string): Promise<boolean> {
-  const res = await pool.query(
-    'UPDATE tmi.api_key SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL',
-    [keyId],
-  );
-  return (res.rowCount ?? 0) > 0;
+export type RevokeOutcome = 'revoked' | 'not_found' | 'last_admin';
+
+/**
+ * Revokes a key (kept for the audit trail): `not_found` when it does not exist or was revoked before;
+ * `last_admin` (nothing changes) when it is the last admin key still in force — the last way in. Every
+ * admin key in force is locked first, so two revocations at once cannot each leave the other as the last.
+ */
+export async function revokeApiKey(pool: Pool, keyId: string): Promise<RevokeOutcome> {
+  return withTransaction(pool, async (client) => {
+    const { rows: admins } = await client.query<{ key_id: string }>(
+      `SELECT key_id FROM tmi.api_key
+       WHERE scope = 'admin' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+       ORDER BY key_id FOR UPDATE`,
+    );
+    if (admins.length === 1 && admins[0]!.key_id === keyId) return 'last_admin';
+    const res = await client.query(
+      'UPDATE tmi.api_key SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL',
+      [keyId],
+    );
+    return (res.rowCount ?? 0) > 0 ? 'revoked' : 'not_found';
+  });
 }

@@ -1,8 +1,16 @@
 // SPDX-License-Identifier: MIT
-import type { Pool } from '../db/index.js';
+import type { Pool, PoolClient } from '../db/index.js';
 
-/** A stored rule: what was created, plus its times. */
+export type MappingRuleAction = 'rename' | 'convert' | 'drop' | 'map';
+/** Who made a rule: a user (POST /v1/mapping-rules), the model (auto), a person approving a suggestion. */
+export type MappingRuleSource = 'user' | 'model' | 'person';
+
+/** A stored rule: what was created, who made it, plus its times. */
 export interface MappingRuleRow extends NewMappingRule {
+  readonly source: MappingRuleSource;
+  readonly model_version: string | null;
+  readonly confidence: number | null;
+  readonly suggestion_id: string | null;
   readonly created_at: string;
   readonly deleted_at: string | null;
   /** Microseconds since the epoch, for the normalize stage's "in force at received_at" test. */
@@ -11,7 +19,7 @@ export interface MappingRuleRow extends NewMappingRule {
 }
 
 const columns = `rule_id, kind, target_id, field, action, to_field, scale, "offset", from_unit, to_unit, position,
-  created_at, deleted_at,
+  source, model_version, confidence, suggestion_id, created_at, deleted_at,
   (extract(epoch FROM created_at) * 1000000)::bigint AS created_us,
   (extract(epoch FROM deleted_at) * 1000000)::bigint AS deleted_us`;
 
@@ -33,7 +41,7 @@ export interface NewMappingRule {
   readonly kind: string | null;
   readonly target_id: string | null;
   readonly field: string;
-  readonly action: 'rename' | 'convert' | 'drop';
+  readonly action: MappingRuleAction;
   readonly to_field: string | null;
   readonly scale: number | null;
   readonly offset: number | null;
@@ -42,10 +50,25 @@ export interface NewMappingRule {
   readonly position: number;
 }
 
-export async function insertMappingRule(pool: Pool, rule: NewMappingRule): Promise<MappingRuleRow> {
-  const { rows } = await pool.query<MappingRuleRow>(
-    `INSERT INTO tmi.mapping_rule (rule_id, kind, target_id, field, action, to_field, scale, "offset", from_unit, to_unit, position)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${columns}`,
+/** Who made a rule and, for the model's, with what; `createdAtMicros` backdates a model's rule to the event that triggered it. */
+export interface RuleOrigin {
+  readonly source: MappingRuleSource;
+  readonly modelVersion?: string;
+  readonly confidence?: number;
+  readonly suggestionId?: string;
+  readonly createdAtMicros?: number;
+}
+
+export async function insertMappingRule(
+  db: Pool | PoolClient,
+  rule: NewMappingRule,
+  origin: RuleOrigin = { source: 'user' },
+): Promise<MappingRuleRow> {
+  const { rows } = await db.query<MappingRuleRow>(
+    `INSERT INTO tmi.mapping_rule (rule_id, kind, target_id, field, action, to_field, scale, "offset", from_unit, to_unit, position,
+       source, model_version, confidence, suggestion_id, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+       coalesce(timestamptz 'epoch' + $16::bigint * interval '1 microsecond', clock_timestamp())) RETURNING ${columns}`,
     [
       rule.rule_id,
       rule.kind,
@@ -58,6 +81,11 @@ export async function insertMappingRule(pool: Pool, rule: NewMappingRule): Promi
       rule.from_unit,
       rule.to_unit,
       rule.position,
+      origin.source,
+      origin.modelVersion ?? null,
+      origin.confidence ?? null,
+      origin.suggestionId ?? null,
+      origin.createdAtMicros ?? null,
     ],
   );
   return rows[0]!;

@@ -46,13 +46,16 @@ export async function targetKinds(pool: Pool, targetIds: readonly string[]): Pro
 /** Keyset pagination in target_id order: pass the last id of a page as `after`. */
 export async function listTargets(
   pool: Pool,
-  q: { kind?: string; after?: string; limit: number },
+  q: { kind?: string; after?: string; limit: number; name?: string; meta?: Record<string, unknown> },
 ): Promise<TargetRow[]> {
+  // name: a substring, matched literally (LIKE's wildcards escaped); meta: JSON containment.
+  const name = q.name === undefined ? null : `%${q.name.replace(/[\\%_]/g, '\\$&')}%`;
   const { rows } = await pool.query<TargetRow>(
     `SELECT ${columns} FROM tmi.target
      WHERE ($1::text IS NULL OR kind = $1) AND ($2::uuid IS NULL OR target_id > $2)
+       AND ($4::text IS NULL OR name ILIKE $4) AND ($5::jsonb IS NULL OR meta @> $5::jsonb)
      ORDER BY target_id LIMIT $3`,
-    [q.kind ?? null, q.after ?? null, q.limit],
+    [q.kind ?? null, q.after ?? null, q.limit, name, q.meta === undefined ? null : JSON.stringify(q.meta)],
   );
   return rows;
 }

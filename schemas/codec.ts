@@ -3,7 +3,8 @@
 // reader resolution. Decoded payloads are plain JSON objects in which null means absent.
 import avro from 'avsc';
 import { InvalidDataError, PayloadDecodeError } from './errors.js';
-import type { AvroRecordSchema, RegisteredSchema } from './types.js';
+import { avroNameOf, fieldNameOfAvro, needsAvroEncoding } from './field-names.js';
+import type { AvroNullableType, AvroRecordSchema, AvroValueType, RegisteredSchema } from './types.js';
 
 type Resolver = ReturnType<avro.Type['createResolver']>;
 
@@ -17,20 +18,28 @@ export type DecodeSchema = Pick<RegisteredSchema, 'type' | 'fingerprint'> & { re
 const typeCacheMax = 4096;
 const typeCache = new Map<string, avro.Type>();
 const fingerprints = new WeakMap<avro.Type, string>();
+/** Types whose schema spells some field name differently in Avro (see field-names.ts). */
+const encodedNames = new WeakSet<avro.Type>();
 /** reader type → writer type → resolver. avsc ties a resolver to the reader Type instance. */
 const resolvers = new WeakMap<avro.Type, WeakMap<avro.Type, Resolver>>();
 
-/** The avsc Type of a payload schema, built once per distinct schema (key order does not matter). */
+/**
+ * The avsc Type of a payload schema, built once per distinct schema (key order does not matter). The
+ * schema names fields as speakers do; the Type spells them as Avro must (field-names.ts).
+ */
 export function avroType(schema: AvroRecordSchema): avro.Type {
   const key = stableJson(schema);
   let type = typeCache.get(key);
   if (type === undefined) {
+    const wire = { encoded: false };
+    const avroSchema = toAvroSchema(schema, wire);
     // Unions come back as plain values (`['null', T]` is null or a T); records need no methods. A fresh
     // options object each time: avsc stores its name registry in it.
-    type = avro.Type.forSchema(schema as unknown as avro.Schema, {
+    type = avro.Type.forSchema(avroSchema as unknown as avro.Schema, {
       wrapUnions: false,
       omitRecordMethods: true,
     });
+    if (wire.encoded) encodedNames.add(type);
     if (typeCache.size >= typeCacheMax) {
       const oldest = typeCache.keys().next().value;
       if (oldest !== undefined) typeCache.delete(oldest);
@@ -60,16 +69,17 @@ export function fingerprintOfType(type: avro.Type): string {
  * lacks, a value of another type) throws InvalidDataError rather than being dropped silently.
  */
 export function encodePayload(schema: EncodeSchema, data: Readonly<Record<string, unknown>>): Buffer {
+  const wireData = encodedNames.has(schema.type) ? toAvroNames(data) : data;
   let problem: string | undefined;
   let where = 'data';
-  const valid = schema.type.isValid(data, {
+  const valid = schema.type.isValid(wireData, {
     noUndeclaredFields: true,
     errorHook: (path, value, type) => {
       if (problem !== undefined) return;
       where = formatPath(path);
       const undeclared = undeclaredField(value, type);
       if (undeclared !== undefined) {
-        where = `${where}.${undeclared}`;
+        where = `${where}.${fieldNameOfAvro(undeclared)}`;
         problem = `${where} is not a field of the payload schema`;
       } else {
         problem = `${where} (${JSON.stringify(value) ?? String(value)}) does not match the payload schema`;
@@ -77,7 +87,40 @@ export function encodePayload(schema: EncodeSchema, data: Readonly<Record<string
     },
   });
   if (!valid) throw new InvalidDataError(problem ?? 'data does not match the payload schema', where);
-  return schema.type.toBuffer(data);
+  return schema.type.toBuffer(wireData);
+}
+
+/** The schema with every field name spelt as Avro allows; `wire.encoded` tells whether any changed. */
+function toAvroSchema(schema: AvroRecordSchema, wire: { encoded: boolean }): AvroRecordSchema {
+  const fields = schema.fields.map((field) => {
+    const name = avroNameOf(field.name);
+    if (name !== field.name) wire.encoded = true;
+    const type = field.type === 'null' ? field.type : (['null', toAvroValue(field.type[1], wire)] as const);
+    return { name, type, default: null };
+  });
+  return { type: 'record', name: schema.name, fields };
+}
+
+function toAvroValue(type: AvroValueType, wire: { encoded: boolean }): AvroValueType {
+  if (typeof type === 'string') return type;
+  if (type.type === 'record') return toAvroSchema(type, wire);
+  const items = type.items;
+  if (items === 'null') return type;
+  if (Array.isArray(items)) {
+    return { type: 'array', items: ['null', toAvroValue((items as AvroNullableType)[1], wire)] };
+  }
+  return { type: 'array', items: toAvroValue(items as AvroValueType, wire) };
+}
+
+/** A copy of JSON data with object keys spelt as in Avro (only taken when some name needs it). */
+function toAvroNames(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(toAvroNames);
+  const out: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(value)) {
+    out[needsAvroEncoding(name) ? avroNameOf(name) : name] = toAvroNames(field);
+  }
+  return out;
 }
 
 /**
@@ -133,13 +176,13 @@ function resolverFor(writer: DecodeSchema, reader: DecodeSchema): Resolver {
   return resolver;
 }
 
-/** avsc records (class instances) → plain objects without null fields, recursively. */
+/** avsc records (class instances) → plain objects without null fields and with speakers' names, recursively. */
 function toPlain(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(toPlain);
   const out: Record<string, unknown> = {};
   for (const [name, field] of Object.entries(value)) {
-    if (field !== null && field !== undefined) out[name] = toPlain(field);
+    if (field !== null && field !== undefined) out[fieldNameOfAvro(name)] = toPlain(field);
   }
   return out;
 }
@@ -153,7 +196,10 @@ function undeclaredField(value: unknown, type: avro.Type): string | undefined {
 }
 
 function formatPath(path: readonly string[]): string {
-  return path.reduce((at, part) => (/^\d+$/.test(part) ? `${at}[${part}]` : `${at}.${part}`), 'data');
+  return path.reduce(
+    (at, part) => (/^\d+$/.test(part) ? `${at}[${part}]` : `${at}.${fieldNameOfAvro(part)}`),
+    'data',
+  );
 }
 
 function nameOf(schema: DecodeSchema): string {

@@ -28,6 +28,7 @@ export class SchemaConflictError extends TaggedError('SchemaConflictError')<'SCH
    * @param field dotted path of the field: `temp`, `engine.temp`, `readings[].value`.
    * @param existingType, incomingType readable types: `double`, `string`, `boolean`, `object`, `array of double`.
    * @param version the registered version holding `existingType`; null when two items of one write disagree.
+   * @param mode the compatibility mode that refuses the change (absent when two items of one write disagree).
    */
   constructor(
     readonly subject: string,
@@ -35,12 +36,14 @@ export class SchemaConflictError extends TaggedError('SchemaConflictError')<'SCH
     readonly existingType: string,
     readonly incomingType: string,
     readonly version: number | null,
+    readonly mode?: string,
   ) {
     super(
       'SCHEMA_CONFLICT',
       `field '${field}' of kind '${subject}' is ${existingType} ` +
         (version === null ? 'in another event of this write' : `in version ${version}`) +
-        `, cannot become ${incomingType}`,
+        `, cannot become ${incomingType}` +
+        (mode === undefined ? '' : ` under compatibility ${mode}`),
     );
   }
 }
@@ -56,5 +59,22 @@ export class SchemaNotFoundError extends TaggedError('SchemaNotFoundError')<'SCH
 export class PayloadDecodeError extends TaggedError('PayloadDecodeError')<'PAYLOAD_UNDECODABLE'> {
   constructor(message: string, cause?: unknown) {
     super('PAYLOAD_UNDECODABLE', message, { cause });
+  }
+}
+
+/** Data written under one version cannot be read as another (a field's types do not resolve). 422. */
+export class VersionUnreadableError extends TaggedError('VersionUnreadableError')<'VERSION_UNREADABLE'> {
+  constructor(
+    readonly subject: string,
+    readonly writerVersion: number,
+    readonly readerVersion: number,
+    readonly problem: { readonly field: string; readonly writerType: string; readonly readerType: string },
+  ) {
+    super(
+      'VERSION_UNREADABLE',
+      `data of '${subject.replace(/#norm$/, '')}' written under version ${writerVersion} cannot be read as version ${readerVersion}: ` +
+        `field '${problem.field}' is ${problem.writerType} in version ${writerVersion} and ` +
+        `${problem.readerType} in version ${readerVersion}; version ${writerVersion} reads it`,
+    );
   }
 }

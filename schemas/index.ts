@@ -2,6 +2,10 @@
 
 export type { DecodeSchema, EncodeSchema } from './codec.js';
 export { avroType, decodePayload, encodePayload, fingerprintOf, fingerprintOfType } from './codec.js';
+export type { FieldChange, Incompatibility, ReadProblem } from './compatibility.js';
+export { fieldChanges, incompatibility, isTransitive, readProblem } from './compatibility.js';
+export type { DryRun } from './dry-run.js';
+export { dryRun } from './dry-run.js';
 export type { EventEnvelope } from './envelope.js';
 export {
   decodeEventBatch,
@@ -10,19 +14,35 @@ export {
   eventBatchType,
   eventType,
 } from './envelope.js';
-export { InvalidDataError, PayloadDecodeError, SchemaConflictError, SchemaNotFoundError } from './errors.js';
+export {
+  InvalidDataError,
+  PayloadDecodeError,
+  SchemaConflictError,
+  SchemaNotFoundError,
+  VersionUnreadableError,
+} from './errors.js';
+export {
+  avroNameOf,
+  fieldAt,
+  fieldNameJsonPattern,
+  fieldNameLengthMax,
+  fieldNameOfAvro,
+  fieldNameProblem,
+  needsAvroEncoding,
+} from './field-names.js';
 export { batchMessageId, isUuid, uuidFromName, uuidv7 } from './ids.js';
 export type { InferLimits } from './infer.js';
 export {
   depthMaxDefault,
   fieldNameLengthMaxDefault,
-  fieldNamePattern,
   fitsSchema,
   inferSchema,
   recordNameOf,
+  unstorableCharacter,
 } from './infer.js';
 export type { MergeResult } from './merge.js';
 export { countFields, describeType, mergeMany, mergeSchemas, payloadRecordName } from './merge.js';
+export { narrowedTo, readAs, readableAs } from './read-as.js';
 export type { PreparedSchema } from './registry.js';
 export { conflictRecheckMs, SchemaRegistry } from './registry.js';
 export {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Pure inference of an Avro payload schema from one JSON object, checking the write limits on the way.
 import { InvalidDataError } from './errors.js';
+import { avroNameOf, fieldNameLengthMax, fieldNameProblem } from './field-names.js';
 import { countFields, describeType, mergeValueTypes, payloadRecordName } from './merge.js';
 import type { AvroArraySchema, AvroField, AvroItemsType, AvroRecordSchema, AvroValueType } from './types.js';
 
@@ -9,17 +10,14 @@ export interface InferLimits {
   readonly fieldsMax: number;
   /** Characters (Unicode code points) of any string value, also inside arrays. */
   readonly stringLengthMax: number;
-  /** Characters of a field name; default `fieldNameLengthMaxDefault`. */
+  /** Characters (code points) of a field name; default `fieldNameLengthMaxDefault`. */
   readonly fieldNameLengthMax?: number;
   /** Nesting of objects and arrays, the data object itself being depth 1; default `depthMaxDefault`. */
   readonly depthMax?: number;
 }
 
-export const fieldNameLengthMaxDefault = 64;
+export const fieldNameLengthMaxDefault = fieldNameLengthMax;
 export const depthMaxDefault = 8;
-
-/** What a field name must look like (an Avro name). */
-export const fieldNamePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 interface Context {
   readonly fieldsMax: number;
@@ -30,14 +28,19 @@ interface Context {
 
 /**
  * Avro name of the record at `path` (the field names leading to it): `Payload` for the data object,
- * else `p_` then each name prefixed by its length, e.g. `p_6engine_3oil` for `data.engine.oil`. The
- * length prefix keeps names unique (`engine_oil` → `p_10engine_oil`); objects inside an array are
- * named after the array's field. Names never depend on the data, so every version names a record alike
- * and writer → reader resolution matches them.
+ * else `p_` then each name's Avro spelling prefixed by its length, e.g. `p_6engine_3oil` for
+ * `data.engine.oil`. The length prefix keeps names unique (`engine_oil` → `p_10engine_oil`); objects
+ * inside an array are named after the array's field. Names never depend on the data, so every version
+ * names a record alike and writer → reader resolution matches them.
  */
 export function recordNameOf(path: readonly string[]): string {
   if (path.length === 0) return payloadRecordName;
-  return `p_${path.map((name) => `${name.length}${name}`).join('_')}`;
+  return `p_${path
+    .map((name) => {
+      const avro = avroNameOf(name);
+      return `${avro.length}${avro}`;
+    })
+    .join('_')}`;
 }
 
 /** Infers the payload schema of `data`, a plain JSON object; throws InvalidDataError on bad data. */
@@ -163,21 +166,48 @@ function checkDepth(where: string, depth: number, ctx: Context): void {
 }
 
 function checkFieldName(name: string, where: string, ctx: Context): void {
-  const at = `${where}[${JSON.stringify(name)}]`;
-  if (name === '__proto__') {
-    throw new InvalidDataError(`field name "__proto__" in ${where} is reserved`, at);
+  const problem = fieldNameProblem(name, ctx.fieldNameLengthMax);
+  if (problem === undefined) return;
+  const shown =
+    name.length > 40 ? `${JSON.stringify(name.slice(0, 40)).slice(0, -1)}…"` : JSON.stringify(name);
+  throw new InvalidDataError(
+    `field name ${shown} in ${where} ${problem}: a field name is 1 to ${ctx.fieldNameLengthMax} ` +
+      'characters of any kind but control characters',
+    `${where}[${JSON.stringify(name)}]`,
+  );
+}
+
+/** NUL and UTF-16 surrogates: the characters that need a closer look (most strings hold none). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what this looks for
+const suspectCharacters = /[\u0000\uD800-\uDFFF]/;
+
+/**
+ * Why PostgreSQL could not store `value` as text/jsonb — NUL (22P05) or a lone surrogate (not Unicode; it
+ * would also reach Avro's UTF-8 as U+FFFD, silently changed) — or undefined when it can. The door refuses
+ * such a string, so nothing acknowledged is ever refused by a projection.
+ */
+export function unstorableCharacter(value: string): string | undefined {
+  if (!suspectCharacters.test(value)) return undefined;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0) return `holds the NUL character (U+0000) at offset ${i}, which PostgreSQL cannot store`;
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = value.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i++;
+        continue;
+      }
+    }
+    if (c >= 0xd800 && c <= 0xdfff) {
+      return `holds a lone UTF-16 surrogate (U+${c.toString(16).toUpperCase()}) at offset ${i}: not Unicode text`;
+    }
   }
-  if (!fieldNamePattern.test(name) || name.length > ctx.fieldNameLengthMax) {
-    throw new InvalidDataError(
-      `field name ${JSON.stringify(name)} in ${where} is not allowed: a field name starts with a letter or ` +
-        `'_', goes on with letters, digits or '_' (${fieldNamePattern.source}) and has at most ` +
-        `${ctx.fieldNameLengthMax} characters`,
-      at,
-    );
-  }
+  return undefined;
 }
 
 function checkString(value: string, where: string, ctx: Context): void {
+  const unstorable = unstorableCharacter(value);
+  if (unstorable !== undefined) throw new InvalidDataError(`${where} ${unstorable}`, where);
   if (value.length <= ctx.stringLengthMax) return; // code points ≤ UTF-16 units: no need to count
   let codePoints = 0;
   for (const _ of value) codePoints++;
@@ -264,7 +294,9 @@ function fitsValue(value: unknown, type: AvroValueType, depth: number, ctx: Cont
     case 'number':
       return type === 'double' && Number.isFinite(value);
     case 'string':
-      return type === 'string' && value.length <= ctx.stringLengthMax;
+      return (
+        type === 'string' && value.length <= ctx.stringLengthMax && unstorableCharacter(value) === undefined
+      );
     case 'boolean':
       return type === 'boolean';
     case 'object': {

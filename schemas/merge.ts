@@ -35,7 +35,8 @@ export interface MergeResult {
 
 /**
  * Merges `incoming` into `existing` (the latest registered version `existingVersion` of `subject`).
- * A type change throws SchemaConflictError under BACKWARD; under NONE the incoming type replaces it.
+ * A type change throws SchemaConflictError under every mode but NONE, where the incoming type replaces
+ * it. (Whether the merged schema may follow the earlier versions is compatibility.ts's to decide.)
  */
 export function mergeSchemas(
   subject: string,
@@ -55,6 +56,7 @@ export function mergeSchemas(
             describeType(old),
             describeType(replacement),
             existingVersion,
+            compatibility,
           );
         };
   const schema = mergeRecords(existing, incoming, '', onConflict);

@@ -5,6 +5,7 @@
 import type { QueryResultRow } from 'pg';
 import { classifyDatabaseError, type Pool, type PoolClient, withTransaction } from '../db/index.js';
 import { avroType, fingerprintOfType } from './codec.js';
+import { incompatibility, isTransitive } from './compatibility.js';
 import { InvalidDataError, SchemaConflictError, SchemaNotFoundError } from './errors.js';
 import { fitsSchema, type InferLimits, inferSchema } from './infer.js';
 import { mergeMany, mergeSchemas } from './merge.js';
@@ -58,7 +59,7 @@ export class SchemaRegistry {
   /** `nowMs`: the clock that ages the cached subject states (tests pass their own). */
   constructor(
     private readonly pool: Pool,
-    private readonly limits: InferLimits,
+    readonly limits: InferLimits,
     private readonly nowMs: () => number = Date.now,
   ) {}
 
@@ -255,6 +256,7 @@ export class SchemaRegistry {
       // Throws SchemaConflictError: the transaction rolls back, nothing is written.
       const merged = mergeSchemas(subject, latest?.schema, incoming, latest?.version ?? 0, compatibility);
       if (!merged.changed && latest !== undefined) return { compatibility, latest, result: latest };
+      await this.assertCompatible(client, subject, compatibility, merged.schema, latest);
       const type = avroType(merged.schema);
       const fingerprint = fingerprintOfType(type);
       if (latest !== undefined && latest.fingerprint === fingerprint) {
@@ -284,6 +286,32 @@ export class SchemaRegistry {
       checkedAt: this.nowMs(),
     });
     return outcome.result;
+  }
+
+  /**
+   * Throws SchemaConflictError (naming the field, both types, the version and the mode) when `candidate`
+   * may not follow the subject's versions under `mode`; transitive modes read every version.
+   */
+  private async assertCompatible(
+    client: PoolClient,
+    subject: string,
+    mode: Compatibility,
+    candidate: AvroRecordSchema,
+    latest: RegisteredSchema | undefined,
+  ): Promise<void> {
+    if (mode === 'NONE' || latest === undefined) return;
+    let earlier: readonly RegisteredSchema[] = [latest];
+    if (isTransitive(mode)) {
+      const { rows } = await client.query<VersionRow>(
+        `SELECT ${versionColumns} FROM tmi.model_versions WHERE subject = $1 ORDER BY version`,
+        [subject],
+      );
+      earlier = rows.map((row) => this.remember(row));
+    }
+    const found = incompatibility(mode, candidate, earlier);
+    if (found !== undefined) {
+      throw new SchemaConflictError(subject, found.field, found.from, found.to, found.version, mode);
+    }
   }
 
   /** Reads the subject's compatibility and latest version from the database into the cache. */

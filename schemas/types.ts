@@ -35,10 +35,30 @@ export interface AvroArraySchema {
   readonly items: AvroItemsType;
 }
 
-/** `BACKWARD`: fields may be added, never change type. `NONE`: a changed type replaces the old one. */
-export type Compatibility = 'BACKWARD' | 'NONE';
+/**
+ * A subject's compatibility mode, as Confluent's Schema Registry means it (see compatibility.ts):
+ * `BACKWARD` (the default) — a new version reads the previous version's data; `FORWARD` — the previous
+ * version reads the new one's; `FULL` — both; `*_TRANSITIVE` — against every earlier version; `NONE` —
+ * anything goes (a changed type replaces the old one).
+ */
+export type Compatibility =
+  | 'BACKWARD'
+  | 'BACKWARD_TRANSITIVE'
+  | 'FORWARD'
+  | 'FORWARD_TRANSITIVE'
+  | 'FULL'
+  | 'FULL_TRANSITIVE'
+  | 'NONE';
 
-export const compatibilities: readonly Compatibility[] = ['BACKWARD', 'NONE'];
+export const compatibilities: readonly Compatibility[] = [
+  'BACKWARD',
+  'BACKWARD_TRANSITIVE',
+  'FORWARD',
+  'FORWARD_TRANSITIVE',
+  'FULL',
+  'FULL_TRANSITIVE',
+  'NONE',
+];
 
 /** One registered, immutable version of a subject's payload schema (a row of `tmi.model_versions`). */
 export interface RegisteredSchema {

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 // /v1/alarm-rules: CRUD of alarm rules, and the backtest (replay a rule over stored history without raising
-// anything). Bodies are validated by the one rule validator (processors/alarm-rule.ts), which names the
-// member and the rule it broke with a stable code; the JSON schemas here document the same shape.
+// anything). Bodies are validated by the one rule validator (processors/alarm/alarm-rule.ts), which names
+// the member and the rule it broke with a stable code; the JSON schemas here document the same shape.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { withTransaction } from '../../db/index.js';
 import { RequestRejectedError } from '../../errors/index.js';
 import {
+  AliasIndex,
   backtestEventsMax,
   backtestRule,
   type compareClauseMembers,
@@ -19,6 +20,7 @@ import {
   radiusMetersMax,
   type rangeClauseMembers,
   rangeOps,
+  resolveRuleFields,
   ruleClausesMax,
   type ruleCommonMembers,
   ruleDescriptionLengthMax,
@@ -39,6 +41,7 @@ import {
   getTarget,
   insertAlarmRule,
   listAlarmRules,
+  loadAliases,
   patchAlarmRule,
   replaceAlarmRule,
 } from '../../projections/index.js';
@@ -58,7 +61,8 @@ import {
 
 export const alarmRuleListLimitMax = 1000;
 
-// The members are the parser's (processors/alarm-rule.ts): a member added there and not here fails to compile.
+// The members are the parser's (processors/alarm/alarm-rule.ts): a member added there and not here
+// fails to compile.
 type ClauseMember = (typeof compareClauseMembers)[number] | (typeof rangeClauseMembers)[number];
 type DefinitionMember =
   | (typeof ruleCommonMembers)[number]
@@ -168,6 +172,12 @@ const ruleSchema = {
     version: { type: 'integer', description: 'Rises with each PUT (a new definition).' },
     created_at: { type: 'string', format: 'date-time' },
     updated_at: { type: 'string', format: 'date-time' },
+    aliases: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description:
+        'On creation: field names the normalizer has mapped, each with the canonical field the rule now reads.',
+    },
   },
 } as const;
 
@@ -231,10 +241,18 @@ function registerCreate(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (req, reply) => {
-      const def = definitionOf(req);
-      await checkScope(ctx, def);
+      const asked = definitionOf(req);
+      await checkScope(ctx, asked);
+      // Field names the normalizer has mapped resolve to their canonical fields (the answer says so).
+      const { spec, resolved } = resolveRuleFields(
+        asked.spec,
+        asked.kind,
+        new AliasIndex(await loadAliases(ctx.pool)),
+      );
+      const def = { ...asked, spec };
       const row = await insertAlarmRule(ctx.pool, uuidv7(), toStoredRule(def));
-      return reply.code(201).header('location', `/v1/alarm-rules/${row.rule_id}`).send(ruleOut(row));
+      const out = { ...ruleOut(row), ...(Object.keys(resolved).length > 0 ? { aliases: resolved } : {}) };
+      return reply.code(201).header('location', `/v1/alarm-rules/${row.rule_id}`).send(out);
     },
   );
 }

@@ -20,7 +20,7 @@ import { isUuid, microsToIso, parseTimestampMicros } from '../../schemas/index.j
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
 import { invalidParam } from './obs-params.js';
-import { idParamsSchema, limitSchema, pageSchema, paginate, uuidSchema } from './shared.js';
+import { commaListSchema, idParamsSchema, limitSchema, pageSchema, paginate, uuidSchema } from './shared.js';
 
 export const alarmListLimitMax = 1000;
 export const alarmCursorLengthMax = 256;
@@ -176,10 +176,18 @@ function registerList(app: FastifyInstance, ctx: ApiContext): void {
           type: 'object',
           additionalProperties: false,
           properties: {
-            state: { type: 'string', maxLength: 64 },
+            state: commaListSchema(
+              ['open', ...alarmStateNames].join('|'),
+              alarmStateNames.length + 1,
+              `\`open\` or a comma list of ${alarmStateNames.join(', ')}`,
+            ),
             target_id: uuidSchema,
             rule_id: uuidSchema,
-            severity: { type: 'string', maxLength: 64 },
+            severity: commaListSchema(
+              severities.join('|'),
+              severities.length,
+              `a comma list of ${severities.join(', ')}`,
+            ),
             limit: limitSchema(alarmListLimitMax, 100),
             after: { type: 'string', maxLength: alarmCursorLengthMax },
           },

@@ -2,6 +2,7 @@
 // Speaker writes over HTTP (the http connector): answered 202 only after JetStream's PubAck.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { accept } from '../../connectors/index.js';
+import { timestampMaxMicros, timestampMinMicros } from '../../schemas/index.js';
 import { mayWrite, principalOfRequest } from '../auth/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
@@ -10,10 +11,15 @@ import { idParamsSchema, uuidSchema } from './shared.js';
 const eventItem = {
   type: 'object',
   required: ['data'],
+  additionalProperties: false,
   properties: {
     ts: {
       description: 'Observation time: ISO-8601 with a zone, or epoch milliseconds. Default: now.',
-      oneOf: [{ type: 'string', format: 'date-time' }, { type: 'number' }],
+      oneOf: [
+        { type: 'string', format: 'date-time' },
+        // Epoch milliseconds, 1970-01-01 ≤ ts < 2200-01-01 (an ISO time must lie in the same range).
+        { type: 'number', minimum: timestampMinMicros / 1000, exclusiveMaximum: timestampMaxMicros / 1000 },
+      ],
     },
     event_id: {
       type: 'string',
@@ -88,7 +94,10 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
         params: idParamsSchema,
         headers: idempotencyHeader,
         body: {
-          oneOf: [eventItem, { type: 'array', items: eventItem, maxItems: ctx.config.writeEventsMax }],
+          oneOf: [
+            eventItem,
+            { type: 'array', items: eventItem, minItems: 1, maxItems: ctx.config.writeEventsMax },
+          ],
         },
         response: { 202: acceptedSchema, ...writeErrors },
       },
@@ -121,6 +130,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
         headers: idempotencyHeader,
         body: {
           type: 'array',
+          minItems: 1,
           maxItems: ctx.config.writeEventsMax,
           items: {
             ...eventItem,

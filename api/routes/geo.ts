@@ -4,6 +4,10 @@
 import type { FastifyInstance } from 'fastify';
 import { RequestRejectedError } from '../../errors/index.js';
 import { radiusMetersMax, ruleKindPattern } from '../../processors/index.js';
+
+/** The smallest radius of /v1/geo/near, metres. */
+export const radiusMetersMin = 0.001;
+
 import { getTarget, queryNear, queryTrace } from '../../projections/index.js';
 import { microsToIso, nowMicros } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
@@ -88,9 +92,10 @@ function registerNear(app: FastifyInstance, ctx: ApiContext): void {
             },
             radius_m: {
               type: 'number',
-              exclusiveMinimum: 0,
+              // Smaller radii underflow earthdistance's earth_box (22003); a millimetre is plenty.
+              minimum: radiusMetersMin,
               maximum: radiusMetersMax,
-              description: `Radius in metres, more than 0 and at most ${radiusMetersMax} (half the earth's circumference).`,
+              description: `Radius in metres, at least ${radiusMetersMin} and at most ${radiusMetersMax} (half the earth's circumference).`,
             },
             kind: {
               type: 'string',

@@ -93,8 +93,8 @@ function toKey(row: Awaited<ReturnType<typeof getApiKey>> & object) {
 
 /** `ttl_s` of an optional `{ttl_s?}` body. */
 function tokenTtlOf(body: unknown): number | undefined {
-  if (body === undefined || body === null) return undefined;
-  if (typeof body !== 'object' || Array.isArray(body)) {
+  if (body === undefined) return undefined;
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new RequestRejectedError('INVALID_REQUEST', 'body must be an object {ttl_s?} or empty');
   }
   const { ttl_s, ...rest } = body as Record<string, unknown>;
@@ -133,9 +133,19 @@ const createKeyBodySchema = {
     expires_at: {
       type: 'string',
       format: 'date-time',
-      description: 'Optional: the key stops working then.',
+      description: 'Optional: the key stops working then (a time in the future).',
     },
   },
+  // A listener key names its listener and only a listener key does; only speaker keys have grants.
+  allOf: [
+    {
+      oneOf: [
+        { properties: { scope: { const: 'listener' } }, required: ['listener'] },
+        { properties: { scope: { not: { const: 'listener' } } }, not: { required: ['listener'] } },
+      ],
+    },
+    { anyOf: [{ properties: { scope: { const: 'speaker' } } }, { not: { required: ['grants'] } }] },
+  ],
 } as const;
 
 /** What the body schema cannot say about a new key. */
@@ -278,12 +288,30 @@ function registerRevokeKey(app: FastifyInstance, ctx: ApiContext): void {
       schema: {
         tags: ['auth'],
         summary: 'Revoke an API key (its tokens and open streams stop working)',
+        description:
+          'A key cannot revoke itself, and the last admin key in force cannot be revoked (409): either would lock its holder out.',
         params: idParamsSchema,
-        response: { 204: { type: 'null', description: 'Revoked' }, ...problemResponses(400, 401, 403, 404) },
+        response: {
+          204: { type: 'null', description: 'Revoked' },
+          ...problemResponses(400, 401, 403, 404, 409),
+        },
       },
     },
     async (req, reply) => {
-      if (!(await revokeApiKey(ctx.pool, req.params.id))) {
+      if (principalOfRequest(req).keyId === req.params.id.toLowerCase()) {
+        throw new RequestRejectedError(
+          'KEY_REVOKES_ITSELF',
+          'a key cannot revoke itself: revoke it with another admin key',
+        );
+      }
+      const outcome = await revokeApiKey(ctx.pool, req.params.id);
+      if (outcome === 'last_admin') {
+        throw new RequestRejectedError(
+          'LAST_ADMIN_KEY',
+          `key ${req.params.id} is the last admin key in force; create another admin key before revoking it`,
+        );
+      }
+      if (outcome === 'not_found') {
         throw new RequestRejectedError('KEY_NOT_FOUND', `no active key ${req.params.id}`);
       }
       ctx.authenticator.invalidate();

@@ -10,7 +10,6 @@ import {
   type ListenerTargetRow,
   listenerTargets,
   type ObsResult,
-  queryObs,
   targetStates,
 } from '../../projections/index.js';
 import { nowMicros } from '../../schemas/index.js';
@@ -18,7 +17,13 @@ import { mayReadListener, principalOfRequest } from '../auth/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
 import { findListener } from './listeners.js';
-import { obsQuerystringSchema, obsResponseSchema, toObsResponse } from './obs.js';
+import {
+  type ObsPointsResult,
+  obsQuerystringSchema,
+  obsResponseSchema,
+  runObsQuery,
+  toObsResponse,
+} from './obs.js';
 import { type ObsQuerystring, parseObsParams } from './obs-params.js';
 import { limitSchema, paginate, uuidSchema } from './shared.js';
 
@@ -206,14 +211,17 @@ function registerQueryObs(app: FastifyInstance, ctx: ApiContext): void {
         const mask = grant.fields;
         const allowed = (params.fields ?? [...mask]).filter((f) => mask.has(f));
         if (allowed.length === 0) {
-          const empty: ObsResult =
-            params.bucket === undefined ? { mode: 'raw', rows: [] } : { mode: 'bucket', rows: [] };
+          const empty: ObsResult | ObsPointsResult =
+            params.points !== undefined
+              ? { mode: 'points', series: {} }
+              : params.bucket === undefined
+                ? { mode: 'raw', rows: [] }
+                : { mode: 'bucket', rows: [] };
           return toObsResponse(target.target_id, params, empty);
         }
         params = { ...params, fields: allowed };
       }
-      const result = await queryObs(ctx.pool, { targetId: target.target_id, ...params });
-      return toObsResponse(target.target_id, params, result);
+      return toObsResponse(target.target_id, params, await runObsQuery(ctx, target.target_id, params));
     },
   );
 }

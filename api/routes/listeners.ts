@@ -18,10 +18,10 @@ import {
   type NewSubscription,
   updateListener,
 } from '../../projections/index.js';
-import { isUuid, uuidv7 } from '../../schemas/index.js';
+import { fieldNameJsonPattern, isUuid, uuidv7 } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
-import { fieldNamePattern, obsFieldNameLengthMax } from './obs-params.js';
+import { obsFieldNameLengthMax } from './obs-params.js';
 import { limitSchema, nullableUuidSchema, pageSchema, paginate, uuidSchema } from './shared.js';
 import { targetKindPattern } from './targets.js';
 
@@ -44,6 +44,10 @@ const subscriptionInputSchema = {
   type: 'object',
   additionalProperties: false,
   description: 'Exactly one of target_id and kind. meta only with kind.',
+  oneOf: [
+    { required: ['target_id'], not: { anyOf: [{ required: ['kind'] }, { required: ['meta'] }] } },
+    { required: ['kind'], not: { required: ['target_id'] } },
+  ],
   properties: {
     target_id: { ...uuidSchema, description: 'One target.' },
     kind: { type: 'string', pattern: targetKindPattern, description: 'Every target of this kind.' },
@@ -60,7 +64,12 @@ const subscriptionInputSchema = {
       minItems: 1,
       maxItems: subscriptionFieldsMax,
       uniqueItems: true,
-      items: { type: 'string', maxLength: obsFieldNameLengthMax, pattern: fieldNamePattern.source },
+      items: {
+        type: 'string',
+        minLength: 1,
+        maxLength: obsFieldNameLengthMax,
+        pattern: fieldNameJsonPattern,
+      },
       description: 'Top-level fields the listener receives; absent: every field.',
     },
     alarms: { type: 'boolean', description: "Also receive the target's alarm transitions (default false)." },

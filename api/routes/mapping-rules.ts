@@ -4,16 +4,17 @@
 // delete one and create another.
 import type { FastifyInstance } from 'fastify';
 import { RequestRejectedError } from '../../errors/index.js';
-import { unitConversions } from '../../processors/index.js';
+import { AliasIndex, unitConversions } from '../../processors/index.js';
 import {
   deleteMappingRule,
   getTarget,
   insertMappingRule,
   listMappingRules,
+  loadAliases,
   type MappingRuleRow,
   type NewMappingRule,
 } from '../../projections/index.js';
-import { microsToIso, uuidv7 } from '../../schemas/index.js';
+import { fieldNameJsonPattern, microsToIso, uuidv7 } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
 import { idParamsSchema, nullableUuidSchema, uuidSchema } from './shared.js';
@@ -21,7 +22,7 @@ import { idParamsSchema, nullableUuidSchema, uuidSchema } from './shared.js';
 export const ruleFieldLengthMax = 200;
 export const ruleKindLengthMax = 64;
 export const rulePositionMax = 1_000_000;
-const fieldPathPattern = '^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$';
+const fieldPathPattern = fieldNameJsonPattern;
 
 type Action = 'rename' | 'convert' | 'drop';
 
@@ -58,7 +59,9 @@ const bodySchema = {
       description: 'Only targets of this kind.',
     },
     target_id: { type: 'string', format: 'uuid', description: 'Only this target (must exist).' },
-    field: fieldPath('Dotted path of the field, e.g. `engine.temp`.'),
+    field: fieldPath(
+      'The field: a top-level name as written (`온도`, `Temp (°C)`), else a dotted path (`engine.temp`).',
+    ),
     action: { type: 'string', enum: ['rename', 'convert', 'drop'] },
     to_field: fieldPath('rename: the new dotted path.'),
     scale: { type: 'number', description: 'convert: value · scale + offset (give both, or unit).' },
@@ -100,13 +103,25 @@ const ruleSchema = {
     kind: { type: ['string', 'null'] },
     target_id: nullableUuidSchema,
     field: { type: 'string' },
-    action: { type: 'string', enum: ['rename', 'convert', 'drop'] },
+    action: {
+      type: 'string',
+      enum: ['rename', 'convert', 'drop', 'map'],
+      description: "map: the normalizer's rename + convert (made by the model or an approved suggestion).",
+    },
     to_field: { type: ['string', 'null'] },
     scale: { type: ['number', 'null'] },
     offset: { type: ['number', 'null'] },
     from_unit: { type: ['string', 'null'] },
     to_unit: { type: ['string', 'null'] },
     position: { type: 'integer' },
+    source: {
+      type: 'string',
+      enum: ['user', 'model', 'person'],
+      description: 'Who made it (person: an approved suggestion).',
+    },
+    model_version: { type: ['string', 'null'], description: 'The model that decided it.' },
+    confidence: { type: ['number', 'null'], description: "The model's confidence." },
+    resolved_from: { type: 'string', description: 'On creation: the alias given as field.' },
     created_at: {
       type: 'string',
       format: 'date-time',
@@ -194,10 +209,15 @@ function registerCreate(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (req, reply) => {
-      const rule = newRule(req.body);
-      await checkTarget(ctx, rule);
+      const asked = newRule(req.body);
+      await checkTarget(ctx, asked);
+      // A field the normalizer has mapped resolves to its canonical field (the answer says so).
+      const canonical = new AliasIndex(await loadAliases(ctx.pool)).canonicalOf(asked.kind, asked.field);
+      const rule =
+        canonical === undefined || canonical === asked.to_field ? asked : { ...asked, field: canonical };
       const row = await insertMappingRule(ctx.pool, rule);
-      return reply.code(201).header('location', `/v1/mapping-rules/${row.rule_id}`).send(ruleOut(row));
+      const out = { ...ruleOut(row), ...(rule === asked ? {} : { resolved_from: asked.field }) };
+      return reply.code(201).header('location', `/v1/mapping-rules/${row.rule_id}`).send(out);
     },
   );
 }
@@ -307,6 +327,9 @@ function ruleOut(r: MappingRuleRow) {
     from_unit: r.from_unit,
     to_unit: r.to_unit,
     position: r.position,
+    source: r.source,
+    model_version: r.model_version,
+    confidence: r.confidence,
     // From the exact microseconds: created_at decides which events a rule applies to.
     created_at: microsToIso(Number(r.created_us)),
     deleted_at: r.deleted_us === null ? null : microsToIso(Number(r.deleted_us)),

@@ -2,11 +2,25 @@
 // Pure parsing of GET /v1/targets/{id}/obs query parameters into an ObsQuery, and the opaque paging
 // cursor. Every rejection is a 400 that names the parameter and the rule it broke.
 import { RequestRejectedError } from '../../errors/index.js';
-import { type ObsAgg, type ObsCursor, type ObsQuery, obsAggs } from '../../projections/index.js';
-import { InvalidTimestampError, isUuid, microsToIso, parseTimestampMicros } from '../../schemas/index.js';
+import {
+  downsamplePointsMax,
+  downsamplePointsMin,
+  type ObsAgg,
+  type ObsCursor,
+  type ObsQuery,
+  obsAggs,
+} from '../../projections/index.js';
+import {
+  fieldNameLengthMax,
+  fieldNameProblem,
+  InvalidTimestampError,
+  isUuid,
+  microsToIso,
+  parseTimestampMicros,
+} from '../../schemas/index.js';
 
 export const obsFieldsMax = 64;
-export const obsFieldNameLengthMax = 64;
+export const obsFieldNameLengthMax = fieldNameLengthMax;
 export const obsBucketSecondsMin = 1;
 export const obsBucketSecondsMax = 31 * 86_400;
 export const obsLimitMin = 1;
@@ -19,7 +33,6 @@ export const obsBucketCellsMax = 100_000;
 export const obsCursorLengthMax = 512;
 
 export const obsDefaultAggs: readonly ObsAgg[] = ['avg', 'min', 'max', 'count', 'last'];
-export const fieldNamePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const bucketPattern = /^(\d+)(s|m|h|d)$/;
 const unitSeconds: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 };
 const epochMillisPattern = /^-?\d+(\.\d+)?$/;
@@ -34,37 +47,50 @@ export interface ObsQuerystring {
   readonly limit?: number;
   readonly order?: 'asc' | 'desc';
   readonly after?: string;
+  readonly points?: number;
 }
 
 /** An ObsQuery without its target, plus the effective range to echo in the response. */
-export type ObsParams = Omit<ObsQuery, 'targetId'>;
+export type ObsParams = Omit<ObsQuery, 'targetId'> & {
+  /** Downsampled mode (projections' queryObsPoints instead of queryObs). */
+  readonly points?: number;
+};
 
 export function invalidParam(name: string, rule: string): RequestRejectedError {
   return new RequestRejectedError('INVALID_PARAMETER', `${name} ${rule}`);
 }
 
-/** Comma-separated field names; undefined when absent or empty. Duplicates are dropped. */
+/**
+ * Field names: comma-separated (`temp,온도`), or a JSON array of strings for names holding a comma
+ * (`["a,b","Temp (°C)"]`); undefined when absent or empty. Duplicates are dropped.
+ */
 export function parseFields(raw: string | undefined): string[] | undefined {
   if (raw === undefined) return undefined;
-  const names = [...new Set(raw.split(',').map((s) => s.trim()))].filter((s) => s !== '');
+  const names = [...new Set(splitFields(raw))].filter((s) => s !== '');
   if (names.length === 0) return undefined;
   if (names.length > obsFieldsMax)
     throw invalidParam('fields', `names ${names.length} fields; at most ${obsFieldsMax}`);
   for (const name of names) {
-    if (name.length > obsFieldNameLengthMax) {
-      throw invalidParam(
-        'fields',
-        `'${name.slice(0, 20)}…' is longer than ${obsFieldNameLengthMax} characters`,
-      );
-    }
-    if (!fieldNamePattern.test(name)) {
-      throw invalidParam(
-        'fields',
-        `'${name}' is not a field name (letters, digits and _, not starting with a digit)`,
-      );
+    const problem = fieldNameProblem(name, obsFieldNameLengthMax);
+    if (problem !== undefined) {
+      throw invalidParam('fields', `'${name.slice(0, 20)}${name.length > 20 ? '…' : ''}' ${problem}`);
     }
   }
   return names;
+}
+
+function splitFields(raw: string): string[] {
+  if (!raw.trimStart().startsWith('[')) return raw.split(',').map((s) => s.trim());
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw invalidParam('fields', 'starts with [ but is not a JSON array of field names');
+  }
+  if (!Array.isArray(parsed) || !parsed.every((s) => typeof s === 'string')) {
+    throw invalidParam('fields', 'starts with [ but is not a JSON array of strings');
+  }
+  return parsed as string[];
 }
 
 /** `10s`, `5m`, `1h`, `1d` … between 1 s and 31 d. */
@@ -152,7 +178,12 @@ export function parseObsParams(qs: ObsQuerystring, nowMicros: number): ObsParams
       'is required with bucket: name the fields to aggregate, e.g. fields=temp,humidity',
     );
   }
-  const { from, to } = parseRange(qs.from, qs.to, bucket?.seconds, nowMicros);
+  const points = parsePoints(qs, bucket !== undefined, fields !== undefined);
+  // Downsampled: the range is whole, as for buckets (the last 24 h by default, on a 1 s grid).
+  const gridSeconds = bucket?.seconds ?? (points === undefined ? undefined : 1);
+  const rawTo = points !== undefined && qs.from !== undefined ? (qs.to ?? String(nowMicros / 1000)) : qs.to;
+  const { from, to } = parseRange(qs.from, rawTo, gridSeconds, nowMicros);
+  if (points !== undefined && from === to) throw invalidParam('from', 'must be before to with points');
   const order = qs.order ?? 'asc';
   if (order !== 'asc' && order !== 'desc') throw invalidParam('order', 'must be asc or desc');
   const limit = parseLimit(qs.limit);
@@ -170,7 +201,23 @@ export function parseObsParams(qs: ObsQuerystring, nowMicros: number): ObsParams
         : Math.max(1, Math.min(limit, Math.floor(obsBucketCellsMax / fields!.length))),
     order,
     after: qs.after === undefined ? undefined : decodeObsCursor(qs.after, cursorScope),
+    ...(points === undefined ? {} : { points }),
   };
+}
+
+/** `points=N`: min/max per pixel column; a whole picture, so no bucket, paging or aggregates. */
+export function parsePoints(qs: ObsQuerystring, bucketed: boolean, hasFields: boolean): number | undefined {
+  const n = qs.points;
+  if (n === undefined) return undefined;
+  if (!Number.isInteger(n) || n < downsamplePointsMin || n > downsamplePointsMax) {
+    throw invalidParam('points', `must be an integer from ${downsamplePointsMin} to ${downsamplePointsMax}`);
+  }
+  if (bucketed) throw invalidParam('points', 'cannot be combined with bucket: choose one way to downsample');
+  if (qs.after !== undefined || qs.agg !== undefined || qs.order === 'desc') {
+    throw invalidParam('points', 'returns the whole range at once: leave out after, agg and order=desc');
+  }
+  if (!hasFields) throw invalidParam('fields', 'is required with points: name the numeric fields to draw');
+  return n;
 }
 
 // ── cursor ──────────────────────────────────────────────────────────────────

@@ -2,7 +2,16 @@
 // GET /v1/targets/{id}/obs: a target's time series, raw (keyset-paged) or downsampled into buckets.
 import type { FastifyInstance } from 'fastify';
 import { RequestRejectedError } from '../../errors/index.js';
-import { getTarget, type ObsResult, obsAggs, queryObs } from '../../projections/index.js';
+import { AliasIndex } from '../../processors/index.js';
+import {
+  getTarget,
+  loadAliases,
+  type ObsResult,
+  type ObsSeries,
+  obsAggs,
+  queryObs,
+  queryObsPoints,
+} from '../../projections/index.js';
 import { nowMicros } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
@@ -20,6 +29,7 @@ import {
   obsLimitMin,
   parseObsParams,
 } from './obs-params.js';
+import { obsPointsParamSchema, obsSeriesSchema } from './obs-points-schema.js';
 import { idParamsSchema } from './shared.js';
 
 const timeParamDescription =
@@ -32,8 +42,8 @@ export const obsQuerystringSchema = {
     to: { type: 'string', maxLength: 64, description: `Exclusive end. ${timeParamDescription}` },
     fields: {
       type: 'string',
-      maxLength: obsFieldsMax * (obsFieldNameLengthMax + 1),
-      description: `Comma-separated top-level field names (at most ${obsFieldsMax}, each ≤ ${obsFieldNameLengthMax} characters, \`[A-Za-z_][A-Za-z0-9_]*\`). Raw mode: each row's data holds only these fields, and events holding none of them are skipped. Required with bucket.`,
+      maxLength: obsFieldsMax * (obsFieldNameLengthMax + 3) + 2,
+      description: `Comma-separated top-level field names (at most ${obsFieldsMax}, each ≤ ${obsFieldNameLengthMax} characters of any kind but control characters; a JSON array \`["a,b","온도"]\` for names holding a comma). Raw mode: each row's data holds only these fields, and events holding none of them are skipped. Required with bucket.`,
     },
     bucket: {
       type: 'string',
@@ -58,6 +68,7 @@ export const obsQuerystringSchema = {
       maxLength: obsCursorLengthMax,
       description: 'The `next` cursor of the previous page (same query otherwise).',
     },
+    points: obsPointsParamSchema,
   },
 } as const;
 
@@ -107,7 +118,7 @@ const bucketRowSchema = {
 export const obsResponseSchema = {
   type: 'object',
   description: 'One page of the series.',
-  required: ['target_id', 'from', 'to', 'rows'],
+  required: ['target_id', 'from', 'to'],
   properties: {
     target_id: { type: 'string', format: 'uuid' },
     from: {
@@ -121,7 +132,19 @@ export const obsResponseSchema = {
       description: 'Effective exclusive end; null: unbounded.',
     },
     bucket: { type: 'string', description: 'The bucket width, when bucketed.' },
-    rows: { type: 'array', items: { anyOf: [rawRowSchema, bucketRowSchema] } },
+    aliases: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description:
+        'Names in `fields` the normalizer has mapped, each with the canonical field it resolved to.',
+    },
+    rows: {
+      type: 'array',
+      items: { anyOf: [rawRowSchema, bucketRowSchema] },
+      description: 'Raw and bucketed modes.',
+    },
+    points: { type: 'integer', description: 'Downsampled mode: the `points` asked for.' },
+    series: obsSeriesSchema,
     next: {
       type: 'string',
       description: 'Cursor of the next page (pass as `after`); absent on the last page.',
@@ -139,24 +162,60 @@ export function registerObsRoutes(app: FastifyInstance, ctx: ApiContext): void {
         description:
           'Raw mode (no `bucket`): observations in time order, `data` masked to `fields`, paged by `limit` and `after`. ' +
           'Bucketed mode: per bucket and field, the requested aggregates; avg/min/max/sum over numeric values only, ' +
-          'count of events holding the field, first/last values of any type. The range is [from, to).',
+          'count of events holding the field, first/last values of any type. ' +
+          'Downsampled mode (`points=N`, for charts): per field at most N points, the lowest and highest value of ' +
+          'each of N/2 equal time columns, in `series` instead of `rows`. The range is [from, to).',
         params: idParamsSchema,
         querystring: obsQuerystringSchema,
         response: { 200: obsResponseSchema, ...problemResponses(400, 404, 503) },
       },
     },
     async (req) => {
-      const params = parseObsParams(req.query, nowMicros());
+      const asked = parseObsParams(req.query, nowMicros());
       const target = await getTarget(ctx.pool, req.params.id);
       if (target === undefined)
         throw new RequestRejectedError('TARGET_NOT_FOUND', `no target ${req.params.id}`);
-      const result = await queryObs(ctx.pool, { targetId: target.target_id, ...params });
-      return toObsResponse(target.target_id, params, result);
+      // Names the normalizer mapped resolve to their canonical fields (the answer says so in `aliases`).
+      const aliases =
+        asked.fields === undefined
+          ? undefined
+          : new AliasIndex(await loadAliases(ctx.pool)).resolve(target.kind, asked.fields);
+      const params = aliases === undefined ? asked : { ...asked, fields: aliases.names };
+      const result = await runObsQuery(ctx, target.target_id, params);
+      const out = toObsResponse(target.target_id, params, result);
+      return aliases === undefined || Object.keys(aliases.resolved).length === 0
+        ? out
+        : { ...out, aliases: aliases.resolved };
     },
   );
 }
 
-export function toObsResponse(targetId: string, params: ObsParams, result: ObsResult) {
+/** The series the parameters ask for: raw, bucketed or downsampled to `points`. */
+export async function runObsQuery(
+  ctx: ApiContext,
+  targetId: string,
+  params: ObsParams,
+): Promise<ObsResult | ObsPointsResult> {
+  if (params.points === undefined) return queryObs(ctx.pool, { targetId, ...params });
+  const { fromIso, toIso, fields, points } = params;
+  const series = await queryObsPoints(ctx.pool, {
+    targetId,
+    fromIso: fromIso!,
+    toIso: toIso!,
+    fields: fields!,
+    points,
+  });
+  return { mode: 'points', series };
+}
+
+export interface ObsPointsResult {
+  readonly mode: 'points';
+  readonly series: ObsSeries;
+}
+
+export function toObsResponse(targetId: string, params: ObsParams, result: ObsResult | ObsPointsResult) {
+  const range = { target_id: targetId, from: params.fromIso ?? null, to: params.toIso ?? null };
+  if (result.mode === 'points') return { ...range, points: params.points, series: result.series };
   const scope = { order: params.order, bucketSeconds: params.bucket?.seconds };
   return {
     target_id: targetId,

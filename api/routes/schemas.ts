@@ -3,7 +3,8 @@
 // speakers' subject (`<kind>`) and, once the normalize stage has seen it, a normalized one (`<kind>#norm`).
 import type { FastifyInstance } from 'fastify';
 import { RequestRejectedError } from '../../errors/index.js';
-import type { RegisteredSchema, SubjectSummary } from '../../schemas/index.js';
+import { loadAliases } from '../../projections/index.js';
+import { compatibilities, type RegisteredSchema, type SubjectSummary } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
 import { problemResponses } from '../problem.js';
 
@@ -15,7 +16,7 @@ const subjectSummarySchema = {
   required: ['subject', 'compatibility', 'latest_version', 'latest_schema_id', 'versions', 'created_at'],
   properties: {
     subject: { type: 'string' },
-    compatibility: { type: 'string', enum: ['BACKWARD', 'NONE'] },
+    compatibility: { type: 'string', enum: [...compatibilities] },
     latest_version: { type: ['integer', 'null'], description: 'null while no version is registered.' },
     latest_schema_id: { type: ['integer', 'null'] },
     versions: { type: 'integer', description: 'Number of versions.' },
@@ -110,8 +111,14 @@ function registerKindRoute(app: FastifyInstance, ctx: ApiContext): void {
             properties: {
               kind: { type: 'string' },
               subject: { type: 'string' },
-              compatibility: { type: 'string', enum: ['BACKWARD', 'NONE'] },
+              compatibility: { type: 'string', enum: [...compatibilities] },
               versions: { type: 'array', items: versionSchema },
+              aliases: {
+                type: 'object',
+                additionalProperties: { type: 'array', items: { type: 'string' } },
+                description:
+                  'Each canonical field the normalizer maps onto, with the names speakers used for it.',
+              },
             },
           },
           ...problemResponses(400, 404, 503),
@@ -121,11 +128,18 @@ function registerKindRoute(app: FastifyInstance, ctx: ApiContext): void {
     async (req) => {
       const { kind } = req.params;
       const subject = subjectOf(kind, req.query.normalized);
-      const [summary, versions] = await Promise.all([
+      const [summary, versions, aliasRows] = await Promise.all([
         findSubject(ctx, subject),
         ctx.registry.versions(subject),
+        loadAliases(ctx.pool),
       ]);
-      return { kind, subject, compatibility: summary.compatibility, versions: versions.map(versionOut) };
+      const aliases: Record<string, string[]> = {};
+      for (const r of aliasRows) {
+        if (r.kind !== null && r.kind !== kind) continue;
+        aliases[r.to_field] = [...(aliases[r.to_field] ?? []), r.field];
+      }
+      const out = { kind, subject, compatibility: summary.compatibility, versions: versions.map(versionOut) };
+      return { ...out, aliases };
     },
   );
 }

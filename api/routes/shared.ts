@@ -48,3 +48,15 @@ export function paginate<T>(rows: readonly T[], limit: number, cursorOf: (last: 
   const items = rows.slice(0, limit);
   return rows.length > limit ? { items, next: cursorOf(items[items.length - 1]!) } : { items };
 }
+
+/**
+ * A query parameter holding a comma list of `item` (a regex source without anchors), at most `countMax`
+ * of them: the schema states what the parser accepts, so a bad list is refused by validation.
+ */
+export function commaListSchema(item: string, countMax: number, description: string) {
+  return {
+    type: 'string',
+    pattern: `^(${item})(,(${item})){0,${countMax - 1}}$`,
+    description,
+  } as const;
+}

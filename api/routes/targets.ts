@@ -10,6 +10,7 @@ import {
   getTargetState,
   insertTarget,
   listTargets,
+  targetStates,
   updateTarget,
 } from '../../projections/index.js';
 import { uuidv7 } from '../../schemas/index.js';
@@ -61,6 +62,66 @@ function checkMeta(meta: unknown): void {
   if (meta !== undefined && Buffer.byteLength(JSON.stringify(meta)) > targetMetaBytesMax) {
     throw new RequestRejectedError('META_TOO_LARGE', `meta is larger than ${targetMetaBytesMax} bytes`);
   }
+}
+
+// ── list filters (name, meta) and the state of each listed target ──────────
+export const targetNameFilterLengthMax = 200;
+export const targetMetaFilterBytesMax = 1024;
+
+interface TargetListQuerystring {
+  readonly kind?: string;
+  readonly after?: string;
+  readonly limit: number;
+  readonly name?: string;
+  readonly meta?: string;
+  readonly state?: boolean;
+}
+
+const targetFilterParams = {
+  name: {
+    type: 'string',
+    maxLength: targetNameFilterLengthMax,
+    description: 'Only targets whose name contains this text (case-insensitive).',
+  },
+  meta: {
+    type: 'string',
+    maxLength: targetMetaFilterBytesMax,
+    description: 'Only targets whose meta contains this JSON object, e.g. `{"site":"plant-1"}`.',
+  },
+  state: { type: 'boolean', default: false, description: "Include each target's latest state." },
+} as const;
+
+const listedTargetSchema = {
+  ...targetSchema,
+  properties: { ...targetSchema.properties, state: stateSchema },
+} as const;
+
+function parseMetaFilter(raw: string | undefined): Record<string, unknown> | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  let meta: unknown;
+  try {
+    meta = JSON.parse(raw);
+  } catch {
+    throw new RequestRejectedError(
+      'INVALID_PARAMETER',
+      'meta must be a JSON object, e.g. {"site":"plant-1"}',
+    );
+  }
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) {
+    throw new RequestRejectedError(
+      'INVALID_PARAMETER',
+      'meta must be a JSON object, e.g. {"site":"plant-1"}',
+    );
+  }
+  return meta as Record<string, unknown>;
+}
+
+async function withStates<T extends { target_id: string }>(ctx: ApiContext, page: readonly T[]) {
+  const states = await targetStates(
+    ctx.pool,
+    page.map((t) => t.target_id),
+  );
+  return page.map((t) => ({ ...t, state: states.get(t.target_id) ?? {} }));
 }
 
 export function registerTargetRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -117,7 +178,7 @@ function registerCreate(app: FastifyInstance, ctx: ApiContext): void {
 }
 
 function registerList(app: FastifyInstance, ctx: ApiContext): void {
-  app.get<{ Querystring: { kind?: string; after?: string; limit: number } }>(
+  app.get<{ Querystring: TargetListQuerystring }>(
     '/v1/targets',
     {
       schema: {
@@ -131,10 +192,11 @@ function registerList(app: FastifyInstance, ctx: ApiContext): void {
             kind: { type: 'string', pattern: targetKindPattern },
             after: uuidSchema,
             limit: limitSchema(targetListLimitMax, 100),
+            ...targetFilterParams,
           },
         },
         response: {
-          200: pageSchema('targets', targetSchema, uuidSchema),
+          200: pageSchema('targets', listedTargetSchema, uuidSchema),
           ...problemResponses(400),
         },
       },
@@ -144,9 +206,11 @@ function registerList(app: FastifyInstance, ctx: ApiContext): void {
         kind: req.query.kind,
         after: req.query.after,
         limit: req.query.limit + 1,
+        name: req.query.name,
+        meta: parseMetaFilter(req.query.meta),
       });
       const { items, ...next } = paginate(rows, req.query.limit, (last) => last.target_id);
-      return { targets: items, ...next };
+      return { targets: req.query.state ? await withStates(ctx, items) : items, ...next };
     },
   );
 }

@@ -90,7 +90,7 @@ export class FileService {
     mayWrite: (targetId: string) => Promise<boolean>,
   ): Promise<FileInfo> {
     const row = await this.row(fileId);
-    if (!row || row.state !== 'pending' || !(await mayWrite(row.target_id))) {
+    if (row?.state !== 'pending' || !(await mayWrite(row.target_id))) {
       throw new RequestRejectedError('FILE_NOT_FOUND', `no pending upload ${fileId}`);
     }
     const got = await this.store.measure(row.object_key, this.opts.bytesMax).catch((err) => {
@@ -171,7 +171,7 @@ export class FileService {
 
   async get(fileId: string): Promise<(FileInfo & { object_key: string }) | undefined> {
     const r = await this.row(fileId);
-    if (!r || r.state !== 'complete') return undefined;
+    if (r?.state !== 'complete') return undefined;
     return {
       file_id: r.file_id,
       target_id: r.target_id,

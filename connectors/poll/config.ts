@@ -16,6 +16,7 @@ import {
   onlyMembers,
   stringAt,
   targetAt,
+  urlAt,
 } from '../runtime/validate.js';
 import { type ExtractSpec, type FieldSpec, isPointer, splitSelector } from './extract.js';
 
@@ -104,17 +105,8 @@ export function parsePollConfig(raw: unknown): PollConfig {
 }
 
 function parseUrl(c: Members): string {
-  const text = stringAt(c, 'url', 'config', { required: true, lengthMax: 8192 })!;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new ConnectorConfigError('config.url', 'is not a URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConnectorConfigError('config.url', 'must be an http:// or https:// URL');
-  }
-  return url.toString();
+  const opts = { lengthMax: 8192, protocols: ['http:', 'https:'], expected: 'an http:// or https:// URL' };
+  return urlAt(c, 'url', 'config', opts).url.toString();
 }
 
 function parseSchedule(c: Members): PollConfig['schedule'] {

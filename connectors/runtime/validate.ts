@@ -44,6 +44,26 @@ export function stringAt(
   return v;
 }
 
+/** A required URL member of one of the given protocols (`'https:'` …); `expected` says them in words. */
+export function urlAt(
+  obj: Members,
+  key: string,
+  member: string,
+  opts: { lengthMax: number; protocols: readonly string[]; expected: string },
+): { readonly text: string; readonly url: URL } {
+  const text = stringAt(obj, key, member, { required: true, lengthMax: opts.lengthMax })!;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConnectorConfigError(`${member}.${key}`, 'is not a URL');
+  }
+  if (!opts.protocols.includes(url.protocol)) {
+    throw new ConnectorConfigError(`${member}.${key}`, `must be ${opts.expected}`);
+  }
+  return { text, url };
+}
+
 export function intAt(
   obj: Members,
   key: string,

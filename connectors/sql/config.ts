@@ -12,6 +12,7 @@ import {
   onlyMembers,
   stringAt,
   targetAt,
+  urlAt,
 } from '../runtime/validate.js';
 
 export const sqlBatchRowsDefault = 500;
@@ -108,17 +109,8 @@ export function parseSqlConfig(raw: unknown): SqlConfig {
 }
 
 function parsePgUrl(c: Members): string {
-  const text = stringAt(c, 'url', 'config', { required: true, lengthMax: 4096 })!;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new ConnectorConfigError('config.url', 'is not a URL');
-  }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new ConnectorConfigError('config.url', 'must be a postgres:// URL');
-  }
-  return text;
+  const opts = { lengthMax: 4096, protocols: ['postgres:', 'postgresql:'], expected: 'a postgres:// URL' };
+  return urlAt(c, 'url', 'config', opts).text;
 }
 
 function cursorStartOf(c: Members, type: TableConfig['cursorType']): string {

@@ -57,7 +57,8 @@ export function commitWithRetry(
   });
 }
 
-function toStageMessage(m: RunnerMsg): StageMessage {
+/** A pulled message as a stage sees it (also what `tmictl pipeline replay` hands the pure cores). */
+export function toStageMessage(m: RunnerMsg): StageMessage {
   const headers: Record<string, string> = {};
   if (m.headers) for (const [k, v] of m.headers) headers[k] = v.join(', ');
   invariant(m.seq > 0, `stream sequence must be positive, got ${m.seq}`);

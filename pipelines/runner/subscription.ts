@@ -2,6 +2,7 @@
 // The stage's subscription to its durable consumer, as a scoped resource: attaching opens the consumer's
 // message stream and starts batching; closing the scope stops the stream and naks whatever was not taken.
 import { Data, Effect, type Scope } from 'effect';
+import { consumerPullExpiresMs } from '../limits.js';
 import { Batcher } from './batcher.js';
 import type { RunnerContext } from './types.js';
 
@@ -14,7 +15,13 @@ export function subscribe(ctx: RunnerContext): Effect.Effect<Batcher, AttachFail
     Effect.tryPromise({
       try: async () => {
         const consumer = await ctx.js.consumers.get(spec.stream, spec.durable);
-        return new Batcher(ctx, await consumer.consume({ max_messages: ctx.batchMessagesMax * 2 }));
+        // reliability (issue 10): short-lived pulls, so a stage pulls again within seconds after a
+        // nats-server restart instead of the client's 30 s default (see consumerPullExpiresMs).
+        const messages = await consumer.consume({
+          max_messages: ctx.batchMessagesMax * 2,
+          expires: consumerPullExpiresMs,
+        });
+        return new Batcher(ctx, messages);
       },
       catch: (cause) => new AttachFailed({ cause }),
     }),

@@ -29,7 +29,7 @@ export interface StageJetStream {
     get(
       stream: string,
       durable: string,
-    ): Promise<{ consume(opts: { max_messages: number }): Promise<MessageStream> }>;
+    ): Promise<{ consume(opts: { max_messages: number; expires?: number }): Promise<MessageStream> }>;
   };
   publish(subject: string, data: Uint8Array, opts: { headers: MsgHdrs; msgID: string }): Promise<unknown>;
 }

@@ -7,7 +7,7 @@
 // Field values are kept per field, last write wins by (observation time, event id) — so a redelivered or
 // late event that is older than what was seen changes nothing, and replaying a batch is idempotent.
 // Transitions never go back in time: each is stamped no earlier than the previous one (`clock`).
-import { uuidFromName } from '../../schemas/index.js';
+import { fieldAt, uuidFromName } from '../../schemas/index.js';
 import { greatCircleMeters, readPosition } from '../geo-core.js';
 import {
   type AlarmRule,
@@ -97,16 +97,9 @@ export function alarmIdOf(rule: Pick<AlarmRule, 'ruleId' | 'version'>, targetId:
   return uuidFromName(`alarm:${rule.ruleId}:${rule.version}:${targetId}:${n}`);
 }
 
-/** Value at a dotted path of the data; undefined when absent. */
+/** Value of a field (a top-level name, else a dotted path: see fieldAt); undefined when absent. */
 export function valueAt(data: Readonly<Record<string, unknown>>, path: string): unknown {
-  let node: unknown = data;
-  for (const key of path.split('.')) {
-    if (node === null || typeof node !== 'object' || Array.isArray(node) || !Object.hasOwn(node, key)) {
-      return undefined;
-    }
-    node = (node as Record<string, unknown>)[key];
-  }
-  return node;
+  return fieldAt(data, path).value;
 }
 
 export function clauseHolds(clause: Clause, value: unknown): boolean {

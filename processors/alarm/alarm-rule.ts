@@ -7,6 +7,7 @@
 //   geofence  — a position inside/outside a circle, or entering/exiting it, held `for_s` seconds.
 // Every rejection names the member and the rule it broke, with a stable code.
 import { TaggedError } from '../../errors/index.js';
+import { fieldNameLengthMax, fieldNameProblem } from '../../schemas/index.js';
 import { latitudeDegreesMax, longitudeDegreesMax } from '../geo-core.js';
 
 export const severities = ['critical', 'major', 'minor', 'warning', 'info'] as const;
@@ -24,16 +25,14 @@ export type FenceTrigger = (typeof fenceTriggers)[number];
 export const ruleNameLengthMax = 200;
 export const ruleDescriptionLengthMax = 2000;
 export const ruleClausesMax = 16;
-/** Each segment of a field path (`engine.temp`), as the schema registry limits field names. */
-export const ruleFieldNameLengthMax = 64;
-export const ruleFieldDepthMax = 8;
+/** A field path (`engine.temp`, `온도`, `Temp (°C)`), as the schema registry limits field names. */
+export const ruleFieldNameLengthMax = fieldNameLengthMax;
 export const ruleStringValueLengthMax = 256;
 /** `for_s`, `timeout_s`: at most 30 days. */
 export const ruleDurationSecondsMax = 30 * 86_400;
 /** Half the circumference of earthdistance's sphere: a larger circle covers the whole earth. */
 export const radiusMetersMax = 20_037_518;
 export const ruleKindPattern = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
-const fieldSegmentPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type Scalar = number | string | boolean;
@@ -136,29 +135,18 @@ function finite(v: unknown, path: string): number {
   return v;
 }
 
-/** A dotted path of field names: `temp`, `engine.temp`. */
+/**
+ * A field: a top-level name as the speaker wrote it (`temp`, `온도`, `a.b`) or a dotted path into nested
+ * objects (`engine.temp`); an exact top-level name wins over a path (see fieldAt).
+ */
 export function parseFieldPath(v: unknown, path: string): string {
   if (typeof v !== 'string' || v === '') return fail('INVALID_FIELD_NAME', `${path} must be a field name`);
-  const segments = v.split('.');
-  if (segments.length > ruleFieldDepthMax) {
+  const problem = fieldNameProblem(v, ruleFieldNameLengthMax);
+  if (problem !== undefined) {
     fail(
-      'INVALID_FIELD_NAME',
-      `${path} '${v.slice(0, 80)}' is nested deeper than ${ruleFieldDepthMax} levels`,
+      problem.startsWith('has ') ? 'FIELD_NAME_TOO_LONG' : 'INVALID_FIELD_NAME',
+      `${path} '${v.slice(0, 80)}' ${problem}`,
     );
-  }
-  for (const s of segments) {
-    if (s.length > ruleFieldNameLengthMax) {
-      fail(
-        'FIELD_NAME_TOO_LONG',
-        `${path}: field name '${s.slice(0, 20)}…' is ${s.length} characters long; at most ${ruleFieldNameLengthMax}`,
-      );
-    }
-    if (!fieldSegmentPattern.test(s)) {
-      fail(
-        'INVALID_FIELD_NAME',
-        `${path} '${v.slice(0, 80)}' is not a field path (names of letters, digits and _, not starting with a digit, joined by dots)`,
-      );
-    }
   }
   return v;
 }

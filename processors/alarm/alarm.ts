@@ -28,6 +28,7 @@ import {
 import { microsToIso } from '../../schemas/index.js';
 import { claimNewEvents, decodeBatch } from '../batch.js';
 import type { DecodedMessage } from '../decode.js';
+import { splitPartHeader } from '../poison.js';
 import type {
   DeadLetter,
   OutboundMessage,
@@ -148,7 +149,7 @@ class AlarmStage implements StageHandler {
     const frontier = await this.frontierOf(client);
     let part = partitionBySeq(
       batch.map((m) => m.seq),
-      frontier,
+      appliesAgainAt(batch, frontier),
     );
     if (part.apply.length === 0 && part.defer.length > 0) {
       const jump = await this.maybeJump(frontier, part.defer[0]!);
@@ -386,4 +387,14 @@ function recordOf(e: Evaluated, t: Transition): AlarmTransitionRecord {
     event_id: t.eventId,
     values: { ...t.values },
   };
+}
+
+/**
+ * The frontier to partition a batch against: a part of a split message (processors/poison.ts) at the
+ * frontier is applied again — its earlier parts moved the frontier there; the event ledger keeps each
+ * event of the message applied once.
+ */
+function appliesAgainAt(batch: readonly StageMessage[], frontier: number): number {
+  const only = batch.length === 1 ? batch[0]! : undefined;
+  return only?.headers[splitPartHeader] !== undefined && only.seq === frontier ? frontier - 1 : frontier;
 }

@@ -4,7 +4,13 @@
 // every `subscriptionReloadIntervalMs` as a safety net, and — throttled — when an event names a target
 // of a meta-filtered kind whose meta it has not seen. Never a database read per event.
 import type { Pool } from '../../db/index.js';
-import { loadAllSubscriptions, type SubscriptionRow, targetMetaOfKinds } from '../../projections/index.js';
+import {
+  loadAliases,
+  loadAllSubscriptions,
+  type SubscriptionRow,
+  targetMetaOfKinds,
+} from '../../projections/index.js';
+import { AliasIndex } from '../normalize/aliases.js';
 import { compileIndex, type Subscription, type SubscriptionIndex } from './fanout-core.js';
 
 /** Periodic reload, in case a change notice was lost (notices are core NATS, not stored). */
@@ -35,6 +41,13 @@ export function toSubscription(row: SubscriptionRow): Subscription {
     fields: row.fields,
     alarms: row.alarms,
   };
+}
+
+function withAliases(s: Subscription, aliases: AliasIndex): Subscription {
+  if (s.fields === null) return s;
+  const expanded = new Set(s.fields);
+  for (const f of s.fields) for (const c of aliases.everyCanonicalOf(f)) expanded.add(c);
+  return expanded.size === s.fields.length ? s : { ...s, fields: [...expanded] };
 }
 
 export class SubscriptionCache implements SubscriptionSource {
@@ -80,7 +93,11 @@ export class SubscriptionCache implements SubscriptionSource {
     const generation = this.staleGeneration;
     const startedAt = this.nowMs();
     this.loading = (async () => {
-      const index = compileIndex((await loadAllSubscriptions(this.pool)).map(toSubscription));
+      // A subscribed name the normalizer has mapped also receives the canonical field it became.
+      const aliases = new AliasIndex(await loadAliases(this.pool));
+      const index = compileIndex(
+        (await loadAllSubscriptions(this.pool)).map((row) => withAliases(toSubscription(row), aliases)),
+      );
       const meta = await targetMetaOfKinds(this.pool, [...index.metaKinds]);
       const snapshot: SubscriptionSnapshot = { index, meta };
       this.snapshot = snapshot;

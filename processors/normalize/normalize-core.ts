@@ -3,7 +3,13 @@
 // A rule applies to events received at or after it was created (and before it was deleted), so
 // replaying the stream reproduces exactly what was produced the first time.
 
-export type RuleAction = 'rename' | 'convert' | 'drop';
+export type RuleAction = 'rename' | 'convert' | 'drop' | 'map';
+
+/** A `map` that did not apply because the event already held its canonical field (the first wins). */
+export interface Clash {
+  readonly rule: MappingRule;
+  readonly field: string;
+}
 
 export interface MappingRule {
   readonly ruleId: string;
@@ -18,6 +24,13 @@ export interface MappingRule {
   readonly position: number;
   readonly createdAtMicros: number;
   readonly deletedAtMicros: number | null;
+  /** Who made it: `user` (default), `model`, `person` (an approved suggestion). */
+  readonly source?: 'user' | 'model' | 'person';
+  readonly fromUnit?: string | null;
+  readonly toUnit?: string | null;
+  /** The model's confidence, for its rules. */
+  readonly confidence?: number | null;
+  readonly modelVersion?: string | null;
 }
 
 export interface RuleScope {
@@ -36,21 +49,72 @@ export function rulesInForce(rules: readonly MappingRule[], scope: RuleScope): M
         r.createdAtMicros <= scope.receivedAtMicros &&
         (r.deletedAtMicros === null || scope.receivedAtMicros < r.deletedAtMicros),
     )
-    .sort((a, b) => a.position - b.position || a.createdAtMicros - b.createdAtMicros);
+    .sort(
+      (a, b) =>
+        a.position - b.position ||
+        a.createdAtMicros - b.createdAtMicros ||
+        // Rules decided together (one triggering event) tie on both: their ids order them, the same on replay.
+        (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0),
+    );
 }
 
-/** Applies rules in order to a copy of data. Rules whose field is absent do nothing. */
+/**
+ * rulesInForce for many events: the rules of each (kind, target) are picked and ordered once, and an
+ * event whose received_at every one of them covers (the usual case) gets that list itself.
+ */
+export function rulesForBatch(
+  rules: readonly MappingRule[],
+): (e: { kind: string; target_id: string; received_at: number }) => readonly MappingRule[] {
+  const none: readonly MappingRule[] = [];
+  if (rules.length === 0) return () => none;
+  const candidates = new Map<string, readonly MappingRule[]>();
+  const always = { createdAtMicros: Number.NEGATIVE_INFINITY, deletedAtMicros: null };
+  return (e) => {
+    const key = `${e.kind}\u0000${e.target_id}`;
+    let list = candidates.get(key);
+    if (list === undefined) {
+      const byId = new Map(rules.map((r) => [r.ruleId, r]));
+      const scope = { kind: e.kind, targetId: e.target_id, receivedAtMicros: 0 };
+      list = rulesInForce(
+        rules.map((r) => ({ ...r, ...always })),
+        scope,
+      ).map((r) => byId.get(r.ruleId)!);
+      candidates.set(key, list);
+    }
+    const at = e.received_at;
+    const inForce = (r: MappingRule) =>
+      r.createdAtMicros <= at && (r.deletedAtMicros === null || at < r.deletedAtMicros);
+    return list.every(inForce) ? list : list.filter(inForce);
+  };
+}
+
+/**
+ * Applies rules in order to a copy of data. Rules whose field is absent do nothing. A `map` (rename +
+ * convert, the normalizer's) never overwrites: when its canonical field is already there — written so
+ * by the speaker, or mapped by an earlier rule — the field stays as written and `onClash` hears of it.
+ */
 export function applyRules(
   data: Record<string, unknown>,
   rules: readonly MappingRule[],
+  onClash?: (clash: Clash) => void,
 ): Record<string, unknown> {
-  let out = structuredClone(data);
-  for (const rule of rules) out = applyRule(out, rule);
+  // A shallow copy serves rules on top-level fields (the normalizer's); a nested path needs a deep one.
+  const nestedPath = (path: string | null) => path?.includes('.') === true && !Object.hasOwn(data, path);
+  const nested = rules.some((r) => nestedPath(r.field) || nestedPath(r.toField));
+  let out = nested ? structuredClone(data) : { ...data };
+  for (const rule of rules) {
+    if (rule.action === 'map' && Object.hasOwn(out, rule.field) && Object.hasOwn(out, rule.toField!)) {
+      onClash?.({ rule, field: rule.field });
+      continue;
+    }
+    out = applyRule(out, rule);
+  }
   return out;
 }
 
 function applyRule(data: Record<string, unknown>, rule: MappingRule): Record<string, unknown> {
-  const path = rule.field.split('.');
+  // A top-level field of exactly this name wins over a dotted path (`a.b` is a name before a path).
+  const path = Object.hasOwn(data, rule.field) ? [rule.field] : rule.field.split('.');
   const found = getPath(data, path);
   if (!found.present) return data;
   switch (rule.action) {
@@ -59,7 +123,7 @@ function applyRule(data: Record<string, unknown>, rule: MappingRule): Record<str
       return data;
     case 'rename':
       deletePath(data, path);
-      setPath(data, rule.toField!.split('.'), found.value);
+      setPath(data, pathOfTarget(data, rule.toField!), found.value);
       return data;
     case 'convert':
       // Only numbers convert; anything else is left as it came (the raw value is in raw_bucket anyway).
@@ -67,7 +131,22 @@ function applyRule(data: Record<string, unknown>, rule: MappingRule): Record<str
         setPath(data, path, roundConverted(found.value * (rule.scale ?? 1) + (rule.offset ?? 0)));
       }
       return data;
+    case 'map': {
+      deletePath(data, path);
+      const value = found.value;
+      const converted =
+        typeof value === 'number' && (rule.scale !== 1 || rule.offset !== 0)
+          ? roundConverted(value * (rule.scale ?? 1) + (rule.offset ?? 0))
+          : value;
+      data[rule.toField!] = converted; // canonical fields are top-level names
+      return data;
+    }
   }
+}
+
+/** Where a rename writes: a name without a dot, or one the data holds at top level, is a top-level field. */
+function pathOfTarget(data: Record<string, unknown>, toField: string): string[] {
+  return Object.hasOwn(data, toField) || !toField.includes('.') ? [toField] : toField.split('.');
 }
 
 /** Drops floating-point noise such as 98.60000000000001 from a conversion, keeping 12 significant digits. */

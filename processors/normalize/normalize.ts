@@ -19,7 +19,10 @@ import {
   schemaIdsOf,
 } from '../decode.js';
 import type { OutboundMessage, StageDeps, StageHandler } from '../types.js';
-import { applyRules, type MappingRule, rulesInForce } from './normalize-core.js';
+import { recordClashes } from './clashes.js';
+import type { FieldNormalizer } from './field-normalizer.js';
+import { applyRules, type Clash, type MappingRule, rulesForBatch } from './normalize-core.js';
+import { decideNewFields } from './sightings.js';
 
 /** Subject of the registry under which normalized payloads of a kind are versioned. */
 export function normalizedSubject(kind: string): string {
@@ -35,6 +38,8 @@ export interface NormalizeStageDeps extends StageDeps {
   readonly publish: (messages: readonly OutboundMessage[]) => Promise<void>;
   /** Subject of a target's normalized events, `<ns>.norm.<target_id>`. */
   readonly outputSubject: (targetId: string) => string;
+  /** Decides fields new to their kind (the ONNX model, rules, vocabulary); absent: rules only. */
+  readonly normalizer?: FieldNormalizer;
 }
 
 export function normalizeStage(deps: NormalizeStageDeps): StageHandler {
@@ -61,15 +66,15 @@ export function normalizeStage(deps: NormalizeStageDeps): StageHandler {
         const schema = await deps.registry.byId(id).catch(() => undefined);
         if (schema) writers.set(id, schema);
       }
-      const allRules = await rulesCovering(enveloped.ok);
-      const rulesOf = (envelope: EventEnvelope): readonly MappingRule[] =>
-        allRules.length === 0
-          ? allRules
-          : rulesInForce(allRules, {
-              kind: envelope.kind,
-              targetId: envelope.target_id,
-              receivedAtMicros: envelope.received_at,
-            });
+      let allRules = await rulesCovering(enveloped.ok);
+      if (deps.normalizer !== undefined) {
+        // Fields new to their kind are decided (once, persisted) before any event of the batch is mapped.
+        if ((await decideNewFields(deps.normalizer, enveloped.ok, writers, allRules)) > 0) {
+          rulesLoadedAtMicros = Number.NEGATIVE_INFINITY;
+          allRules = await rulesCovering(enveloped.ok);
+        }
+      }
+      const rulesOf = rulesForBatch(allRules);
       // Pass-through: no rule in force and the writer schema is the normalized subject's latest shape
       // (the same fingerprint: the same Avro encoding) — the payload bytes go on as they are, relabelled
       // with the normalized schema id, without being decoded and encoded again. Everything else (and the
@@ -79,6 +84,7 @@ export function normalizeStage(deps: NormalizeStageDeps): StageHandler {
       const fullAt: number[] = [];
       let events = 0;
       enveloped.ok.forEach((m, i) => {
+        if (m.envelopes.length === 0) return; // a replay for another stage: nothing to pass on
         const relabelled = passThrough(m.envelopes, writers, rulesOf, deps.registry);
         if (relabelled === undefined) {
           full.push(m);
@@ -89,14 +95,19 @@ export function normalizeStage(deps: NormalizeStageDeps): StageHandler {
         events += relabelled.length;
       });
       const decoded = decodePayloads(full, writers);
+      const clashes: { kind: string; clash: Clash; value: unknown }[] = [];
       const normalized = decoded.ok.map((m) => ({
         message: m.message,
         events: m.events.map(({ envelope, data }) => {
           const inForce = rulesOf(envelope);
           // Without a rule in force the data passes as decoded (no copy: nothing else holds it).
-          return { envelope, data: inForce.length === 0 ? data : applyRules(data, inForce) };
+          if (inForce.length === 0) return { envelope, data };
+          const onClash = (clash: Clash) =>
+            clashes.push({ kind: envelope.kind, clash, value: data[clash.field] });
+          return { envelope, data: applyRules(data, inForce, onClash) };
         }),
       }));
+      if (deps.normalizer !== undefined && clashes.length > 0) await recordClashes(deps.normalizer, clashes);
       const encoded = await encodeNormalized(deps, normalized);
       const fullIndex = new Map(full.map((m, k) => [m.message.seq, fullAt[k]!]));
       normalized.forEach((m, k) => {
@@ -172,7 +183,8 @@ async function encodeNormalized(
   );
 }
 
-function toRule(row: MappingRuleRow): MappingRule {
+/** A mapping_rule row as the core's MappingRule. */
+export function toRule(row: MappingRuleRow): MappingRule {
   return {
     ruleId: row.rule_id,
     kind: row.kind,
@@ -183,7 +195,12 @@ function toRule(row: MappingRuleRow): MappingRule {
     scale: row.scale,
     offset: row.offset,
     position: row.position,
-    createdAtMicros: row.created_us,
-    deletedAtMicros: row.deleted_us,
+    createdAtMicros: Number(row.created_us),
+    deletedAtMicros: row.deleted_us === null ? null : Number(row.deleted_us),
+    source: row.source,
+    fromUnit: row.from_unit,
+    toUnit: row.to_unit,
+    confidence: row.confidence,
+    modelVersion: row.model_version,
   };
 }

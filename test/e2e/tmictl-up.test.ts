@@ -31,6 +31,9 @@ function tmictlRun(...args: string[]) {
   );
 }
 
+/** The last line of `tmictl up`'s ready banner (cli/commands.ts). */
+const bannerLastLine = 'Ctrl-C stops tmiDB.';
+
 beforeAll(async () => {
   home = mkdtempSync(path.join(os.tmpdir(), 'tmidb-e2e-'));
   chmodSync(home, 0o755); // as root the cluster runs as `postgres`, which must reach its data directory
@@ -51,11 +54,12 @@ beforeAll(async () => {
   up.stderr?.on('data', (c: Buffer) => {
     out += c.toString();
   });
+  // The banner may arrive in several stdout chunks: wait for its last line, not the first.
   await eventually(
-    'tmictl up to say it is ready',
+    'tmictl up to print its whole ready banner',
     () => {
       if (up.exitCode !== null) throw new Error('tmictl up exited before it was ready');
-      return out.includes('ready ===');
+      return out.includes('ready ===') && out.includes(bannerLastLine);
     },
     90_000,
   ).catch((err: Error) => {

@@ -220,7 +220,7 @@ describe('listener CRUD', () => {
       { name: 'x', subscriptions: [{}] },
       { name: 'x', subscriptions: [{ target_id: '00000000-0000-4000-8000-000000000000', meta: { a: 1 } }] },
       { name: 'x', subscriptions: [{ kind: 'a', meta: { nested: { no: 1 } } }] },
-      { name: 'x', subscriptions: [{ kind: 'a', fields: ['bad field'] }] },
+      { name: 'x', subscriptions: [{ kind: 'a', fields: ['bad\nfield'] }] },
     ];
     for (const body of bad) {
       const res = await t.request('POST', '/v1/listeners', body);

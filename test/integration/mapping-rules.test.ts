@@ -74,7 +74,7 @@ it('rejects a bad rule with a 400 that names the problem', async () => {
     { body: { field: 'x', action: 'rename' }, detail: /to_field/ },
     { body: { field: 'x', action: 'convert', unit: 'furlong->m' }, detail: /c->f/ },
     { body: { field: 'x', action: 'explode' }, detail: /action/ },
-    { body: { field: 'bad name', action: 'drop' }, detail: /field/ },
+    { body: { field: 'bad\u0000name', action: 'drop' }, detail: /field/ },
   ];
   for (const c of cases) {
     const res = await t.request('POST', '/v1/mapping-rules', c.body);

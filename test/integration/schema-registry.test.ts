@@ -97,10 +97,10 @@ describe('SchemaRegistry.ensure', () => {
 
   it('rejects bad data before touching the database, naming the event of a batch', async () => {
     const registry = new SchemaRegistry(pool, limits);
-    const attempt = registry.ensure('valve', [{ ok: 1 }, { ok: 2 }, { 'bad name': 3 }]);
+    const attempt = registry.ensure('valve', [{ ok: 1 }, { ok: 2 }, { 'bad\nname': 3 }]);
     await expect(attempt).rejects.toBeInstanceOf(InvalidDataError);
-    await expect(attempt).rejects.toMatchObject({ index: 2, path: 'data["bad name"]' });
-    await expect(attempt).rejects.toThrow(/^events\[2\]: field name "bad name"/);
+    await expect(attempt).rejects.toMatchObject({ index: 2, path: 'data["bad\\nname"]' });
+    await expect(attempt).rejects.toThrow(/^events\[2\]: field name "bad\\nname"/);
     const mixed = registry.ensure('valve', [{ ok: 1 }, { ok: 'x' }]);
     await expect(mixed).rejects.toThrow(
       "field 'ok' of kind 'valve' is double in another event of this write, cannot become string",

@@ -160,10 +160,10 @@ const badInputCases: {
   },
   {
     name: 'bad field name',
-    body: { data: { 'temp-c': 1 } },
+    body: { data: { 'temp\tc': 1 } },
     status: 400,
     code: 'INVALID_DATA',
-    detail: /temp-c/,
+    detail: /temp\\tc.*control character/,
   },
   {
     name: 'mixed array',

@@ -4,6 +4,7 @@
 // did to each message, with the real client's rule that the first ack or nak is final.
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { Clock, type Effect, ManagedRuntime, TestClock, TestContext } from 'effect';
+import { DatabaseError, isRetryableSqlState } from '../../db/index.js';
 import { createMetrics, topology } from '../../pipelines/index.js';
 import {
   type MessageStream,
@@ -14,6 +15,7 @@ import {
   type StageJetStream,
 } from '../../pipelines/runner/types.js';
 import type { StageHandler, StageMessage, StageResult } from '../../processors/index.js';
+import { EnvelopeDecodeError } from '../../schemas/index.js';
 
 export class FakeMsg implements RunnerMsg {
   readonly subject: string;
@@ -241,7 +243,22 @@ export function fakeContext(
   return runnerContext(fakeOptions(js, handler, overrides));
 }
 
-/** An error the runner classifies by its code and isRetryable, as the stages' tagged errors are. */
+/**
+ * A real error of a kind a stage throws: the runner classifies by class and code, never by shape, so a
+ * look-alike would come back UNEXPECTED. `PG_<SQLSTATE>` is a DatabaseError; a catalogue code, its class.
+ */
 export function stageError(code: string, isRetryable: boolean): Error {
-  return Object.assign(new Error(`${code} happened`), { code, isRetryable });
+  const message = `${code} happened`;
+  const sqlState = /^PG_(\w{5})$/.exec(code)?.[1];
+  const error =
+    sqlState !== undefined
+      ? new DatabaseError(sqlState, message, isRetryableSqlState(sqlState))
+      : code === 'ENVELOPE_UNDECODABLE'
+        ? new EnvelopeDecodeError(message)
+        : undefined;
+  if (error === undefined) throw new Error(`stageError: no error class in the tree answers ${code}`);
+  if (error.isRetryable !== isRetryable) {
+    throw new Error(`stageError: ${code} is ${error.isRetryable ? '' : 'not '}retryable in the catalogue`);
+  }
+  return error;
 }

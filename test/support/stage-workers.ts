@@ -101,7 +101,14 @@ export async function killRepeatedly(
   while (opts.keepGoing() || kills.length < opts.killsMin) {
     const restarted = last;
     if (restarted) {
-      await eventually(`the ${restarted.stage} worker to run again`, () => workers.running(restarted));
+      // A cold Node start on a loaded 2-core machine can take tens of seconds: wait long, fail with the log.
+      await eventually(
+        `the ${restarted.stage} worker to run again`,
+        () => workers.running(restarted),
+        120_000,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\n${workers.logs()}\nunexpected exits: ${workers.unexpectedExits}`);
+      });
     }
     await opts.beforeKill();
     const w = workers.all[turn++ % workers.all.length]!;

@@ -47,22 +47,39 @@ export interface TestResponse {
 export interface StartOptions {
   readonly stages?: readonly StageName[];
   readonly config?: Partial<Config>;
+  /** Servers other than the run's shared ones (the fault tests' private PostgreSQL / nats-server). */
+  readonly pgUrl?: string;
+  readonly natsUrl?: string;
+  /** The runtime's log (default: none). */
+  readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
   /** Run managed connectors in the test's runtime (default: none). */
   readonly connectors?: 'all' | readonly string[];
 }
 
 export async function startTestTmidb(name: string, opts: StartOptions = {}): Promise<TestTmidb> {
-  const env = await testEnv(name);
+  const shared = await testEnv(name);
+  const env = { ...shared, pgUrl: opts.pgUrl ?? shared.pgUrl, natsUrl: opts.natsUrl ?? shared.natsUrl };
   const home = mkdtempSync(path.join(os.tmpdir(), 'tmidb-home-'));
+  // The normalizer's model leaves names as written unless a test asks for it (normalizeDefaultRole:
+  // 'auto'): tests of other parts assert the speakers' own field names.
   const config = loadConfig(
     {},
-    { home, namespace: env.namespace, httpPort: 0, pgUrl: env.pgUrl, natsUrl: env.natsUrl, ...opts.config },
+    {
+      home,
+      namespace: env.namespace,
+      httpPort: 0,
+      pgUrl: env.pgUrl,
+      natsUrl: env.natsUrl,
+      normalizeDefaultRole: 'off',
+      ...opts.config,
+    },
   );
   const runtime = await startRuntime(config, {
     pgUrl: env.pgUrl,
     natsUrl: env.natsUrl,
     stages: opts.stages ?? stageNames,
     api: true,
+    log: opts.log,
     connectors: opts.connectors,
   });
   const url = runtime.url!;
@@ -81,6 +98,7 @@ export async function startTestTmidb(name: string, opts: StartOptions = {}): Pro
       TMIDB_NATS_URL: env.natsUrl,
       TMIDB_NAMESPACE: env.namespace,
       TMIDB_ACK_WAIT_MS: String(config.ackWaitMs),
+      TMIDB_NORMALIZE_DEFAULT_ROLE: config.normalizeDefaultRole,
     },
     async request(method, route, body, headers = {}) {
       const auth = Object.keys(headers).find((h) => h.toLowerCase() === 'authorization');

@@ -37,13 +37,13 @@ describe('the rule for one import', () => {
     ['processors/normalize/model.ts', '../../models/normalizer/meta.json', true],
     ['api/server.ts', 'fastify', true],
     ['api/server.ts', 'node:fs', true],
-    ['processors/alarm.ts', '../api/server.js', false], // up
+    ['processors/alarm/alarm.ts', '../../api/server.js', false], // up
     ['db/pool.ts', '../config/../pipelines/x.js', false], // up, however spelled
     ['errors/catalogue.ts', '../config/index.js', false], // the bottom layer imports nothing
     ['api/auth/keys.ts', '../../cli/index.js', false], // sideways
     ['connectors/nats.ts', '../ops/index.js', false], // sideways
     ['schemas/registry.ts', '../projections/index.js', false], // sideways
-    ['pipelines/runner.ts', '../test/support/env.js', false], // into tooling
+    ['pipelines/runner/run-stage.ts', '../../test/support/env.js', false], // into tooling
     ['processors/normalize/model.ts', '../../models/train.ts', false], // models/ scripts
     ['console/src/app.ts', '../../api/ws/protocol.js', false], // the browser app imports nothing
     ['api/server.ts', '../console/src/app.js', false],

@@ -161,3 +161,30 @@ describe('pgTimestampToIso', () => {
     expect(pgTimestampToIso(text)).toBe(iso);
   });
 });
+
+describe('config.url of poll and sql connectors (one urlAt)', () => {
+  const target = { id: '0195c1a4-7e6b-7000-8000-000000000001' };
+  const poll = (url: unknown) => parsePollConfig({ url, interval_s: 10, target });
+  const sql = (url: unknown) =>
+    parseSqlConfig({
+      url,
+      query: 'SELECT id FROM t WHERE id > $1 ORDER BY id LIMIT $2',
+      cursor: 'id',
+      target: { by: 'name', column: 'c' },
+    });
+  it.each([
+    ['poll', poll, 'ftp://example.org/x', /config\.url must be an http:\/\/ or https:\/\/ URL/],
+    ['poll', poll, 'not a url', /config\.url is not a URL/],
+    ['poll', poll, undefined, /config\.url is required/],
+    ['sql', sql, 'https://db.example/shop', /config\.url must be a postgres:\/\/ URL/],
+    ['sql', sql, '::', /config\.url is not a URL/],
+  ])('%s refuses %j', (_kind, parse, url, message) => {
+    expect(() => parse(url)).toThrow(message);
+  });
+  it('keeps what a valid URL says: poll normalized, sql as written', () => {
+    expect(poll('https://example.org/a b')).toMatchObject({ url: 'https://example.org/a%20b' });
+    expect(sql('postgres://reader:pw@db.example:5432/shop')).toMatchObject({
+      url: 'postgres://reader:pw@db.example:5432/shop',
+    });
+  });
+});

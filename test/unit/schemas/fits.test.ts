@@ -68,6 +68,13 @@ describe('fitsSchema', () => {
     expect(fitsSchema({ f1: 1 }, wider, limits)).toBe(false);
   });
 
+  it('says no to a string PostgreSQL could not store (NUL, lone surrogates); yes to a surrogate pair', () => {
+    const strings = schemaOf({ s: 'x', t: ['y'] });
+    expect(fitsSchema({ s: 'a\u0000' }, strings, limits)).toBe(false);
+    expect(fitsSchema({ t: ['\uD800'] }, strings, limits)).toBe(false);
+    expect(fitsSchema({ s: '😀' }, strings, limits)).toBe(true);
+  });
+
   it('says no past the depth limit', () => {
     const deep = schemaOf({ a: { b: { c: { d: 1 } } } });
     expect(fitsSchema({ a: { b: { c: { d: 2 } } } }, deep, limits)).toBe(true);

@@ -264,7 +264,8 @@ describe('mergeSchemas: type changes', () => {
     }
     expect(caught).toBeInstanceOf(SchemaConflictError);
     const err = caught as SchemaConflictError;
-    expect(err.message).toBe(message);
+    expect(err.message).toBe(`${message} under compatibility BACKWARD`);
+    expect(err.mode).toBe('BACKWARD');
     expect({ code: err.code, status: err.status, isRetryable: err.isRetryable }).toEqual({
       code: 'SCHEMA_CONFLICT',
       status: 409,

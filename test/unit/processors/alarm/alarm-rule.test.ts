@@ -49,7 +49,7 @@ describe('parseRuleDefinition', () => {
     });
   });
 
-  const long = 'x'.repeat(65);
+  const long = 'x'.repeat(129);
   const cases: [string, unknown, string][] = [
     ['every operator', { ...threshold, condition: { any: ops() } }, 'OK'],
     [
@@ -93,16 +93,16 @@ describe('parseRuleDefinition', () => {
       'INVALID_RADIUS',
     ],
     ['fence latitude 91', { ...geofence, fence: { lat: 91, lon: 1, radius_m: 5 } }, 'INVALID_COORDINATE'],
-    ['field name over 64', { ...deadman, field: long }, 'FIELD_NAME_TOO_LONG'],
-    ['nested name over 64', { ...deadman, field: `a.${long}` }, 'FIELD_NAME_TOO_LONG'],
+    ['field name over 128', { ...deadman, field: long }, 'FIELD_NAME_TOO_LONG'],
+    ['nested path over 128', { ...deadman, field: `a.${long}` }, 'FIELD_NAME_TOO_LONG'],
     [
-      'clause field over 64',
+      'clause field over 128',
       { ...threshold, condition: { all: [{ field: long, op: '>', value: 1 }] } },
       'FIELD_NAME_TOO_LONG',
     ],
-    ['field with a dash', { ...deadman, field: 'a-b' }, 'INVALID_FIELD_NAME'],
+    ['field with a newline', { ...deadman, field: 'a\nb' }, 'INVALID_FIELD_NAME'],
     ['field empty', { ...deadman, field: '' }, 'INVALID_FIELD_NAME'],
-    ['nesting deeper than 8', { ...deadman, field: 'a.b.c.d.e.f.g.h.i' }, 'INVALID_FIELD_NAME'],
+    ['field with NUL', { ...deadman, field: 'a\u0000' }, 'INVALID_FIELD_NAME'],
     ['unknown type', { ...threshold, type: 'magic' }, 'UNKNOWN_RULE_TYPE'],
     ['unknown severity', { ...threshold, severity: 'apocalyptic' }, 'UNKNOWN_SEVERITY'],
     ['unknown trigger', { ...geofence, trigger: 'hover' }, 'UNKNOWN_TRIGGER'],
@@ -143,8 +143,8 @@ describe('parseRuleDefinition', () => {
     expect(() => parseRuleDefinition({ ...deadman, timeout_s: -5 })).toThrow(
       /timeout_s must not be negative, got -5/,
     );
-    expect(() => parseRuleDefinition({ ...deadman, field: 'x'.repeat(65) })).toThrow(
-      /65 characters long; at most 64/,
+    expect(() => parseRuleDefinition({ ...deadman, field: 'x'.repeat(129) })).toThrow(
+      /has 129 characters; at most 128/,
     );
   });
 });

@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
-import { applyRules, type MappingRule, rulesInForce, unitConversions } from '../../../../processors/index.js';
+import {
+  applyRules,
+  type MappingRule,
+  rulesForBatch,
+  rulesInForce,
+  unitConversions,
+} from '../../../../processors/index.js';
 
 function rule(r: Partial<MappingRule> & Pick<MappingRule, 'field' | 'action'>): MappingRule {
   return {
@@ -128,5 +134,21 @@ describe('rulesInForce', () => {
       rule({ ruleId: 'a', field: 'x', action: 'drop', position: 0, createdAtMicros: 2 }),
     ];
     expect(rulesInForce(rules, scope).map((r) => r.ruleId)).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('rulesForBatch', () => {
+  const rules = [
+    rule({ ruleId: 'late', field: 'x', action: 'drop', createdAtMicros: 500 }),
+    rule({ ruleId: 'other', field: 'x', action: 'drop', kind: 'pump' }),
+    rule({ ruleId: 'first', field: 'x', action: 'drop', position: -1 }),
+    rule({ ruleId: 'gone', field: 'x', action: 'drop', deletedAtMicros: 300 }),
+  ];
+  const of = rulesForBatch(rules);
+  it.each([100, 299, 300, 499, 500, 10_000])('at %d µs it answers what rulesInForce answers', (at) => {
+    const scope = { kind: 'boiler', targetId: 't1', receivedAtMicros: at };
+    expect(of({ kind: 'boiler', target_id: 't1', received_at: at }).map((r) => r.ruleId)).toEqual(
+      rulesInForce(rules, scope).map((r) => r.ruleId),
+    );
   });
 });

@@ -1,0 +1,6 @@
+// SPDX-License-Identifier: MIT
+import { render } from 'preact';
+import { App } from './app';
+import './style.css';
+
+render(<App />, document.getElementById('app')!);
