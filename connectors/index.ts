@@ -24,6 +24,7 @@ export {
   connectorDlqSubject,
   connectorStates,
   connectorStatuses,
+  connectorTypes,
   getConnector,
   listConnectors,
 } from './runtime/index.js';

@@ -8,6 +8,7 @@ import { RequestRejectedError } from '../errors/index.js';
 import { uuidv7 } from '../schemas/index.js';
 import type { AcceptContext } from './accept.js';
 import { kafkaKind } from './kafka/index.js';
+import { kafkaSinkKind } from './kafka-sink/index.js';
 import { pollKind } from './poll/index.js';
 import {
   ConnectorConfigError,
@@ -32,6 +33,7 @@ export const connectorKinds: ReadonlyMap<ConnectorType, ConnectorKind> = new Map
   ['poll', pollKind as ConnectorKind],
   ['sql', sqlKind as ConnectorKind],
   ['kafka', kafkaKind as ConnectorKind],
+  ['kafka_sink', kafkaSinkKind as ConnectorKind],
 ]);
 
 /** Names appear in subjects (`<ns>.dlq.connector.<name>`) and speakers (`poll:<name>`). */

@@ -14,7 +14,7 @@ export const kafkaBatchRecordsDefault = 500;
 export const kafkaBatchRecordsMax = 10_000;
 export const kafkaSessionTimeoutMsDefault = 10_000;
 /** Kafka's topic names (its own rule). */
-const topicRegex = /^[A-Za-z0-9._-]{1,249}$/;
+export const kafkaTopicRegex = /^[A-Za-z0-9._-]{1,249}$/;
 
 export interface KafkaSasl {
   readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
@@ -22,14 +22,21 @@ export interface KafkaSasl {
   readonly password: string;
 }
 
-export interface KafkaConfig {
+/** How to reach a cluster: what the source and the listener sink share. */
+export interface KafkaConnection {
   readonly brokers: readonly string[];
-  readonly topics: readonly string[];
-  readonly groupId: string;
   readonly clientId: string;
-  readonly from: 'earliest' | 'latest';
   readonly ssl: boolean;
   readonly sasl: KafkaSasl | undefined;
+}
+
+/** `host:port` */
+export const kafkaBrokerRegex = /^[^\s:/]+:\d{1,5}$/;
+
+export interface KafkaConfig extends KafkaConnection {
+  readonly topics: readonly string[];
+  readonly groupId: string;
+  readonly from: 'earliest' | 'latest';
   /** Where the target comes from: the record key, a path in the value, or a fixed id. */
   readonly target: { readonly rule: TargetRule; readonly key: boolean; readonly path: string | undefined };
   /** Records emitted per publish (and per cursor commit). */
@@ -50,7 +57,7 @@ const members = [
   'session_timeout_ms',
 ];
 
-function stringListAt(c: Members, key: string, max: number, check: (s: string) => boolean): string[] {
+export function stringListAt(c: Members, key: string, max: number, check: (s: string) => boolean): string[] {
   const v = c[key];
   if (!Array.isArray(v) || v.length === 0 || v.length > max) {
     throw new ConnectorConfigError(`config.${key}`, `must be an array of 1 to ${max} strings`);
@@ -75,8 +82,8 @@ export function parseKafkaConfig(raw: unknown): KafkaConfig {
     }
   }
   return {
-    brokers: stringListAt(c, 'brokers', kafkaBrokersMax, (s) => /^[^\s:/]+:\d{1,5}$/.test(s)),
-    topics: stringListAt(c, 'topics', kafkaTopicsMax, (s) => topicRegex.test(s)),
+    brokers: stringListAt(c, 'brokers', kafkaBrokersMax, (s) => kafkaBrokerRegex.test(s)),
+    topics: stringListAt(c, 'topics', kafkaTopicsMax, (s) => kafkaTopicRegex.test(s)),
     groupId,
     clientId: stringAt(c, 'client_id', 'config', { lengthMax: 255 }) ?? `tmidb-${groupId}`,
     from: enumAt(c, 'from', 'config', ['earliest', 'latest'] as const, 'earliest'),
@@ -95,12 +102,12 @@ export function parseKafkaConfig(raw: unknown): KafkaConfig {
   };
 }
 
-function boolAt(c: Members, key: string): boolean {
+export function boolAt(c: Members, key: string): boolean {
   if (typeof c[key] !== 'boolean') throw new ConnectorConfigError(`config.${key}`, 'must be true or false');
   return c[key] as boolean;
 }
 
-function parseSasl(raw: unknown): KafkaSasl | undefined {
+export function parseSasl(raw: unknown): KafkaSasl | undefined {
   if (raw === undefined || raw === null) return undefined;
   const s = objectAt(raw, 'config.sasl');
   onlyMembers(s, 'config.sasl', ['mechanism', 'username', 'password']);

@@ -17,3 +17,20 @@ export function kafkaLagGauge(registry: Registry): Gauge<'connector' | 'topic' |
   }
   return g;
 }
+
+const sinkByRegistry = new WeakMap<Registry, Gauge<'connector'>>();
+
+/** Messages of a listener's stream a kafka sink has not produced yet, as of its last batch. */
+export function kafkaSinkLagGauge(registry: Registry): Gauge<'connector'> {
+  let g = sinkByRegistry.get(registry);
+  if (!g) {
+    g = new Gauge({
+      name: 'tmidb_listener_sink_kafka_lag_messages',
+      help: "Messages of a listener's stream not yet produced to Kafka by its kafka_sink, as of its last batch.",
+      labelNames: ['connector'],
+      registers: [registry],
+    });
+    sinkByRegistry.set(registry, g);
+  }
+  return g;
+}

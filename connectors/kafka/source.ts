@@ -15,7 +15,7 @@ import type {
   SourceDeps,
   SourceEvent,
 } from '../runtime/types.js';
-import type { KafkaConfig } from './config.js';
+import type { KafkaConfig, KafkaConnection } from './config.js';
 import { kafkaLagGauge } from './metrics.js';
 import { decodeRecord, type KafkaItem, type KafkaRecordIn } from './records.js';
 
@@ -27,7 +27,7 @@ export interface KafkaCursor {
 
 const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
 
-export function kafkaClient(config: KafkaConfig): Kafka {
+export function kafkaClient(config: KafkaConnection): Kafka {
   return new Kafka({
     clientId: config.clientId,
     brokers: [...config.brokers],

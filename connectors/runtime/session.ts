@@ -103,11 +103,9 @@ async function publishEvents(
   let emitted = 0;
   let duplicates = 0;
   const rejected: RejectedItem[] = [];
-  const opts = {
-    speaker,
-    transport: record.type,
-    attrs: { source: record.type, connector: record.name },
-  } as const;
+  // A sink publishes nothing; were it to, its events would come in over Kafka.
+  const transport = record.type === 'kafka_sink' ? 'kafka' : record.type;
+  const opts = { speaker, transport, attrs: { source: record.type, connector: record.name } } as const;
   const write = (e: SourceEvent) => ({
     target_id: e.targetId,
     event_id: e.eventId,

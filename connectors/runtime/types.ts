@@ -10,7 +10,7 @@
 import type { Pool, PoolClient } from '../../db/index.js';
 import type { AcceptContext } from '../accept.js';
 
-export const connectorTypes = ['poll', 'sql', 'kafka'] as const;
+export const connectorTypes = ['poll', 'sql', 'kafka', 'kafka_sink'] as const;
 export type ConnectorType = (typeof connectorTypes)[number];
 
 export interface ConnectorRecord {
