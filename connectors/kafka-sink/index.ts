@@ -14,6 +14,7 @@ export const kafkaSinkKind: ConnectorKind<KafkaSinkConfig> = {
 };
 
 export type { KafkaSinkConfig } from './config.js';
+export { parseKafkaSinkConfig } from './config.js';
 export type { ListenMessage, SinkPlan, SinkRecord } from './records.js';
 export { cursorOfRecord, planRecords, sinkCursorHeader, sinkIdHeader, sinkTypeHeader } from './records.js';
 export type { KafkaSinkCursor } from './sink.js';

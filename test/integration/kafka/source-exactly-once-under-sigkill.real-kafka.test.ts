@@ -148,11 +148,80 @@ it('10,000 records over 3 partitions, connector processes SIGKILLed ≥ 5 times:
     item: 'not json {',
   });
 
-  // The saved cursor (what the status shows as `cursor`): every partition at its end, no lag left.
-  const [state] = await t.sql<{ cursor: { offsets: Record<string, string>; lag: Record<string, number> } }>(
-    `SELECT s.cursor FROM tmi.connector_state s JOIN tmi.ingest_connector c USING (connector_id) WHERE c.name = 'feed'`,
-  );
-  expect(Object.values(state!.cursor.offsets).reduce((a, o) => a + Number(o), 0)).toBe(records + 1);
-  expect(state!.cursor.lag).toEqual({ 'readings:0': 0, 'readings:1': 0, 'readings:2': 0 });
+  // The status's cursor: every partition at its end, no lag left.
+  const status = await t.request('GET', '/v1/connectors/feed/status');
+  expect(status.status, JSON.stringify(status.body)).toBe(200);
+  const cursor = status.body.cursor as { offsets: Record<string, string>; lag: Record<string, number> };
+  expect(Object.values(cursor.offsets).reduce((a, o) => a + Number(o), 0)).toBe(records + 1);
+  expect(cursor.lag).toEqual({ 'readings:0': 0, 'readings:1': 0, 'readings:2': 0 });
   console.info(`kills: ${kills}`);
 }, 900_000);
+
+it('lag per partition in the status and /metrics; pause leaves the consumer group, resume reads on', async () => {
+  await workers.killAll(); // this test's connector runs in a runtime of its own, whose /metrics we read
+  const t2 = await startTestTmidb('kafka_lag', { stages: ['capture'], connectors: 'all' });
+  try {
+    const admin = kafka.client.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'probe', numPartitions: 2 }], waitForLeaders: true });
+    const send = (from: number, n: number) =>
+      producer.send({
+        topic: 'probe',
+        messages: Array.from({ length: n }, (_, i) => ({
+          key: `p-${(from + i) % 3}`,
+          value: JSON.stringify({ n: from + i }),
+          partition: (from + i) % 2,
+        })),
+      });
+    await send(0, 20);
+    const created = await t2.request('POST', '/v1/connectors', {
+      name: 'probe',
+      type: 'kafka',
+      config: {
+        brokers: [kafka.broker],
+        topics: ['probe'],
+        group_id: 'tmidb-probe',
+        session_timeout_ms: 6000,
+        target: { by: 'name', key: true, create_kind: 'sensor' },
+      },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const events = async () =>
+      (
+        await t2.sql<{ n: number }>(
+          `SELECT count(*)::int AS n FROM tmi.raw_bucket WHERE speaker = 'kafka:probe'`,
+        )
+      )[0]!.n;
+    const lagOf = async () => (await t2.request('GET', '/v1/connectors/probe/status')).body.cursor?.lag;
+    await eventually(
+      '20 events, no lag',
+      async () => (await events()) === 20 && (await lagOf())?.['probe:1'] === 0,
+    );
+    expect(await lagOf()).toEqual({ 'probe:0': 0, 'probe:1': 0 });
+    const metrics = (await t2.request('GET', '/metrics')).body as string;
+    for (const p of ['0', '1']) {
+      expect(metrics).toContain(
+        `tmidb_connector_kafka_lag_records{connector="probe",topic="probe",partition="${p}"} 0`,
+      );
+    }
+
+    expect((await t2.request('POST', '/v1/connectors/probe/pause')).status).toBe(200);
+    // Paused means the consumer has left its group (no member reads on), not merely that nothing is emitted.
+    await eventually('the consumer group to be empty', async () => {
+      const { groups } = await admin.describeGroups(['tmidb-probe']);
+      return groups[0]?.state === 'Empty';
+    });
+    await send(20, 30);
+    const { groups } = await admin.describeGroups(['tmidb-probe']);
+    expect(groups[0]?.members).toEqual([]);
+    expect((await t2.request('POST', '/v1/connectors/probe/resume')).status).toBe(200);
+    await eventually('the 30 records sent while paused', async () => (await events()) === 50, 60_000);
+    await eventually('no lag again', async () => {
+      const lag = await lagOf();
+      return lag?.['probe:0'] === 0 && lag?.['probe:1'] === 0;
+    });
+    await admin.disconnect();
+  } finally {
+    await t2.stop();
+  }
+}, 300_000);
