@@ -240,6 +240,7 @@ async function startApi(base: ApiBase, nc: NatsConnection, log: Log): Promise<Ru
   );
   const files = await openFiles(config, pool, log);
   const app = await buildServer({ ...ctx, files });
+  app.addHook('onClose', async () => files?.store.destroy());
   nc.subscribe(topo.sysSubject('keys'), {
     callback: () => {
       authenticator.invalidate();

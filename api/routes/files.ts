@@ -81,6 +81,9 @@ function registerPut(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req, reply) => {
       const p = principalOfRequest(req);
+      // Refused before the body was read to its end (too large, no target …): the rest of it is not
+      // read either, so the connection closes after the answer instead of waiting for it.
+      reply.header('connection', 'close');
       await writableTarget(ctx, p, req.params.id);
       const info = await filesOf(ctx).upload(
         ctx,
@@ -90,6 +93,7 @@ function registerPut(app: FastifyInstance, ctx: ApiContext): void {
         contentTypeOf(req),
         req.body as NodeJS.ReadableStream as never,
       );
+      reply.removeHeader('connection');
       return reply.code(201).send(info);
     },
   );

@@ -260,3 +260,46 @@ it('deleting a file, and deleting a target, removes the objects and rows', async
   expect(await objects(`targets/${target}/`)).toBe(0);
   expect((await t.sql('SELECT 1 FROM tmi.file WHERE target_id = $1', [target])).length).toBe(0);
 });
+
+it('a body over TMIDB_FILE_BYTES_MAX → 413 FILE_TOO_LARGE, and nothing is kept (no object, part, row)', async () => {
+  const small = await startTestTmidb('files_small', {
+    stages: [],
+    config: {
+      s3Url: s3.url,
+      s3AccessKey: s3.accessKey,
+      s3SecretKey: s3.secretKey,
+      s3Bucket: bucket,
+      fileBytesMax: MiB,
+    },
+  });
+  try {
+    const id = (await small.request('POST', '/v1/targets', { name: 'cam-9', kind: 'camera' })).body.target_id;
+    const send = (stream: Readable, length?: number) =>
+      fetch(`${small.url}/v1/targets/${id}/files/big.bin`, {
+        method: 'PUT',
+        headers: {
+          authorization: `Bearer ${small.adminKey}`,
+          'content-type': 'application/octet-stream',
+          ...(length === undefined ? {} : { 'content-length': String(length) }),
+        },
+        body: Readable.toWeb(stream) as ReadableStream,
+        duplex: 'half',
+      } as RequestInit);
+    // Streamed without a length: refused once the count passes the limit.
+    const streamed = await send(body(3 * MiB).stream);
+    expect(streamed.status).toBe(413);
+    expect((await streamed.json()).code).toBe('FILE_TOO_LARGE');
+    // One exactly at the limit is taken.
+    const exact = await send(body(MiB).stream);
+    expect(exact.status).toBe(201);
+    await exact.body?.cancel();
+    const prefix = `targets/${id}/`;
+    const { ListMultipartUploadsCommand } = await import('@aws-sdk/client-s3');
+    const open = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
+    expect(open.Uploads ?? []).toEqual([]);
+    expect(await objects(prefix)).toBe(1);
+    expect((await small.sql('SELECT name FROM tmi.file WHERE target_id = $1', [id])).length).toBe(1);
+  } finally {
+    await small.stop();
+  }
+});
