@@ -8,7 +8,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ConnectorWorkers } from '../../support/connector-workers.js';
 import { startTestKafka, type TestKafka } from '../../support/kafka.js';
-import { eventually, startTestTmidb, type TestTmidb } from '../../support/tmidb.js';
+import { eventually, startTestTmidb, type TestTmidb, waitFor } from '../../support/tmidb.js';
 
 const writes = 2_000;
 const perRequest = 100;
