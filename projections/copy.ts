@@ -26,11 +26,9 @@ export function copyField(value: string | number | null): string {
 }
 
 /** Fills the session's staging table with `lines` (COPY text rows, each ending in a newline). */
-export async function copyIntoStaging(
-  client: PoolClient,
-  table: StagingTable,
-  lines: string,
-): Promise<void> {
-  await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${table.name} (${table.columns}) ON COMMIT DELETE ROWS`);
+export async function copyIntoStaging(client: PoolClient, table: StagingTable, lines: string): Promise<void> {
+  await client.query(
+    `CREATE TEMP TABLE IF NOT EXISTS ${table.name} (${table.columns}) ON COMMIT DELETE ROWS`,
+  );
   await pipeline(Readable.from([lines]), client.query(copyFrom(`COPY pg_temp.${table.name} FROM STDIN`)));
 }
