@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PoolClient } from '../db/index.js';
+import { invariant } from '../errors/index.js';
 
 /** A staging table: its name (in pg_temp) and its columns with their types, in COPY order. */
 export interface StagingTable {
@@ -25,10 +26,29 @@ export function copyField(value: string | number | null): string {
   return specials.test(value) ? value.replace(specialsAll, (c) => escapes[c]!) : value;
 }
 
-/** Fills the session's staging table with `lines` (COPY text rows, each ending in a newline). */
-export async function copyIntoStaging(client: PoolClient, table: StagingTable, lines: string): Promise<void> {
+/**
+ * COPYs `lines` (COPY text rows, each ending in a newline) into the session's staging table, then runs
+ * `insert` — an `INSERT … SELECT … FROM staged … ON CONFLICT DO NOTHING` — on the rows it takes out of the
+ * staging table again, and returns the rows inserted. Must run inside a transaction: outside one, COPY's
+ * own commit would empty the staging table first — so the rows taken are counted, and anything but
+ * `rowsExpected` is a broken invariant, never a silent loss.
+ */
+export async function copyThenInsert(
+  client: PoolClient,
+  table: StagingTable,
+  lines: string,
+  rowsExpected: number,
+  insert: string,
+): Promise<number> {
   await client.query(
     `CREATE TEMP TABLE IF NOT EXISTS ${table.name} (${table.columns}) ON COMMIT DELETE ROWS`,
   );
   await pipeline(Readable.from([lines]), client.query(copyFrom(`COPY pg_temp.${table.name} FROM STDIN`)));
+  const { rows } = await client.query<{ staged: number; inserted: number }>(
+    `WITH staged AS (DELETE FROM pg_temp.${table.name} RETURNING *), inserted AS (${insert} RETURNING 1)
+     SELECT (SELECT count(*)::int FROM staged) AS staged, (SELECT count(*)::int FROM inserted) AS inserted`,
+  );
+  const { staged, inserted } = rows[0]!;
+  invariant(staged === rowsExpected, `${table.name} held ${staged} rows, ${rowsExpected} were copied`);
+  return inserted;
 }

@@ -5,7 +5,7 @@
 // ADR 0028: less PostgreSQL time than json_to_recordset, for a little more Node time); the others travel
 // as ONE JSON document (json_to_recordset, ADR 0008): one native JSON.stringify per batch.
 import type { PoolClient } from '../db/index.js';
-import { copyField, copyIntoStaging, type StagingTable } from './copy.js';
+import { copyField, copyThenInsert, type StagingTable } from './copy.js';
 import type { ObsRow, RawRow, StateRow } from './rows.js';
 
 /** SQL of a timestamptz from integer microseconds since the epoch (exact: no float seconds). */
@@ -22,18 +22,27 @@ const rawStaging: StagingTable = {
 export async function insertRawRows(client: PoolClient, rows: readonly RawRow[]): Promise<number> {
   if (rows.length === 0) return 0;
   let lines = '';
+  // Events of one message share one headers object (processors/capture-core.ts): encode it once.
+  let headers: RawRow['headers'] | undefined;
+  let headersField = '';
   for (const r of rows) {
-    lines += `${r.event_id}\t${r.target_id}\t${copyField(r.kind)}\t${copyField(r.speaker)}\t${r.occurred_us}\t${r.received_us}\t${r.schema_id}\t${r.stream_seq}\t${copyField(JSON.stringify(r.payload))}\t${copyField(JSON.stringify(r.headers))}\n`;
+    if (r.headers !== headers) {
+      headers = r.headers;
+      headersField = copyField(JSON.stringify(headers));
+    }
+    lines += `${r.event_id}\t${r.target_id}\t${copyField(r.kind)}\t${copyField(r.speaker)}\t${r.occurred_us}\t${r.received_us}\t${r.schema_id}\t${r.stream_seq}\t${copyField(JSON.stringify(r.payload))}\t${headersField}\n`;
   }
-  await copyIntoStaging(client, rawStaging, lines);
-  const res = await client.query(
+  return copyThenInsert(
+    client,
+    rawStaging,
+    lines,
+    rows.length,
     `INSERT INTO tmi.raw_bucket (event_id, target_id, kind, speaker, occurred_at, received_at, schema_id, stream_seq, payload, headers)
      SELECT r.event_id, r.target_id, r.kind, r.speaker, ${fromMicrosSql('r.occurred_us')}, ${fromMicrosSql('r.received_us')},
             r.schema_id, r.stream_seq, r.payload, r.headers
-     FROM pg_temp.${rawStaging.name} r
+     FROM staged r
      ON CONFLICT DO NOTHING`,
   );
-  return res.rowCount ?? 0;
 }
 
 const obsStaging: StagingTable = {
@@ -47,14 +56,16 @@ export async function insertObsRows(client: PoolClient, rows: readonly ObsRow[])
   for (const r of rows) {
     lines += `${r.target_id}\t${r.ts_us}\t${r.event_id}\t${r.schema_id}\t${copyField(JSON.stringify(r.payload))}\t${r.received_us}\n`;
   }
-  await copyIntoStaging(client, obsStaging, lines);
-  const res = await client.query(
+  return copyThenInsert(
+    client,
+    obsStaging,
+    lines,
+    rows.length,
     `INSERT INTO tmi.ts_obs (target_id, ts, event_id, schema_id, payload, received_at)
      SELECT r.target_id, ${fromMicrosSql('r.ts_us')}, r.event_id, r.schema_id, r.payload, ${fromMicrosSql('r.received_us')}
-     FROM pg_temp.${obsStaging.name} r
+     FROM staged r
      ON CONFLICT DO NOTHING`,
   );
-  return res.rowCount ?? 0;
 }
 
 /**
