@@ -9,8 +9,8 @@ import {
   type ObsResult,
   type ObsSeries,
   obsAggs,
-  queryObs,
-  queryObsPoints,
+  queryObsPointsRolledUp,
+  queryObsRolledUp,
 } from '../../projections/index.js';
 import { nowMicros } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
@@ -196,9 +196,10 @@ export async function runObsQuery(
   targetId: string,
   params: ObsParams,
 ): Promise<ObsResult | ObsPointsResult> {
-  if (params.points === undefined) return queryObs(ctx.pool, { targetId, ...params });
+  // Whole minutes and hours come from the rollups (identical to the raw rows; ADR 0027).
+  if (params.points === undefined) return queryObsRolledUp(ctx.pool, { targetId, ...params });
   const { fromIso, toIso, fields, points } = params;
-  const series = await queryObsPoints(ctx.pool, {
+  const series = await queryObsPointsRolledUp(ctx.pool, {
     targetId,
     fromIso: fromIso!,
     toIso: toIso!,

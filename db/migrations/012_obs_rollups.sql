@@ -1,0 +1,164 @@
+-- SPDX-License-Identifier: MIT
+-- Rollups of ts_obs (ADR 0027): per target, field and 1-minute / 1-hour bucket, the count of events
+-- holding the field, the exact (numeric) sum and the count of its numeric values, the lowest and highest
+-- numeric value with the earliest time each was seen, and the first and last value (by observation time,
+-- ties by event id). The project stage adds to them in the transaction that inserts the ts_obs rows, and
+-- only for the rows that transaction inserted, so they always equal an aggregate of ts_obs.
+-- Partitioned by day like ts_obs (an hour and a minute lie within one UTC day), so dropping a day of
+-- ts_obs and the same day of the rollups keeps them equal.
+SELECT tmi.create_time_partitioned(t.name, $c$
+  target_id   uuid NOT NULL,
+  field       text NOT NULL,
+  bucket      timestamptz NOT NULL,
+  count       bigint NOT NULL CHECK (count > 0),
+  num_count   bigint NOT NULL CHECK (num_count >= 0),
+  sum         numeric,
+  min         double precision,
+  min_ts      timestamptz,
+  max         double precision,
+  max_ts      timestamptz,
+  first_ts    timestamptz NOT NULL,
+  first_event uuid NOT NULL,
+  first_value jsonb NOT NULL,
+  last_ts     timestamptz NOT NULL,
+  last_event  uuid NOT NULL,
+  last_value  jsonb NOT NULL,
+  PRIMARY KEY (target_id, field, bucket)
+$c$, 'bucket')
+FROM (VALUES ('tmi.obs_rollup_1m'), ('tmi.obs_rollup_1h')) AS t(name);
+
+-- µs since the epoch (a float8, exact below 2^53) ↔ timestamptz, as min(ARRAY[value, µs]) needs them.
+CREATE OR REPLACE FUNCTION tmi.ts_micros(p_ts timestamptz) RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$ SELECT (extract(epoch FROM p_ts) * 1000000)::float8 $fn$;
+CREATE OR REPLACE FUNCTION tmi.micros_ts(p_micros double precision) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$ SELECT timestamptz 'epoch' + p_micros::bigint * interval '1 microsecond' $fn$;
+
+-- The rollup cells of one target's ts_obs rows in [p_from, p_to), in buckets of p_width on the 2000-01-01
+-- grid, for the fields p_fields (NULL: every field). The one definition of a cell: the rebuild below and
+-- the partial edge buckets of rollup-backed queries (projections/obs-rollups.ts) both read it.
+CREATE OR REPLACE FUNCTION tmi.obs_cells(p_target uuid, p_fields text[], p_from timestamptz, p_to timestamptz,
+                                         p_width interval)
+RETURNS TABLE (bucket timestamptz, field text, count bigint, num_count bigint, sum numeric,
+               min double precision, min_ts timestamptz, max double precision, max_ts timestamptz,
+               first_ts timestamptz, first_event uuid, first_value jsonb,
+               last_ts timestamptz, last_event uuid, last_value jsonb)
+LANGUAGE sql STABLE AS $fn$
+  WITH obs AS (
+    SELECT date_bin(p_width, o.ts, timestamptz '2000-01-01 00:00:00+00') AS bucket, f.field, o.ts, o.event_id,
+           o.payload -> f.field AS val,
+           CASE WHEN jsonb_typeof(o.payload -> f.field) = 'number' THEN (o.payload -> f.field)::float8 END AS num
+    FROM tmi.ts_obs o
+    CROSS JOIN LATERAL (SELECT k FROM jsonb_object_keys(o.payload) AS k
+                        WHERE p_fields IS NULL OR k = ANY (p_fields)) AS f(field)
+    WHERE o.target_id = p_target AND o.ts >= p_from AND o.ts < p_to
+  ), cells AS (
+    SELECT bucket, field, count(*) AS count, count(num) AS num_count,
+           sum(CASE WHEN num IS NOT NULL THEN val::numeric END) AS sum,
+           min(ARRAY[num, tmi.ts_micros(ts)]) FILTER (WHERE num IS NOT NULL) AS lo,
+           max(ARRAY[num, -tmi.ts_micros(ts)]) FILTER (WHERE num IS NOT NULL) AS hi,
+           (array_agg(ARRAY[ts::text, event_id::text, val::text] ORDER BY ts, event_id))[1:1] AS fst,
+           (array_agg(ARRAY[ts::text, event_id::text, val::text] ORDER BY ts DESC, event_id DESC))[1:1] AS lst
+    FROM obs GROUP BY bucket, field
+  )
+  SELECT bucket, field, count, num_count, sum, lo[1], tmi.micros_ts(lo[2]), hi[1], tmi.micros_ts(-hi[2]),
+         fst[1][1]::timestamptz, fst[1][2]::uuid, fst[1][3]::jsonb,
+         lst[1][1]::timestamptz, lst[1][2]::uuid, lst[1][3]::jsonb
+  FROM cells
+$fn$;
+
+-- Recomputes the rollups of [p_from, p_to) (widened to whole hours) from ts_obs, for one target or
+-- (NULL) every target: for the migration of existing data, rows written into ts_obs by hand, and the
+-- bench. The table locks wait for the stages' transactions in flight and hold off new ones, whose
+-- increments then apply on top of the recomputed rows.
+CREATE OR REPLACE FUNCTION tmi.obs_rollups_rebuild(p_target uuid, p_from timestamptz, p_to timestamptz)
+RETURNS bigint LANGUAGE plpgsql AS $fn$
+DECLARE
+  origin constant timestamptz := timestamptz '2000-01-01 00:00:00+00';
+  lo timestamptz := CASE WHEN isfinite(p_from) THEN date_bin('1 hour', p_from, origin) ELSE p_from END;
+  hi timestamptz := CASE WHEN NOT isfinite(p_to) OR date_bin('1 hour', p_to, origin) = p_to THEN p_to
+                         ELSE date_bin('1 hour', p_to, origin) + interval '1 hour' END;
+  t uuid;
+  made bigint := 0;
+  n bigint;
+BEGIN
+  LOCK TABLE tmi.obs_rollup_1m, tmi.obs_rollup_1h IN SHARE ROW EXCLUSIVE MODE;
+  DELETE FROM tmi.obs_rollup_1m r WHERE (p_target IS NULL OR r.target_id = p_target) AND r.bucket >= lo AND r.bucket < hi;
+  DELETE FROM tmi.obs_rollup_1h r WHERE (p_target IS NULL OR r.target_id = p_target) AND r.bucket >= lo AND r.bucket < hi;
+  FOR t IN SELECT p_target WHERE p_target IS NOT NULL
+           UNION SELECT DISTINCT o.target_id FROM tmi.ts_obs o
+                 WHERE p_target IS NULL AND o.ts >= lo AND o.ts < hi LOOP
+    INSERT INTO tmi.obs_rollup_1m SELECT t, c.* FROM tmi.obs_cells(t, NULL, lo, hi, interval '1 minute') c;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    made := made + n;
+    INSERT INTO tmi.obs_rollup_1h SELECT t, c.* FROM tmi.obs_cells(t, NULL, lo, hi, interval '1 hour') c;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    made := made + n;
+  END LOOP;
+  RETURN made;
+END
+$fn$;
+
+-- The daily partitions of the rollups are made and moved like those of ts_obs (migration 009's functions,
+-- with the two tables added to their lists).
+CREATE OR REPLACE FUNCTION tmi.move_partitions() RETURNS integer LANGUAGE plpgsql AS $fn$
+DECLARE
+  part record;
+  moved integer := 0;
+BEGIN
+  FOR part IN
+    SELECT c.relname FROM pg_inherits i
+      JOIN pg_class c ON c.oid = i.inhrelid
+      JOIN pg_class p ON p.oid = i.inhparent
+     WHERE p.relnamespace = 'tmi'::regnamespace AND c.relnamespace = 'tmi'::regnamespace
+       AND p.relname IN ('ts_obs', 'geo_trace', 'raw_bucket', 'obs_rollup_1m', 'obs_rollup_1h')
+  LOOP
+    EXECUTE format('ALTER TABLE tmi.%I SET SCHEMA tmi_partitions', part.relname);
+    moved := moved + 1;
+  END LOOP;
+  RETURN moved;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION tmi.premake_partitions(p_days integer) RETURNS integer LANGUAGE plpgsql AS $fn$
+DECLARE
+  parent text;
+  day timestamptz;
+  made integer := 0;
+BEGIN
+  FOREACH parent IN ARRAY ARRAY['ts_obs', 'geo_trace', 'raw_bucket', 'obs_rollup_1m', 'obs_rollup_1h'] LOOP
+    IF NOT EXISTS (SELECT 1 FROM pg_partitioned_table pt JOIN pg_class c ON c.oid = pt.partrelid
+                    WHERE c.relnamespace = 'tmi'::regnamespace AND c.relname = parent) THEN
+      CONTINUE;
+    END IF;
+    FOR day IN SELECT generate_series(date_trunc('day', now()) - interval '1 day',
+                                      date_trunc('day', now()) + p_days * interval '1 day', interval '1 day') LOOP
+      IF EXISTS (SELECT 1 FROM tmi.partition_ranges(format('tmi.%I', parent)::regclass) r
+                  WHERE r.lo < day + interval '1 day' AND r.hi > day) THEN
+        CONTINUE;
+      END IF;
+      BEGIN
+        EXECUTE format('CREATE TABLE tmi_partitions.%I PARTITION OF tmi.%I FOR VALUES FROM (%L) TO (%L)',
+          parent || '_p' || to_char(day, 'YYYY_MM_DD'), parent, day, day + interval '1 day');
+        made := made + 1;
+      EXCEPTION WHEN invalid_object_definition OR duplicate_table THEN
+        NULL; -- another process made it just now
+      END;
+    END LOOP;
+  END LOOP;
+  RETURN made + tmi.move_partitions();
+END
+$fn$;
+
+SELECT tmi.move_partitions();
+DO $do$
+BEGIN
+  IF to_regclass('partman.part_config') IS NOT NULL THEN
+    DELETE FROM partman.part_config WHERE parent_table IN ('tmi.obs_rollup_1m', 'tmi.obs_rollup_1h');
+  END IF;
+END
+$do$;
+
+GRANT SELECT ON tmi.obs_rollup_1m, tmi.obs_rollup_1h TO tmidb_reader;
+
+-- Existing observations get their rollups now (a fresh database has none).
+SELECT tmi.obs_rollups_rebuild(NULL, '-infinity', 'infinity');
