@@ -171,7 +171,7 @@ export function bucketObsSql(q: ObsQuery): ObsSql {
  * rows are added in, so the rollup-backed answer (projections/obs-rollups.ts) is identical, not just close.
  */
 export function exactSumAvg(numericSum: string, numericCount: string): string {
-  return `(${numericSum})::float8 AS sum, (${numericSum})::float8 / nullif(${numericCount}, 0) AS avg`;
+  return `tmi.float8_of(${numericSum}) AS sum, tmi.float8_of(${numericSum} / nullif(${numericCount}, 0)) AS avg`;
 }
 
 /** Buckets after the cursor's bucket: the grid is fixed, so that is a plain ts bound. */

@@ -33,6 +33,21 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$ SELECT (extract(epoch FROM p_ts) * 
 CREATE OR REPLACE FUNCTION tmi.micros_ts(p_micros double precision) RETURNS timestamptz
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$ SELECT timestamptz 'epoch' + p_micros::bigint * interval '1 microsecond' $fn$;
 
+-- numeric → float8 for answers: sum and avg are computed exactly (numeric) and converted once. Beyond
+-- float8's range a value becomes ±Infinity or 0, as float8 arithmetic would give, instead of an error.
+CREATE OR REPLACE FUNCTION tmi.float8_edge(p_n numeric) RETURNS double precision
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
+BEGIN
+  RETURN p_n::float8;
+EXCEPTION WHEN numeric_value_out_of_range THEN
+  RETURN CASE WHEN abs(p_n) < 1 THEN 0 WHEN p_n > 0 THEN 'Infinity'::float8 ELSE '-Infinity'::float8 END;
+END
+$fn$;
+CREATE OR REPLACE FUNCTION tmi.float8_of(p_n numeric) RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+  SELECT CASE WHEN p_n = 0 OR abs(p_n) BETWEEN 1e-300 AND 1e300 THEN p_n::float8 ELSE tmi.float8_edge(p_n) END
+$fn$;
+
 -- The rollup cells of one target's ts_obs rows in [p_from, p_to), in buckets of p_width on the 2000-01-01
 -- grid, for the fields p_fields (NULL: every field). The one definition of a cell: the rebuild below and
 -- the partial edge buckets of rollup-backed queries (projections/obs-rollups.ts) both read it.
