@@ -11,6 +11,12 @@ import { benchDb } from './env.js';
 import { MemorySampler, otherCores, processGroups } from './memory.js';
 import type { Sizes } from './options.js';
 import type { Progress } from './progress.js';
+import {
+  type ChartQueriesResult,
+  measureChartQueries,
+  rebuildBenchRollups,
+  weekPeriods,
+} from './queries-points.js';
 import { type Percentiles, percentiles } from './stats.js';
 import { startTmidb } from './tmidb.js';
 import { areaLatMax, areaLatMin, areaLonMax, areaLonMin, benchKind, noise } from './workload.js';
@@ -41,6 +47,8 @@ export interface QueriesResult {
   readonly latestState: QueryFigures;
   readonly dayByMinute: QueryFigures;
   readonly radius: QueryFigures;
+  /** Charts (`points=`) of a day and of a week, rollup-backed, and their SQL before and after the rollups. */
+  readonly charts: ChartQueriesResult;
   /** Average cores other work on the machine used while the queries ran. */
   readonly otherCores: number;
 }
@@ -71,6 +79,20 @@ export async function runQueries(
     const allIds = ids.rows.map((r) => r.id);
     const busyIds = allIds.slice(0, sizes.queryBusyTargets);
     const ctx: QueryContext = { apiUrl: procs.apiUrl, auth: procs.authHeaders, sizes, progress, pool };
+    const chartCtx = {
+      ...ctx,
+      runs: sizes.queryBucketRuns,
+      dayMs: day,
+      busySeconds: sizes.queryBusySeconds,
+      busyIds,
+      weekId: busyIds[0]!,
+      measure,
+      getJson,
+    };
+    progress.start('scenario 4: rollups of the loaded rows');
+    const rebuildSeconds = await rebuildBenchRollups(chartCtx);
+    await pool.query('VACUUM ANALYZE tmi.obs_rollup_1m');
+    await pool.query('VACUUM ANALYZE tmi.obs_rollup_1h');
 
     const sampler = new MemorySampler(
       processGroups(procs.pids(), () => servers.postmasterPid(), servers.nats.pid),
@@ -80,6 +102,7 @@ export async function runQueries(
     const latestState = await measureLatestState(ctx, allIds);
     const dayByMinute = await measureDayByMinute(ctx, busyIds, day);
     const { radius, route } = await measureRadius(ctx);
+    const charts = await measureChartQueries(chartCtx, rebuildSeconds);
     const resources = sampler.stop({});
     const out: QueriesResult = {
       otherCores: otherCores(resources, performance.now() - measureStarted),
@@ -89,7 +112,11 @@ export async function runQueries(
       busySeconds: sizes.queryBusySeconds,
       loadSeconds,
       latestState: { ...latestState, how: 'GET /v1/targets/{id}' },
-      dayByMinute: { ...dayByMinute, how: 'GET /v1/targets/{id}/obs?bucket=1m&fields=speed,temp' },
+      dayByMinute: {
+        ...dayByMinute,
+        how: 'GET /v1/targets/{id}/obs?bucket=1m&fields=speed,temp (rollup-backed)',
+      },
+      charts,
       radius: {
         ...radius,
         how: route
@@ -191,7 +218,7 @@ function countRows(body: unknown): number {
   return 0;
 }
 
-async function getJson(url: string, auth: Readonly<Record<string, string>>): Promise<unknown> {
+export async function getJson(url: string, auth: Readonly<Record<string, string>>): Promise<unknown> {
   const res = await fetch(url, { headers: auth });
   const body = await res.json();
   if (res.status !== 200)
@@ -199,7 +226,7 @@ async function getJson(url: string, auth: Readonly<Record<string, string>>): Pro
   return body;
 }
 
-async function measure(
+export async function measure(
   runs: number,
   progress: Progress,
   run: (k: number) => Promise<number>,
@@ -263,7 +290,8 @@ async function load(pool: Pool, sizes: Sizes, progress: Progress): Promise<{ day
   ]) {
     await pool.query(`VACUUM ANALYZE tmi.${table}`);
   }
-  return { day, obsRows: busyRows + quietPerTarget * quietTargets };
+  const weekRows = (weekPeriods - 1) * sizes.queryBusySeconds;
+  return { day, obsRows: busyRows + weekRows + quietPerTarget * quietTargets };
 }
 
 /** Each target's id and position, computed once (md5 per row would dominate the load). */
@@ -343,6 +371,14 @@ function observationSteps(sizes: Sizes, dayIso: string, quietPerTarget: number):
       values: [from, to, dayIso, sizes.queryBusySeconds],
     });
   }
+  // The first busy target also has the days before: a week of 1 Hz data ending with the busy day.
+  steps.push({
+    sql: `INSERT INTO tmi.ts_obs (target_id, ts, event_id, schema_id, payload, received_at)
+          SELECT t.id, $1::timestamptz + s * interval '1 second', gen_random_uuid(), 1, ${payloadSql('s')},
+                 $1::timestamptz + s * interval '1 second'
+          FROM public.bench_target t, generate_series(-$2::int, -1) s WHERE t.i = 1`,
+    values: [dayIso, (weekPeriods - 1) * sizes.queryBusySeconds],
+  });
   if (quietPerTarget > 0) {
     for (
       let from = sizes.queryBusyTargets + 1;

@@ -211,6 +211,7 @@ function queriesFigures(add: AddFigure, q: QueriesResult): void {
     add(s, `${name} p50`, f.p50, 'ms', undefined, name === 'latest state of one target' ? load : f.how);
     add(s, `${name} p99`, f.p99, 'ms', atMost(queryP99MsTarget), `${f.rowsMean} rows per answer`);
   }
+  chartFigures(add, s, q);
   add(
     s,
     'cores used by other work meanwhile',
@@ -219,6 +220,24 @@ function queriesFigures(add: AddFigure, q: QueriesResult): void {
     undefined,
     'noise: other processes on the machine',
   );
+}
+
+/** Scenario 4's charts: `points=` over a day and a week, and their SQL before/after the rollups. */
+function chartFigures(add: AddFigure, s: string, q: QueriesResult): void {
+  const c = q.charts;
+  const note = `${c.days.week} days of 1 Hz data; rollups of the loaded rows built in ${c.rollupRebuildSeconds} s`;
+  const each: [string, typeof c.dayApi][] = [
+    [`chart of ${c.days.day} day (points=2000)`, c.dayApi],
+    [`chart of ${c.days.week} days (points=2000)`, c.weekApi],
+    ['  its SQL from the rollups, day', c.dayRollupSql],
+    ['  its SQL from the rollups, week', c.weekRollupSql],
+    ['  its SQL from raw rows (before), day', c.dayRawSql],
+    ['  its SQL from raw rows (before), week', c.weekRawSql],
+  ];
+  for (const [name, f] of each) {
+    add(s, `${name} p50`, f.p50, 'ms', undefined, name.includes('(points') ? note : f.how);
+    add(s, `${name} p99`, f.p99, 'ms', undefined, `${f.rowsMean} points per answer, ${f.n} runs`);
+  }
 }
 
 /** Scenario 5: peak memory of tmiDB and the servers during scenario 1. */

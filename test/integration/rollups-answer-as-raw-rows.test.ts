@@ -121,7 +121,10 @@ it('the rollup tables hold exactly the cells computed from ts_obs (late events i
 
 /** A range bound: anywhere near the data, or exactly on a minute or an hour. */
 const bound = fc.oneof(
-  { weight: 3, arbitrary: fc.integer({ min: -2 * hourUs, max: spanUs + 2 * hourUs }).map((d) => startUs + d) },
+  {
+    weight: 3,
+    arbitrary: fc.integer({ min: -2 * hourUs, max: spanUs + 2 * hourUs }).map((d) => startUs + d),
+  },
   { weight: 1, arbitrary: fc.integer({ min: -60, max: spanUs / 60_000_000 + 60 }).map(minuteAfterStart) },
   {
     weight: 1,
@@ -130,7 +133,10 @@ const bound = fc.oneof(
       .map((h) => Math.ceil(startUs / hourUs) * hourUs + h * hourUs),
   },
 );
-const range = fc.tuple(bound, bound).filter(([a, b]) => a !== b).map(([a, b]) => [Math.min(a, b), Math.max(a, b)]);
+const range = fc
+  .tuple(bound, bound)
+  .filter(([a, b]) => a !== b)
+  .map(([a, b]) => [Math.min(a, b), Math.max(a, b)]);
 
 const bucketQuery = fc.record({
   target: fc.constantFrom(0, 1),

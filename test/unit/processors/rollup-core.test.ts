@@ -44,7 +44,14 @@ describe('rollupCells', () => {
       row(t0, ev(4), { temp: 7 }, other),
     ]);
     const minute = cells.get(60)!;
-    expect(minute.map((c) => [c.target_id === target ? 't' : 'o', c.field, (c.bucket_us - t0) / minuteUs, c.count])).toEqual([
+    expect(
+      minute.map((c) => [
+        c.target_id === target ? 't' : 'o',
+        c.field,
+        (c.bucket_us - t0) / minuteUs,
+        c.count,
+      ]),
+    ).toEqual([
       ['t', 'mode', 0, 1],
       ['t', 'temp', 0, 2],
       ['t', 'temp', 1, 1],
@@ -59,8 +66,21 @@ describe('rollupCells', () => {
   it.each<[string, ObsRow[], Record<string, unknown>]>([
     [
       'first and last by time, not by arrival (a late event)',
-      [row(t0 + 30, ev(1), { x: 'late?' }), row(t0 + 10, ev(2), { x: 'early' }), row(t0 + 50, ev(3), { x: 'last' })],
-      { first_value: 'early', first_us: t0 + 10, last_value: 'last', last_us: t0 + 50, count: 3, num_count: 0, sum: null, min: null },
+      [
+        row(t0 + 30, ev(1), { x: 'late?' }),
+        row(t0 + 10, ev(2), { x: 'early' }),
+        row(t0 + 50, ev(3), { x: 'last' }),
+      ],
+      {
+        first_value: 'early',
+        first_us: t0 + 10,
+        last_value: 'last',
+        last_us: t0 + 50,
+        count: 3,
+        num_count: 0,
+        sum: null,
+        min: null,
+      },
     ],
     [
       'ties on time go by event id (uuid order)',
@@ -69,12 +89,22 @@ describe('rollupCells', () => {
     ],
     [
       'min and max keep the earliest time they were seen',
-      [row(t0 + 3, ev(1), { x: 1 }), row(t0 + 1, ev(2), { x: 1 }), row(t0 + 2, ev(3), { x: 9 }), row(t0 + 0, ev(4), { x: 9 })],
+      [
+        row(t0 + 3, ev(1), { x: 1 }),
+        row(t0 + 1, ev(2), { x: 1 }),
+        row(t0 + 2, ev(3), { x: 9 }),
+        row(t0 + 0, ev(4), { x: 9 }),
+      ],
       { min: 1, min_us: t0 + 1, max: 9, max_us: t0, sum: '20', num_count: 4 },
     ],
     [
       'only numbers feed sum, min and max; every present value counts',
-      [row(t0, ev(1), { x: 'a' }), row(t0 + 1, ev(2), { x: 2.5 }), row(t0 + 2, ev(3), { x: null }), row(t0 + 3, ev(4), { x: true })],
+      [
+        row(t0, ev(1), { x: 'a' }),
+        row(t0 + 1, ev(2), { x: 2.5 }),
+        row(t0 + 2, ev(3), { x: null }),
+        row(t0 + 3, ev(4), { x: true }),
+      ],
       { count: 4, num_count: 1, sum: '2.5', min: 2.5, max: 2.5, last_value: true },
     ],
     [

@@ -28,7 +28,12 @@ describe('columnPlan', () => {
     ['4 points over two minutes', 0, 120_000_000, 4, 120_000_000, 60],
   ])('%s', (_name, from, to, points, width, rollup) => {
     const plan = columnPlan(from, to, points);
-    expect(plan).toEqual({ columns: Math.floor(points / 2), widthMicros: width, originMicros: grid, rollupSeconds: rollup });
+    expect(plan).toEqual({
+      columns: Math.floor(points / 2),
+      widthMicros: width,
+      originMicros: grid,
+      rollupSeconds: rollup,
+    });
     // However the range sits on the grid, it touches at most `columns` columns.
     for (const shift of [0, 1, 59_999_999, 3_599_999_999]) {
       const first = Math.floor((from + shift - grid) / width);
