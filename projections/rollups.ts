@@ -56,11 +56,14 @@ export async function insertedObsRows(
   );
   const ours = new Set(rows.map((r) => r.key));
   // delete: a row twice in the batch was inserted once.
-  return obs.filter((o) => ours.delete(`${o.target_id.toLowerCase()}/${o.ts_us}/${o.event_id.toLowerCase()}`));
+  return obs.filter((o) =>
+    ours.delete(`${o.target_id.toLowerCase()}/${o.ts_us}/${o.event_id.toLowerCase()}`),
+  );
 }
 
 /** The better of the stored and the new value, as SQL: `excluded` wins when `better` holds. */
-const pick = (column: string, better: string) => `${column} = CASE WHEN ${better} THEN excluded.${column} ELSE s.${column} END`;
+const pick = (column: string, better: string) =>
+  `${column} = CASE WHEN ${better} THEN excluded.${column} ELSE s.${column} END`;
 
 const betterMin = `excluded.min IS NOT NULL AND (s.min IS NULL OR (excluded.min, excluded.min_ts) < (s.min, s.min_ts))`;
 const betterMax = `excluded.max IS NOT NULL AND (s.max IS NULL OR excluded.max > s.max OR (excluded.max = s.max AND excluded.max_ts < s.max_ts))`;

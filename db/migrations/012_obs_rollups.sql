@@ -102,10 +102,12 @@ BEGIN
   FOR t IN SELECT p_target WHERE p_target IS NOT NULL
            UNION SELECT DISTINCT o.target_id FROM tmi.ts_obs o
                  WHERE p_target IS NULL AND o.ts >= lo AND o.ts < hi LOOP
-    INSERT INTO tmi.obs_rollup_1m SELECT t, c.* FROM tmi.obs_cells(t, NULL, lo, hi, interval '1 minute') c;
+    INSERT INTO tmi.obs_rollup_1m SELECT t, c.field, c.bucket, c.count, c.num_count, c.sum, c.min, c.min_ts, c.max, c.max_ts,
+           c.first_ts, c.first_event, c.first_value, c.last_ts, c.last_event, c.last_value FROM tmi.obs_cells(t, NULL, lo, hi, interval '1 minute') c;
     GET DIAGNOSTICS n = ROW_COUNT;
     made := made + n;
-    INSERT INTO tmi.obs_rollup_1h SELECT t, c.* FROM tmi.obs_cells(t, NULL, lo, hi, interval '1 hour') c;
+    INSERT INTO tmi.obs_rollup_1h SELECT t, c.field, c.bucket, c.count, c.num_count, c.sum, c.min, c.min_ts, c.max, c.max_ts,
+           c.first_ts, c.first_event, c.first_value, c.last_ts, c.last_event, c.last_value FROM tmi.obs_cells(t, NULL, lo, hi, interval '1 hour') c;
     GET DIAGNOSTICS n = ROW_COUNT;
     made := made + n;
   END LOOP;

@@ -22,7 +22,8 @@ let targetId: string;
 const browserErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(`${consoleDistDir}/index.html`)) throw new Error('the console is not built: run npm run build');
+  if (!existsSync(`${consoleDistDir}/index.html`))
+    throw new Error('the console is not built: run npm run build');
   if (!existsSync(chromiumPath)) throw new Error(`no browser at ${chromiumPath}: run npm run setup`);
   t = await startTestTmidb('console_week');
   const res = await t.request('POST', '/v1/targets', { name: 'meter-1', kind: 'meter' });
@@ -30,7 +31,7 @@ beforeAll(async () => {
   const last = await writeWeek();
   await eventually('the last event is projected', async () => {
     const state = await t.request('GET', `/v1/targets/${targetId}`);
-    return state.body.state?.temp?.ts === last;
+    return Date.parse(state.body.state?.temp?.ts) === Date.parse(last);
   });
   browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
   const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
@@ -48,7 +49,9 @@ afterAll(async () => {
 
 /** A week of 1 Hz rows up to a minute ago, rolled up; then one event through the API. Returns its ts. */
 async function writeWeek(): Promise<string> {
-  const [{ now }] = (await t.sql<{ now: Date }>(`SELECT date_trunc('second', now()) AS now`)) as [{ now: Date }];
+  const [{ now }] = (await t.sql<{ now: Date }>(`SELECT date_trunc('second', now()) AS now`)) as [
+    { now: Date },
+  ];
   const end = now.getTime() - 60_000;
   const from = new Date(end - weekSeconds * 1000).toISOString();
   await t.sql(
@@ -66,7 +69,10 @@ async function writeWeek(): Promise<string> {
     new Date(end).toISOString(),
   ]);
   const ts = new Date(end).toISOString();
-  const res = await t.request('POST', `/v1/targets/${targetId}/events`, { ts, data: { temp: 21.5, hum: 41 } });
+  const res = await t.request('POST', `/v1/targets/${targetId}/events`, {
+    ts,
+    data: { temp: 21.5, hum: 41 },
+  });
   expect(res.status).toBe(202);
   return ts;
 }
@@ -87,7 +93,9 @@ async function drawRange(label: string, spanMs: number): Promise<number> {
     clicked.now - spanMs + 120_000,
     { timeout: 60_000 },
   );
-  const drawnAt = await page.$eval('[data-testid=series-chart]', (el) => Number((el as HTMLElement).dataset.drawnAt));
+  const drawnAt = await page.$eval('[data-testid=series-chart]', (el) =>
+    Number((el as HTMLElement).dataset.drawnAt),
+  );
   return drawnAt - clicked.at;
 }
 
@@ -97,7 +105,9 @@ it('draws a day and a week of 1 Hz data from downsampled points, over the whole 
   await page.click('button[type=submit]');
   await page.waitForSelector('header.top nav');
   await page.goto(`${t.url}/console#/target/${targetId}`);
-  await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=series-chart]')?.dataset.drawnAt);
+  await page.waitForFunction(
+    () => document.querySelector<HTMLElement>('[data-testid=series-chart]')?.dataset.drawnAt,
+  );
 
   const figures: string[] = [];
   for (const [label, spanMs] of [
@@ -105,7 +115,9 @@ it('draws a day and a week of 1 Hz data from downsampled points, over the whole 
     ['Last 7d', 7 * dayMs],
   ] as const) {
     const ms = await drawRange(label, spanMs);
-    const chart = await page.$eval('[data-testid=series-chart]', (el) => ({ ...(el as HTMLElement).dataset }));
+    const chart = await page.$eval('[data-testid=series-chart]', (el) => ({
+      ...(el as HTMLElement).dataset,
+    }));
     const asked = 2 * 1366; // the console asks for two points per pixel of the window's width
     expect(Number(chart.points)).toBeGreaterThan(500);
     expect(Number(chart.points)).toBeLessThanOrEqual(2 * asked); // two fields
