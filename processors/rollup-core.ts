@@ -5,64 +5,92 @@
 // present counts (any JSON type); sum, min and max are over numeric values; the sum is exact (a decimal of
 // the values as JSON writes them, as PostgreSQL's numeric reads them); min and max keep the earliest time
 // each was seen; first and last go by observation time, ties by event id (uuid order = lower-case hex order).
-import { type ObsRow, type RollupCell, type RollupWidth, rollupWidths } from '../projections/index.js';
-
-/** A decimal: digits × 10^-scale. */
-interface Decimal {
-  digits: bigint;
-  scale: number;
-}
-
-const decimalPattern = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/;
-
-/** The exact decimal JSON writes for a finite number (String(v) is what JSON.stringify writes). */
-export function decimalOf(v: number): Decimal {
-  if (Number.isSafeInteger(v)) return { digits: BigInt(v), scale: 0 };
-  const m = decimalPattern.exec(String(v));
-  if (m === null) throw new RangeError(`not a finite number: ${v}`);
-  const frac = m[3] ?? '';
-  const scale = frac.length - Number(m[4] ?? 0);
-  const digits = BigInt(`${m[1]}${m[2]}${frac}`);
-  return scale >= 0 ? { digits, scale } : { digits: digits * 10n ** BigInt(-scale), scale: 0 };
-}
-
-export function addDecimal(a: Decimal, b: Decimal): Decimal {
-  if (a.scale === b.scale) return { digits: a.digits + b.digits, scale: a.scale };
-  const [lo, hi] = a.scale < b.scale ? [a, b] : [b, a];
-  return { digits: lo.digits * 10n ** BigInt(hi.scale - lo.scale) + hi.digits, scale: hi.scale };
-}
-
-/** As PostgreSQL's numeric input reads it: `-12.3400` keeps its scale. */
-export function decimalText(d: Decimal): string {
-  if (d.scale === 0) return d.digits.toString();
-  const negative = d.digits < 0n;
-  const abs = (negative ? -d.digits : d.digits).toString().padStart(d.scale + 1, '0');
-  const point = abs.length - d.scale;
-  return `${negative ? '-' : ''}${abs.slice(0, point)}.${abs.slice(point)}`;
-}
+import type { ObsRow, RollupCell, RollupWidth } from '../projections/index.js';
+import { DecimalSum, decimalText } from './decimal-sum.js';
 
 /** A cell while the batch is folded into it (the decimal sum still open). */
-type OpenCell = { -readonly [K in keyof Omit<RollupCell, 'sum'>]: RollupCell[K] } & { sum: Decimal | null };
+type OpenCell = { -readonly [K in keyof Omit<RollupCell, 'sum'>]: RollupCell[K] } & {
+  sum: DecimalSum | null;
+};
 
-/** Rollup cells of the rows, per width in `rollupWidths` order, each sorted by (target, field, bucket). */
+/** Rollup cells of the rows, per width (a minute, an hour), each sorted by (target, field, bucket). */
 export function rollupCells(rows: readonly ObsRow[]): Map<RollupWidth, RollupCell[]> {
-  const out = new Map<RollupWidth, RollupCell[]>();
-  for (const width of rollupWidths) {
-    const cells = new Map<string, OpenCell>();
-    const widthMicros = width * 1_000_000;
-    for (const row of rows) {
-      const bucketUs = Math.floor(row.ts_us / widthMicros) * widthMicros;
-      for (const [field, value] of Object.entries(row.payload)) {
-        if (value === undefined) continue; // JSON leaves it out: not in ts_obs either
-        const key = `${row.target_id}\u0000${field}\u0000${bucketUs}`;
-        const cell = cells.get(key);
-        if (cell === undefined) cells.set(key, openCell(row, field, bucketUs, value));
-        else addToCell(cell, row, value);
+  // Nested maps (target → field → bucket): field names are interned and buckets are numbers, so a value
+  // costs no key string to build and hash.
+  const minutes = new Map<string, Map<string, Map<number, OpenCell>>>();
+  for (const row of rows) {
+    const bucketUs = Math.floor(row.ts_us / 60_000_000) * 60_000_000;
+    let fields = minutes.get(row.target_id);
+    if (fields === undefined) minutes.set(row.target_id, (fields = new Map()));
+    for (const field in row.payload) {
+      const value = row.payload[field];
+      if (value === undefined) continue; // JSON leaves it out: not in ts_obs either
+      let buckets = fields.get(field);
+      if (buckets === undefined) fields.set(field, (buckets = new Map()));
+      const cell = buckets.get(bucketUs);
+      if (cell === undefined) buckets.set(bucketUs, openCell(row, field, bucketUs, value));
+      else addToCell(cell, row, value);
+    }
+  }
+  const minuteCells: OpenCell[] = [];
+  const hourCells: OpenCell[] = [];
+  for (const fields of minutes.values()) {
+    for (const buckets of fields.values()) {
+      // Hours from the minutes of one target and field: every aggregate composes.
+      let hour: OpenCell | undefined;
+      for (const m of [...buckets.values()].sort((a, b) => a.bucket_us - b.bucket_us)) {
+        minuteCells.push(m);
+        const hourUs = Math.floor(m.bucket_us / 3_600_000_000) * 3_600_000_000;
+        if (hour?.bucket_us === hourUs) mergeCells(hour, m);
+        else hourCells.push((hour = { ...m, bucket_us: hourUs, sum: copySum(m.sum) }));
       }
     }
-    out.set(width, [...cells.values()].sort(cellOrder).map(closeCell));
   }
-  return out;
+  return new Map<RollupWidth, RollupCell[]>([
+    [60, minuteCells.sort(cellOrder).map(closeCell)],
+    [3600, hourCells.sort(cellOrder).map(closeCell)],
+  ]);
+}
+
+function copySum(sum: DecimalSum | null): DecimalSum | null {
+  if (sum === null) return null;
+  const copy = new DecimalSum();
+  copy.addDecimal(sum.value());
+  return copy;
+}
+
+/** Folds `from` into `into` (cells of one target and field). */
+function mergeCells(into: OpenCell, from: OpenCell): void {
+  into.count += from.count;
+  into.num_count += from.num_count;
+  if (from.sum !== null) {
+    if (into.sum === null) into.sum = copySum(from.sum);
+    else into.sum.addDecimal(from.sum.value());
+  }
+  if (
+    from.min !== null &&
+    (into.min === null || from.min < into.min || (from.min === into.min && from.min_us! < into.min_us!))
+  ) {
+    into.min = from.min;
+    into.min_us = from.min_us;
+  }
+  if (
+    from.max !== null &&
+    (into.max === null || from.max > into.max || (from.max === into.max && from.max_us! < into.max_us!))
+  ) {
+    into.max = from.max;
+    into.max_us = from.max_us;
+  }
+  if (before(from.first_us, from.first_event, into.first_us, into.first_event)) {
+    into.first_us = from.first_us;
+    into.first_event = from.first_event;
+    into.first_value = from.first_value;
+  }
+  if (before(into.last_us, into.last_event, from.last_us, from.last_event)) {
+    into.last_us = from.last_us;
+    into.last_event = from.last_event;
+    into.last_value = from.last_value;
+  }
 }
 
 function numberOf(value: unknown): number | null {
@@ -84,7 +112,7 @@ function openCell(row: ObsRow, field: string, bucketUs: number, value: unknown):
     bucket_us: bucketUs,
     count: 1,
     num_count: num === null ? 0 : 1,
-    sum: num === null ? null : decimalOf(num),
+    sum: num === null ? null : sumOf(num),
     min: num,
     min_us: num === null ? null : row.ts_us,
     max: num,
@@ -114,7 +142,8 @@ function addToCell(cell: OpenCell, row: ObsRow, value: unknown): void {
   const num = numberOf(value);
   if (num === null) return;
   cell.num_count++;
-  cell.sum = cell.sum === null ? decimalOf(num) : addDecimal(cell.sum, decimalOf(num));
+  if (cell.sum === null) cell.sum = sumOf(num);
+  else cell.sum.add(num);
   // Lowest value, earliest on ties; highest value, earliest on ties.
   if (cell.min === null || num < cell.min || (num === cell.min && row.ts_us < cell.min_us!)) {
     cell.min = num;
@@ -131,8 +160,14 @@ function before(aUs: number, aEvent: string, bUs: number, bEvent: string): boole
   return aUs !== bUs ? aUs < bUs : aEvent < bEvent;
 }
 
+function sumOf(num: number): DecimalSum {
+  const sum = new DecimalSum();
+  sum.add(num);
+  return sum;
+}
+
 function closeCell(cell: OpenCell): RollupCell {
-  return { ...cell, sum: cell.sum === null ? null : decimalText(cell.sum) };
+  return { ...cell, sum: cell.sum === null ? null : decimalText(cell.sum.value()) };
 }
 
 /** The order rows are written in, so that concurrent workers lock rollup rows in one order. */

@@ -70,13 +70,13 @@ const betterMax = `excluded.max IS NOT NULL AND (s.max IS NULL OR excluded.max >
 const betterFirst = '(excluded.first_ts, excluded.first_event) < (s.first_ts, s.first_event)';
 const betterLast = '(excluded.last_ts, excluded.last_event) > (s.last_ts, s.last_event)';
 
-function mergeCellsSql(width: RollupWidth): string {
+function mergeCellsSql(width: RollupWidth, param: string): string {
   const ts = (col: string) => fromMicrosSql(`r.${col}`);
   return `INSERT INTO ${rollupTable(width)} AS s (target_id, field, bucket, count, num_count, sum, min, min_ts, max, max_ts,
       first_ts, first_event, first_value, last_ts, last_event, last_value)
     SELECT r.target_id, r.field, ${ts('bucket_us')}, r.count, r.num_count, r.sum, r.min, ${ts('min_us')}, r.max, ${ts('max_us')},
            ${ts('first_us')}, r.first_event, coalesce(r.first_value, 'null'), ${ts('last_us')}, r.last_event, coalesce(r.last_value, 'null')
-    FROM json_to_recordset($1::json) AS r(target_id uuid, field text, bucket_us bigint, count bigint, num_count bigint,
+    FROM json_to_recordset(${param}::json) AS r(target_id uuid, field text, bucket_us bigint, count bigint, num_count bigint,
       sum numeric, min float8, min_us bigint, max float8, max_us bigint, first_us bigint, first_event uuid, first_value jsonb,
       last_us bigint, last_event uuid, last_value jsonb)
     ON CONFLICT (target_id, field, bucket) DO UPDATE SET
@@ -86,23 +86,27 @@ function mergeCellsSql(width: RollupWidth): string {
       ${pick('min', betterMin)}, ${pick('min_ts', betterMin)},
       ${pick('max', betterMax)}, ${pick('max_ts', betterMax)},
       ${pick('first_ts', betterFirst)}, ${pick('first_event', betterFirst)}, ${pick('first_value', betterFirst)},
-      ${pick('last_ts', betterLast)}, ${pick('last_event', betterLast)}, ${pick('last_value', betterLast)}`;
+      ${pick('last_ts', betterLast)}, ${pick('last_event', betterLast)}, ${pick('last_value', betterLast)}
+    RETURNING 1`;
 }
 
-const mergeSql = new Map(rollupWidths.map((w) => [w, mergeCellsSql(w)]));
+/** Both tables in one statement: one round trip per batch (single-event batches pay it per event). */
+const mergeSql = `WITH minutes AS (${mergeCellsSql(60, '$1')}), hours AS (${mergeCellsSql(3600, '$2')})
+  SELECT (SELECT count(*) FROM minutes)::int + (SELECT count(*) FROM hours)::int AS written`;
 
-/** Merges the cells into the rollup tables, one statement per width. Returns the rows written. */
+/** Merges the cells into the rollup tables. Returns the rows written. */
 export async function mergeRollupCells(
   client: PoolClient,
   cells: ReadonlyMap<RollupWidth, readonly RollupCell[]>,
 ): Promise<number> {
-  let written = 0;
-  for (const [width, list] of cells) {
-    if (list.length === 0) continue;
-    const res = await client.query(mergeSql.get(width)!, [JSON.stringify(list)]);
-    written += res.rowCount ?? 0;
-  }
-  return written;
+  const minutes = cells.get(60) ?? [];
+  const hours = cells.get(3600) ?? [];
+  if (minutes.length === 0 && hours.length === 0) return 0;
+  const { rows } = await client.query<{ written: number }>(mergeSql, [
+    JSON.stringify(minutes),
+    JSON.stringify(hours),
+  ]);
+  return rows[0]!.written;
 }
 
 /**

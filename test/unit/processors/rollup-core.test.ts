@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
-import { addDecimal, decimalOf, decimalText, rollupCells } from '../../../processors/rollup-core.js';
+import { addDecimal, DecimalSum, decimalOf, decimalText } from '../../../processors/decimal-sum.js';
+import { rollupCells } from '../../../processors/rollup-core.js';
 import type { ObsRow } from '../../../projections/index.js';
 
 const target = '0190f000-0000-7000-8000-000000000001';
@@ -25,9 +26,15 @@ describe('exact decimal sums', () => {
     [[2 ** 53 + 2, 1], '9007199254740995'],
     [[-0], '0'],
     [[5e-324], `0.${'0'.repeat(323)}5`],
+    [[0.1, 2 ** 53 - 1, 0.2], '9007199254740991.3'],
+    [[123.456, -1e-7, 1e300], `1${'0'.repeat(297)}123.4559999`],
+    [[0.30000000000000004, 0.1], '0.40000000000000004'],
   ])('%j sums to %s', (values, expected) => {
-    const sum = values.map(decimalOf).reduce((a, b) => addDecimal(a, b));
-    expect(decimalText(sum)).toBe(expected);
+    const exact = values.map(decimalOf).reduce((a, b) => addDecimal(a, b));
+    expect(decimalText(exact)).toBe(expected);
+    const fast = new DecimalSum();
+    for (const v of values) fast.add(v);
+    expect(decimalText(fast.value())).toBe(expected);
   });
 
   it('refuses a non-finite number', () => {
