@@ -54,7 +54,10 @@ export class DecimalSum {
       const dot = s.indexOf('.');
       digits = dot < 0 || s.includes('e') ? Number.NaN : Number(s.slice(0, dot) + s.slice(dot + 1));
       scale = s.length - dot - 1;
-      if (!Number.isSafeInteger(digits)) return this.addDecimal(decimalOf(v));
+      if (!Number.isSafeInteger(digits)) {
+        this.addDecimal(decimalOf(v));
+        return;
+      }
     }
     if (this.big === undefined) {
       const [ours, theirs] =

@@ -20,13 +20,11 @@ export function rollupCells(rows: readonly ObsRow[]): Map<RollupWidth, RollupCel
   const minutes = new Map<string, Map<string, Map<number, OpenCell>>>();
   for (const row of rows) {
     const bucketUs = Math.floor(row.ts_us / 60_000_000) * 60_000_000;
-    let fields = minutes.get(row.target_id);
-    if (fields === undefined) minutes.set(row.target_id, (fields = new Map()));
+    const fields = child(minutes, row.target_id);
     for (const field in row.payload) {
       const value = row.payload[field];
       if (value === undefined) continue; // JSON leaves it out: not in ts_obs either
-      let buckets = fields.get(field);
-      if (buckets === undefined) fields.set(field, (buckets = new Map()));
+      const buckets = child(fields, field);
       const cell = buckets.get(bucketUs);
       if (cell === undefined) buckets.set(bucketUs, openCell(row, field, bucketUs, value));
       else addToCell(cell, row, value);
@@ -42,7 +40,10 @@ export function rollupCells(rows: readonly ObsRow[]): Map<RollupWidth, RollupCel
         minuteCells.push(m);
         const hourUs = Math.floor(m.bucket_us / 3_600_000_000) * 3_600_000_000;
         if (hour?.bucket_us === hourUs) mergeCells(hour, m);
-        else hourCells.push((hour = { ...m, bucket_us: hourUs, sum: copySum(m.sum) }));
+        else {
+          hour = { ...m, bucket_us: hourUs, sum: copySum(m.sum) };
+          hourCells.push(hour);
+        }
       }
     }
   }
@@ -50,6 +51,16 @@ export function rollupCells(rows: readonly ObsRow[]): Map<RollupWidth, RollupCel
     [60, minuteCells.sort(cellOrder).map(closeCell)],
     [3600, hourCells.sort(cellOrder).map(closeCell)],
   ]);
+}
+
+/** The map under `key`, made empty on first use. */
+function child<K, V>(parent: Map<string, Map<K, V>>, key: string): Map<K, V> {
+  let map = parent.get(key);
+  if (map === undefined) {
+    map = new Map();
+    parent.set(key, map);
+  }
+  return map;
 }
 
 function copySum(sum: DecimalSum | null): DecimalSum | null {
