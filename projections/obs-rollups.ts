@@ -157,8 +157,8 @@ export function rolledUpPointsSql(q: ObsPointsQuery): ObsSql | undefined {
   const at = (us: number) => p.add(microsLiteral(us));
   const parts: string[] = [];
   if (split.inner !== undefined) {
-    parts.push(`SELECT r.field, r.bucket AS at, r.min AS lo_v, tmi.ts_micros(r.min_ts) AS lo_t,
-             r.max AS hi_v, tmi.ts_micros(r.max_ts) AS hi_t
+    parts.push(`SELECT r.field, r.bucket AS at, r.min AS lo_v, r.min_us::float8 AS lo_t,
+             r.max AS hi_v, r.max_us::float8 AS hi_t
       FROM ${rollupTable(plan.rollupSeconds)} r
       WHERE r.target_id = ${target}::uuid AND r.field = ANY (${fields}::text[]) AND r.num_count > 0
         AND r.bucket >= ${at(split.inner.fromUs)}::timestamptz AND r.bucket < ${at(split.inner.toUs)}::timestamptz`);

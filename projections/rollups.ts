@@ -65,16 +65,16 @@ export async function insertedObsRows(
 const pick = (column: string, better: string) =>
   `${column} = CASE WHEN ${better} THEN excluded.${column} ELSE s.${column} END`;
 
-const betterMin = `excluded.min IS NOT NULL AND (s.min IS NULL OR (excluded.min, excluded.min_ts) < (s.min, s.min_ts))`;
-const betterMax = `excluded.max IS NOT NULL AND (s.max IS NULL OR excluded.max > s.max OR (excluded.max = s.max AND excluded.max_ts < s.max_ts))`;
+const betterMin = `excluded.min IS NOT NULL AND (s.min IS NULL OR (excluded.min, excluded.min_us) < (s.min, s.min_us))`;
+const betterMax = `excluded.max IS NOT NULL AND (s.max IS NULL OR excluded.max > s.max OR (excluded.max = s.max AND excluded.max_us < s.max_us))`;
 const betterFirst = '(excluded.first_ts, excluded.first_event) < (s.first_ts, s.first_event)';
 const betterLast = '(excluded.last_ts, excluded.last_event) > (s.last_ts, s.last_event)';
 
 function mergeCellsSql(width: RollupWidth, param: string): string {
   const ts = (col: string) => fromMicrosSql(`r.${col}`);
-  return `INSERT INTO ${rollupTable(width)} AS s (target_id, field, bucket, count, num_count, sum, min, min_ts, max, max_ts,
+  return `INSERT INTO ${rollupTable(width)} AS s (target_id, field, bucket, count, num_count, sum, min, min_us, max, max_us,
       first_ts, first_event, first_value, last_ts, last_event, last_value)
-    SELECT r.target_id, r.field, ${ts('bucket_us')}, r.count, r.num_count, r.sum, r.min, ${ts('min_us')}, r.max, ${ts('max_us')},
+    SELECT r.target_id, r.field, ${ts('bucket_us')}, r.count, r.num_count, r.sum, r.min, r.min_us, r.max, r.max_us,
            ${ts('first_us')}, r.first_event, coalesce(r.first_value, 'null'), ${ts('last_us')}, r.last_event, coalesce(r.last_value, 'null')
     FROM json_to_recordset(${param}::json) AS r(target_id uuid, field text, bucket_us bigint, count bigint, num_count bigint,
       sum numeric, min float8, min_us bigint, max float8, max_us bigint, first_us bigint, first_event uuid, first_value jsonb,
@@ -83,8 +83,8 @@ function mergeCellsSql(width: RollupWidth, param: string): string {
       count = s.count + excluded.count,
       num_count = s.num_count + excluded.num_count,
       sum = CASE WHEN s.sum IS NULL THEN excluded.sum WHEN excluded.sum IS NULL THEN s.sum ELSE s.sum + excluded.sum END,
-      ${pick('min', betterMin)}, ${pick('min_ts', betterMin)},
-      ${pick('max', betterMax)}, ${pick('max_ts', betterMax)},
+      ${pick('min', betterMin)}, ${pick('min_us', betterMin)},
+      ${pick('max', betterMax)}, ${pick('max_us', betterMax)},
       ${pick('first_ts', betterFirst)}, ${pick('first_event', betterFirst)}, ${pick('first_value', betterFirst)},
       ${pick('last_ts', betterLast)}, ${pick('last_event', betterLast)}, ${pick('last_value', betterLast)}
     RETURNING 1`;

@@ -2,7 +2,7 @@
 // The rollups' invariant, checked in SQL: tmi.obs_rollup_1m / _1h hold exactly the cells tmi.obs_cells
 // computes from ts_obs (migration 012) — no cell missing, none extra, none counted twice.
 const columns =
-  'target_id, field, bucket, count, num_count, sum, min, min_ts, max, max_ts, first_ts, first_event, first_value, last_ts, last_event, last_value';
+  'target_id, field, bucket, count, num_count, sum, min, min_us, max, max_us, first_ts, first_event, first_value, last_ts, last_event, last_value';
 
 export interface RollupMismatch {
   readonly table: string;
@@ -24,7 +24,7 @@ export async function rollupMismatches(sql: Sql): Promise<RollupMismatch[]> {
   ] as const) {
     const [row] = await sql<{ missing: number; extra: number; rows: number }>(
       `WITH want AS (
-         SELECT t.target_id, c.field, c.bucket, c.count, c.num_count, c.sum, c.min, c.min_ts, c.max, c.max_ts,
+         SELECT t.target_id, c.field, c.bucket, c.count, c.num_count, c.sum, c.min, c.min_us, c.max, c.max_us,
                 c.first_ts, c.first_event, c.first_value, c.last_ts, c.last_event, c.last_value
          FROM (SELECT DISTINCT target_id FROM tmi.ts_obs) t,
               tmi.obs_cells(t.target_id, NULL, '-infinity', 'infinity', $1::int * interval '1 second') c
