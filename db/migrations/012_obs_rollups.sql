@@ -59,26 +59,29 @@ RETURNS TABLE (bucket timestamptz, field text, count bigint, num_count bigint, s
                last_ts timestamptz, last_event uuid, last_value jsonb)
 LANGUAGE sql STABLE AS $fn$
   WITH obs AS (
-    SELECT date_bin(p_width, o.ts, timestamptz '2000-01-01 00:00:00+00') AS bucket, f.field, o.ts, o.event_id,
-           o.payload -> f.field AS val,
-           CASE WHEN jsonb_typeof(o.payload -> f.field) = 'number' THEN (o.payload -> f.field)::float8 END AS num
+    SELECT date_bin(p_width, o.ts, timestamptz '2000-01-01 00:00:00+00') AS bucket, f.field, o.ts,
+           CASE WHEN jsonb_typeof(o.payload -> f.field) = 'number' THEN o.payload -> f.field END AS val
     FROM tmi.ts_obs o
     CROSS JOIN LATERAL (SELECT k FROM jsonb_object_keys(o.payload) AS k
                         WHERE p_fields IS NULL OR k = ANY (p_fields)) AS f(field)
     WHERE o.target_id = p_target AND o.ts >= p_from AND o.ts < p_to
   ), cells AS (
-    SELECT bucket, field, count(*) AS count, count(num) AS num_count,
-           sum(CASE WHEN num IS NOT NULL THEN val::numeric END) AS sum,
-           min(ARRAY[num, tmi.ts_micros(ts)]) FILTER (WHERE num IS NOT NULL) AS lo,
-           max(ARRAY[num, -tmi.ts_micros(ts)]) FILTER (WHERE num IS NOT NULL) AS hi,
-           (array_agg(ARRAY[ts::text, event_id::text, val::text] ORDER BY ts, event_id))[1:1] AS fst,
-           (array_agg(ARRAY[ts::text, event_id::text, val::text] ORDER BY ts DESC, event_id DESC))[1:1] AS lst
+    SELECT bucket, field, count(*) AS count, count(val) AS num_count, sum(val::numeric) AS sum,
+           min(ARRAY[val::float8, tmi.ts_micros(ts)]) FILTER (WHERE val IS NOT NULL) AS lo,
+           max(ARRAY[val::float8, -tmi.ts_micros(ts)]) FILTER (WHERE val IS NOT NULL) AS hi,
+           min(ts) AS first_ts, max(ts) AS last_ts
     FROM obs GROUP BY bucket, field
   )
-  SELECT bucket, field, count, num_count, sum, lo[1], lo[2]::bigint, hi[1], (-hi[2])::bigint,
-         fst[1][1]::timestamptz, fst[1][2]::uuid, fst[1][3]::jsonb,
-         lst[1][1]::timestamptz, lst[1][2]::uuid, lst[1][3]::jsonb
-  FROM cells
+  -- first/last: the earliest/latest row holding the field, ties by event id (one index probe each).
+  SELECT c.bucket, c.field, c.count, c.num_count, c.sum, c.lo[1], c.lo[2]::bigint, c.hi[1], (-c.hi[2])::bigint,
+         c.first_ts, f.event_id, f.value, c.last_ts, l.event_id, l.value
+  FROM cells c
+  CROSS JOIN LATERAL (SELECT o.event_id, o.payload -> c.field AS value FROM tmi.ts_obs o
+                      WHERE o.target_id = p_target AND o.ts = c.first_ts AND o.payload ? c.field
+                      ORDER BY o.event_id LIMIT 1) f
+  CROSS JOIN LATERAL (SELECT o.event_id, o.payload -> c.field AS value FROM tmi.ts_obs o
+                      WHERE o.target_id = p_target AND o.ts = c.last_ts AND o.payload ? c.field
+                      ORDER BY o.event_id DESC LIMIT 1) l
 $fn$;
 
 -- Recomputes the rollups of [p_from, p_to) (widened to whole hours) from ts_obs, for one target or
