@@ -6,6 +6,8 @@ import type { Pool } from '../db/index.js';
 import { queryObsPoints, queryObsPointsRolledUp, rebuildRollups } from '../projections/index.js';
 import type { Progress } from './progress.js';
 
+/** The charts are measured when the busy period is at least this long (a day; not at --quick sizes). */
+export const chartDaySecondsMin = 86_400;
 /** Points a chart asks for (two per pixel column of a ~1,000 px chart). */
 export const chartPoints = 2000;
 /** The week target's range is this many busy periods (a week when the busy period is a day). */
@@ -60,7 +62,8 @@ export interface ChartContext {
  */
 export async function rebuildBenchRollups(ctx: ChartContext): Promise<number> {
   const started = performance.now();
-  const from = new Date(ctx.dayMs - (weekPeriods - 1) * ctx.busySeconds * 1000).toISOString();
+  const periodsBefore = ctx.busySeconds >= chartDaySecondsMin ? weekPeriods - 1 : 0;
+  const from = new Date(ctx.dayMs - periodsBefore * ctx.busySeconds * 1000).toISOString();
   const to = new Date(ctx.dayMs + ctx.busySeconds * 1000).toISOString();
   const ids = [...new Set([...ctx.busyIds, ctx.weekId])];
   for (let i = 0; i < ids.length; i++) {

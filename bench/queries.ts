@@ -12,7 +12,9 @@ import { MemorySampler, otherCores, processGroups } from './memory.js';
 import type { Sizes } from './options.js';
 import type { Progress } from './progress.js';
 import {
+  type ChartContext,
   type ChartQueriesResult,
+  chartDaySecondsMin,
   measureChartQueries,
   rebuildBenchRollups,
   weekPeriods,
@@ -47,8 +49,9 @@ export interface QueriesResult {
   readonly latestState: QueryFigures;
   readonly dayByMinute: QueryFigures;
   readonly radius: QueryFigures;
-  /** Charts (`points=`) of a day and of a week, rollup-backed, and their SQL before and after the rollups. */
-  readonly charts: ChartQueriesResult;
+  /** Charts (`points=`) of a day and of a week, rollup-backed, and their SQL before and after the rollups
+   * (only when the busy period is a day or more). */
+  readonly charts?: ChartQueriesResult;
   /** Average cores other work on the machine used while the queries ran. */
   readonly otherCores: number;
 }
@@ -89,10 +92,9 @@ export async function runQueries(
       measure,
       getJson,
     };
-    progress.start('scenario 4: rollups of the loaded rows');
-    const rebuildSeconds = await rebuildBenchRollups(chartCtx);
-    await pool.query('VACUUM ANALYZE tmi.obs_rollup_1m');
-    await pool.query('VACUUM ANALYZE tmi.obs_rollup_1h');
+    // Charts of a day and a week (rollup-backed) need a day of data at least: not at --quick sizes.
+    // The rows were loaded in SQL: roll them up, as the pipeline would have (the bucketed query reads them).
+    const rebuildSeconds = await rollUpLoadedRows(chartCtx, pool, progress);
 
     const sampler = new MemorySampler(
       processGroups(procs.pids(), () => servers.postmasterPid(), servers.nats.pid),
@@ -102,7 +104,7 @@ export async function runQueries(
     const latestState = await measureLatestState(ctx, allIds);
     const dayByMinute = await measureDayByMinute(ctx, busyIds, day);
     const { radius, route } = await measureRadius(ctx);
-    const charts = await measureChartQueries(chartCtx, rebuildSeconds);
+    const charts = withWeek(sizes) ? await measureChartQueries(chartCtx, rebuildSeconds) : undefined;
     const resources = sampler.stop({});
     const out: QueriesResult = {
       otherCores: otherCores(resources, performance.now() - measureStarted),
@@ -116,7 +118,7 @@ export async function runQueries(
         ...dayByMinute,
         how: 'GET /v1/targets/{id}/obs?bucket=1m&fields=speed,temp (rollup-backed)',
       },
-      charts,
+      ...(charts === undefined ? {} : { charts }),
       radius: {
         ...radius,
         how: route
@@ -131,6 +133,18 @@ export async function runQueries(
     await procs.stop();
     await db.drop().catch(() => {});
   }
+}
+
+/** Charts of a day and a week (rollup-backed) need a day of data at least: not at --quick sizes. */
+const withWeek = (sizes: Sizes) => sizes.queryBusySeconds >= chartDaySecondsMin;
+
+/** Rolls up the rows the bench loaded in SQL; returns the seconds it took. */
+async function rollUpLoadedRows(ctx: ChartContext, pool: Pool, progress: Progress): Promise<number> {
+  progress.start('scenario 4: rollups of the loaded rows');
+  const seconds = await rebuildBenchRollups(ctx);
+  await pool.query('VACUUM ANALYZE tmi.obs_rollup_1m');
+  await pool.query('VACUUM ANALYZE tmi.obs_rollup_1h');
+  return seconds;
 }
 
 /** What each query measurement needs. */
@@ -290,7 +304,7 @@ async function load(pool: Pool, sizes: Sizes, progress: Progress): Promise<{ day
   ]) {
     await pool.query(`VACUUM ANALYZE tmi.${table}`);
   }
-  const weekRows = (weekPeriods - 1) * sizes.queryBusySeconds;
+  const weekRows = withWeek(sizes) ? (weekPeriods - 1) * sizes.queryBusySeconds : 0;
   return { day, obsRows: busyRows + weekRows + quietPerTarget * quietTargets };
 }
 
@@ -372,13 +386,14 @@ function observationSteps(sizes: Sizes, dayIso: string, quietPerTarget: number):
     });
   }
   // The first busy target also has the days before: a week of 1 Hz data ending with the busy day.
-  steps.push({
-    sql: `INSERT INTO tmi.ts_obs (target_id, ts, event_id, schema_id, payload, received_at)
+  if (withWeek(sizes))
+    steps.push({
+      sql: `INSERT INTO tmi.ts_obs (target_id, ts, event_id, schema_id, payload, received_at)
           SELECT t.id, $1::timestamptz + s * interval '1 second', gen_random_uuid(), 1, ${payloadSql('s')},
                  $1::timestamptz + s * interval '1 second'
           FROM public.bench_target t, generate_series(-$2::int, -1) s WHERE t.i = 1`,
-    values: [dayIso, (weekPeriods - 1) * sizes.queryBusySeconds],
-  });
+      values: [dayIso, (weekPeriods - 1) * sizes.queryBusySeconds],
+    });
   if (quietPerTarget > 0) {
     for (
       let from = sizes.queryBusyTargets + 1;

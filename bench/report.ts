@@ -10,6 +10,7 @@ import type { LimitsResult } from './limits.js';
 import { otherCores } from './memory.js';
 import type { Sizes } from './options.js';
 import type { QueriesResult } from './queries.js';
+import type { ChartQueriesResult } from './queries-points.js';
 import type { SpeakResult } from './speak.js';
 
 /** The issue's targets (a benchmark's, not a test's). */
@@ -211,7 +212,7 @@ function queriesFigures(add: AddFigure, q: QueriesResult): void {
     add(s, `${name} p50`, f.p50, 'ms', undefined, name === 'latest state of one target' ? load : f.how);
     add(s, `${name} p99`, f.p99, 'ms', atMost(queryP99MsTarget), `${f.rowsMean} rows per answer`);
   }
-  chartFigures(add, s, q);
+  if (q.charts) chartFigures(add, s, q.charts);
   add(
     s,
     'cores used by other work meanwhile',
@@ -223,8 +224,7 @@ function queriesFigures(add: AddFigure, q: QueriesResult): void {
 }
 
 /** Scenario 4's charts: `points=` over a day and a week, and their SQL before/after the rollups. */
-function chartFigures(add: AddFigure, s: string, q: QueriesResult): void {
-  const c = q.charts;
+function chartFigures(add: AddFigure, s: string, c: ChartQueriesResult): void {
   const note = `${c.days.week} days of 1 Hz data; rollups of the loaded rows built in ${c.rollupRebuildSeconds} s`;
   const each: [string, typeof c.dayApi][] = [
     [`chart of ${c.days.day} day (points=2000)`, c.dayApi],
