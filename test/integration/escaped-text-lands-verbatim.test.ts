@@ -52,4 +52,3 @@ it('escaped text lands verbatim in raw_bucket and ts_obs', async () => {
   expect(obs!.payload).toEqual(data);
   expect(obs!.note).toBe('line one\nline two\r\nend');
 });
-
