@@ -130,7 +130,8 @@ export const usage = `npm run bench -- [options]
   --processes <layout>    one (default: the API and every stage in one process, as \`tmictl up\` runs them)
                           or per-stage (the API process + one \`tmictl stage\` process per stage)
   sizes: --events N --targets N --rest-batch N --nats-batch N --rate N --low-rate N --duration-s N --listeners N --ws-listeners N
-         --obs-rows N --query-targets N --busy-targets N --query-runs N --speak-rate N --speak-s N`;
+         --obs-rows N --query-targets N --busy-targets N --busy-seconds N --query-runs N --bucket-runs N
+         --speak-rate N --speak-s N`;
 
 const sizeFlags: Record<string, keyof Sizes> = {
   events: 'events',
@@ -145,7 +146,9 @@ const sizeFlags: Record<string, keyof Sizes> = {
   'obs-rows': 'queryObsRows',
   'query-targets': 'queryTargets',
   'busy-targets': 'queryBusyTargets',
+  'busy-seconds': 'queryBusySeconds',
   'query-runs': 'queryRuns',
+  'bucket-runs': 'queryBucketRuns',
   'speak-rate': 'speakEventsPerS',
   'speak-s': 'speakSeconds',
 };

@@ -10,6 +10,7 @@ import type { LimitsResult } from './limits.js';
 import { otherCores } from './memory.js';
 import type { Sizes } from './options.js';
 import type { QueriesResult } from './queries.js';
+import type { ChartQueriesResult } from './queries-points.js';
 import type { SpeakResult } from './speak.js';
 
 /** The issue's targets (a benchmark's, not a test's). */
@@ -211,6 +212,7 @@ function queriesFigures(add: AddFigure, q: QueriesResult): void {
     add(s, `${name} p50`, f.p50, 'ms', undefined, name === 'latest state of one target' ? load : f.how);
     add(s, `${name} p99`, f.p99, 'ms', atMost(queryP99MsTarget), `${f.rowsMean} rows per answer`);
   }
+  if (q.charts) chartFigures(add, s, q.charts);
   add(
     s,
     'cores used by other work meanwhile',
@@ -219,6 +221,23 @@ function queriesFigures(add: AddFigure, q: QueriesResult): void {
     undefined,
     'noise: other processes on the machine',
   );
+}
+
+/** Scenario 4's charts: `points=` over a day and a week, and their SQL before/after the rollups. */
+function chartFigures(add: AddFigure, s: string, c: ChartQueriesResult): void {
+  const note = `${c.days.week} days of 1 Hz data; rollups of the loaded rows built in ${c.rollupRebuildSeconds} s`;
+  const each: [string, typeof c.dayApi][] = [
+    [`chart of ${c.days.day} day (points=2000)`, c.dayApi],
+    [`chart of ${c.days.week} days (points=2000)`, c.weekApi],
+    ['  its SQL from the rollups, day', c.dayRollupSql],
+    ['  its SQL from the rollups, week', c.weekRollupSql],
+    ['  its SQL from raw rows (before), day', c.dayRawSql],
+    ['  its SQL from raw rows (before), week', c.weekRawSql],
+  ];
+  for (const [name, f] of each) {
+    add(s, `${name} p50`, f.p50, 'ms', undefined, name.includes('(points') ? note : f.how);
+    add(s, `${name} p99`, f.p99, 'ms', undefined, `${f.rowsMean} points per answer, ${f.n} runs`);
+  }
 }
 
 /** Scenario 5: peak memory of tmiDB and the servers during scenario 1. */
