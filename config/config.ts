@@ -186,6 +186,13 @@ export const configFields = {
     doc: 'Messages a stage takes into one transaction.',
     parse: int(1, 10_000),
   },
+  stageBufferBytesMax: {
+    env: 'TMIDB_STAGE_BUFFER_BYTES_MAX',
+    default: 8 * 1024 * 1024,
+    unit: 'bytes',
+    doc: 'Message bytes a stage buffers ahead of the batch it is working on; beyond, it stops pulling and the backlog waits in JetStream.',
+    parse: int(64 * 1024, 1024 * 1024 * 1024),
+  },
   stageMaxDeliver: {
     env: 'TMIDB_STAGE_MAX_DELIVER',
     default: 50,

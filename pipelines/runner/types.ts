@@ -40,6 +40,8 @@ export interface RunStageOptions {
   readonly handler: StageHandler;
   readonly metrics: Metrics;
   readonly batchMessagesMax: number;
+  /** Bytes of message data a stage buffers ahead of its batch; default stageBufferBytesMaxDefault. */
+  readonly bufferBytesMax?: number;
   readonly maxDeliver: number;
   /** The consumer's ack wait: messages a stage defers are kept alive well within it. */
   readonly ackWaitMs?: number;
@@ -50,6 +52,7 @@ export interface RunStageOptions {
 
 /** The options with their defaults filled in, as the runner's parts use them. */
 export interface RunnerContext extends RunStageOptions {
+  readonly bufferBytesMax: number;
   readonly ackWaitMs: number;
   readonly log: StageLog;
   readonly clock: RunnerClock;
@@ -65,11 +68,14 @@ export interface RunningStage {
 
 /** JetStream's default ack wait, used when the options name none. */
 export const defaultAckWaitMs = 30_000;
+/** What a stage buffers ahead of its batch when the options name no bound (config: stageBufferBytesMax). */
+export const stageBufferBytesMaxDefault = 8 * 1024 * 1024;
 
 export function runnerContext(opts: RunStageOptions): RunnerContext {
   return {
     ...opts,
     ackWaitMs: opts.ackWaitMs ?? defaultAckWaitMs,
+    bufferBytesMax: opts.bufferBytesMax ?? stageBufferBytesMaxDefault,
     log: opts.log ?? (() => {}),
     clock: opts.clock ?? { now: () => Date.now() },
   };
