@@ -4,10 +4,10 @@
 // first, since a stage that applies in stream order needs those. The pump ends when the consumer is lost
 // (or closed); `close` then hands everything not yet taken back to the stream.
 //
-// Memory: the pump stops reading while the buffer holds bufferBatchesMax batches or bufferBytesMax bytes
-// of message data. The consumer pulls again only as its messages are read, so a stage that falls behind
-// leaves its backlog in JetStream instead of this process (before, every stage buffered all it was
-// allowed to have unacknowledged — 20,000 messages each — which held most of scenario 1's peak RSS).
+// Memory (ADR 0029): a batch holds at most batchMessagesMax messages and batchBytesMax bytes of message
+// data (at least one message); the pump stops reading while the buffer holds bufferBatchesMax batches or
+// bufferBytesMax bytes. The consumer pulls again only as its messages are read (and pulls by bytes, see
+// subscription.ts), so a stage that falls behind leaves its backlog in JetStream, not in this process.
 import { Deferred, Effect, Exit, FiberId } from 'effect';
 import { stageHeldRetryMs, stageLingerMs } from '../limits.js';
 import { HeldMessages } from './held.js';
@@ -31,7 +31,7 @@ export class Batcher {
   constructor(
     private readonly ctx: Pick<
       RunnerContext,
-      'batchMessagesMax' | 'bufferBytesMax' | 'ackWaitMs' | 'clock' | 'log' | 'handler'
+      'batchMessagesMax' | 'batchBytesMax' | 'bufferBytesMax' | 'ackWaitMs' | 'clock' | 'log' | 'handler'
     >,
     private readonly messages: MessageStream,
   ) {
@@ -68,7 +68,7 @@ export class Batcher {
           ? Effect.raceFirst(this.arrival(), Effect.sleep(stageHeldRetryMs))
           : this.arrival();
       }
-      if (this.buffer.length > 0 && this.buffer.length < this.ctx.batchMessagesMax && !this.isEnded) {
+      if (this.buffer.length > 0 && !this.hasFullBatch() && !this.isEnded) {
         yield* Effect.sleep(stageLingerMs);
       }
       return this.take();
@@ -76,18 +76,23 @@ export class Batcher {
   }
 
   private take(): RunnerMsg[] {
-    const max = this.ctx.batchMessagesMax;
-    let batch: RunnerMsg[];
-    if (this.held.size === 0) batch = this.buffer.splice(0, max);
-    else {
+    if (this.held.size > 0) {
       const all = [...this.held.takeAll(), ...this.buffer.splice(0)].sort((a, b) => a.seq - b.seq);
-      this.buffer.push(...all.slice(max));
-      batch = all.slice(0, max);
+      this.buffer.push(...all);
     }
+    const batch = this.buffer.splice(0, batchLength(this.buffer, this.ctx));
     this.bufferedBytes = 0;
     for (const m of this.buffer) this.bufferedBytes += m.data.length;
     if (!this.isFull()) this.wakePump();
     return batch;
+  }
+
+  /** Is a batch's worth buffered (no need to linger for more)? */
+  private hasFullBatch(): boolean {
+    return (
+      batchLength(this.buffer, this.ctx) < this.buffer.length ||
+      this.buffer.length >= this.ctx.batchMessagesMax
+    );
   }
 
   private isFull(): boolean {
@@ -136,4 +141,18 @@ export class Batcher {
       this.wake();
     }
   }
+}
+
+/** How many of the first messages make one batch: up to batchMessagesMax and batchBytesMax, at least one. */
+export function batchLength(
+  messages: readonly RunnerMsg[],
+  limits: Pick<RunnerContext, 'batchMessagesMax' | 'batchBytesMax'>,
+): number {
+  const n = Math.min(messages.length, limits.batchMessagesMax);
+  let bytes = 0;
+  for (let i = 0; i < n; i++) {
+    bytes += messages[i]!.data.length;
+    if (bytes > limits.batchBytesMax) return Math.max(1, i);
+  }
+  return n;
 }

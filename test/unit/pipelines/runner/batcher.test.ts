@@ -6,7 +6,7 @@
 import { Effect, Fiber, Runtime } from 'effect';
 import { afterEach, expect, it } from 'vitest';
 import { stageHeldRetryMs, stageLingerMs } from '../../../../pipelines/limits.js';
-import { Batcher, bufferBatchesMax } from '../../../../pipelines/runner/batcher.js';
+import { Batcher, batchLength, bufferBatchesMax } from '../../../../pipelines/runner/batcher.js';
 import {
   committed,
   FakeJetStream,
@@ -138,3 +138,17 @@ it.each([
     expect(stream.unread).toBeGreaterThanOrEqual(20 - held - first.taken!.length);
   },
 );
+
+it.each([
+  // sizes of the buffered messages, limits → messages in the batch
+  [[10, 10, 10], 5, 100, 3],
+  [[10, 10, 10], 2, 100, 2],
+  [[40, 40, 40], 5, 100, 2],
+  [[40, 60, 40], 5, 100, 2],
+  [[40, 61, 40], 5, 100, 1],
+  [[500, 10], 5, 100, 1], // one message larger than the bound still makes a batch alone
+  [[], 5, 100, 0],
+])('batchLength(%j, %d messages, %d bytes) = %d', (sizes, messages, bytes, expected) => {
+  const msgs = sizes.map((n, i) => Object.assign(new FakeMsg(i + 1), { data: new Uint8Array(n) }));
+  expect(batchLength(msgs, { batchMessagesMax: messages, batchBytesMax: bytes })).toBe(expected);
+});
