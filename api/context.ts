@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 import type { JetStreamManager } from '@nats-io/jetstream';
-import type { AcceptContext, TargetKindCache } from '../connectors/index.js';
+import type { AcceptContext, FileService, TargetKindCache } from '../connectors/index.js';
 import type { Pool } from '../db/index.js';
 import type { Authenticator, RateLimiter } from './auth/index.js';
 
@@ -17,6 +17,8 @@ export interface ApiContext extends AcceptContext {
   readonly limiter: RateLimiter;
   /** Tells every process that listeners, targets or keys changed (caches reload); resolves once NATS has it. */
   readonly notify: (what: 'listeners' | 'targets' | 'keys') => Promise<void>;
+  /** Files in the S3 store (absent: no store configured; the file routes answer 501). */
+  readonly files?: FileService;
   /** The process log: every 5xx leaves a line here with its request id. */
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
 }

@@ -25,6 +25,7 @@ import { registerAlarmRoutes } from './routes/alarms.js';
 import { registerConnectorRoutes } from './routes/connectors.js';
 import { registerConsoleRoutes } from './routes/console.js';
 import { registerEventRoutes } from './routes/events.js';
+import { registerFileRoutes } from './routes/files.js';
 import { registerGeoRoutes } from './routes/geo.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerKeyRoutes } from './routes/keys.js';
@@ -138,7 +139,11 @@ const openApiOptions: SwaggerOptions = {
       { name: 'stream', description: 'The WebSocket stream of a listener: /tmi/ws' },
       {
         name: 'connectors',
-        description: 'Managed speakers: URL polling, SQL (tmi.speak() outbox, external tables)',
+        description: 'Managed speakers: URL polling, SQL (tmi.speak() outbox, external tables), Kafka',
+      },
+      {
+        name: 'files',
+        description: 'Files in the S3 store: uploads (streamed or presigned), downloads, deletes',
       },
     ],
   },
@@ -165,6 +170,7 @@ function registerProblemHandlers(app: FastifyInstance, ctx: ApiContext): void {
 function registerRoutes(app: FastifyInstance, ctx: ApiContext): void {
   registerHealthRoutes(app, ctx);
   registerTargetRoutes(app, ctx);
+  registerFileRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   registerObsRoutes(app, ctx);
   registerSchemaRoutes(app, ctx);

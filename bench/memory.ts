@@ -125,6 +125,18 @@ export function cpuTimeMs(pid: number): number | undefined {
   }
 }
 
+/**
+ * A group's processes, or none when they cannot be named any more (a server stopped while a scenario
+ * unwinds after a failure): the sampler's timer must not crash the run and hide the scenario's own error.
+ */
+function pidsOf(g: ProcessGroup): readonly number[] {
+  try {
+    return g.pids();
+  } catch {
+    return [];
+  }
+}
+
 export class MemorySampler {
   private readonly peaks = new Map<string, number>();
   /** group → pid → [cpu ms when first seen, cpu ms when last seen]. */
@@ -151,7 +163,7 @@ export class MemorySampler {
         cpu = new Map();
         this.cpu.set(g.name, cpu);
       }
-      for (const pid of g.pids()) {
+      for (const pid of pidsOf(g)) {
         sum += (g.measure === 'pss' ? pssBytes(pid) : rssBytes(pid)) ?? 0;
         const ms = cpuTimeMs(pid);
         if (ms === undefined) continue;

@@ -51,14 +51,21 @@ export async function up(config: Config, io: Io): Promise<number> {
     const servers = await startLocalServers(config, { log });
     log(`PostgreSQL ${redactUrl(servers.pgUrl)}${servers.embedded.postgres ? ' (embedded)' : ''}`);
     log(`NATS ${servers.natsUrl}${servers.embedded.nats ? ' (embedded)' : ''}`);
-    const runtime = await startRuntime(config, {
-      pgUrl: servers.pgUrl,
-      natsUrl: servers.natsUrl,
-      stages: stageNames,
-      api: true,
-      connectors: config.connectors === 'on' ? 'all' : undefined,
-      log: logAt,
-    }).catch(async (err) => {
+    if (servers.s3) log(`S3 ${servers.s3.url} (embedded SeaweedFS)`);
+    const s3 = servers.s3
+      ? { s3Url: servers.s3.url, s3AccessKey: servers.s3.accessKey, s3SecretKey: servers.s3.secretKey }
+      : {};
+    const runtime = await startRuntime(
+      { ...config, ...s3 },
+      {
+        pgUrl: servers.pgUrl,
+        natsUrl: servers.natsUrl,
+        stages: stageNames,
+        api: true,
+        connectors: config.connectors === 'on' ? 'all' : undefined,
+        log: logAt,
+      },
+    ).catch(async (err) => {
       await servers.stop().catch(() => {});
       throw err;
     });

@@ -13,9 +13,11 @@ import {
   RateLimiter,
   TokenService,
 } from '../api/index.js';
-import type { Config } from '../config/index.js';
+import { type Config, ConfigError, redactUrl } from '../config/index.js';
 import {
   type ConnectorHost,
+  FileService,
+  FileStore,
   pruneRejectedSpeaks,
   startConnectorHost,
   startNatsSpeaker,
@@ -239,7 +241,9 @@ async function startApi(base: ApiBase, nc: NatsConnection, log: Log): Promise<Ru
     natsSpeakerAuthenticator({ enabled: config.auth === 'on', authenticator, limiter }),
     log,
   );
-  const app = await buildServer(ctx);
+  const files = await openFiles(config, pool, log);
+  const app = await buildServer({ ...ctx, files });
+  app.addHook('onClose', async () => files?.store.destroy());
   nc.subscribe(topo.sysSubject('keys'), {
     callback: () => {
       authenticator.invalidate();
@@ -248,4 +252,31 @@ async function startApi(base: ApiBase, nc: NatsConnection, log: Log): Promise<Ru
   });
   const url = await app.listen({ host: config.httpHost, port: config.httpPort });
   return { app, url, speaker, adminKey };
+}
+
+/** The file store, when an S3 endpoint is configured (or the embedded SeaweedFS was started). */
+async function openFiles(config: Config, pool: Pool, log: Log): Promise<FileService | undefined> {
+  if (!config.s3Url) return undefined;
+  if (!config.s3AccessKey || !config.s3SecretKey) {
+    throw new ConfigError('TMIDB_S3_URL needs TMIDB_S3_ACCESS_KEY and TMIDB_S3_SECRET_KEY');
+  }
+  const store = new FileStore({
+    endpoint: config.s3Url,
+    bucket: config.s3Bucket,
+    region: config.s3Region,
+    accessKey: config.s3AccessKey,
+    secretKey: config.s3SecretKey,
+  });
+  // The embedded SeaweedFS answers before its filer is up: retry the bucket for a while.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await store.ensureBucket();
+      break;
+    } catch (err) {
+      if (attempt >= 60) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  log('info', `files in s3 bucket ${config.s3Bucket} at ${redactUrl(config.s3Url)}`);
+  return new FileService(store, pool, { bytesMax: config.fileBytesMax, presignTtlS: config.filePresignTtlS });
 }

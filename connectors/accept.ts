@@ -40,9 +40,11 @@ export interface AcceptOptions {
    * write answers exactly like one that does not exist (404 TARGET_NOT_FOUND), so ids cannot be probed.
    */
   readonly allows?: (targetId: string, kind: string) => boolean;
-  readonly transport: 'http' | 'nats' | 'poll' | 'sql';
+  readonly transport: 'http' | 'nats' | 'poll' | 'sql' | 'kafka' | 'files';
   /** Transport metadata kept with the raw event. */
   readonly attrs?: Readonly<Record<string, string>>;
+  /** Per-event metadata merged over `attrs` (write i gets attrsOf(i)). */
+  readonly attrsOf?: (index: number) => Readonly<Record<string, string>> | undefined;
   /** Makes a retried request produce the same event ids: event i gets uuid(key, target, i). */
   readonly idempotencyKey?: string;
 }
@@ -127,7 +129,7 @@ async function acceptValidated(
       received_at: receivedAt,
       schema_id: schema.schemaId,
       payload: encodePayload(schema, w.data),
-      attrs: opts.attrs ?? {},
+      attrs: { ...opts.attrs, ...opts.attrsOf?.(w.index) },
     };
   });
   return publishEnvelopes(ctx, envelopes);

@@ -2,6 +2,8 @@
 
 export type { AcceptContext, AcceptOptions, AcceptResult } from './accept.js';
 export { accept, idempotencyKeyLengthMax } from './accept.js';
+export type { FileInfo, FileServiceOptions, FileStoreOptions } from './files/index.js';
+export { FileService, FileStore } from './files/index.js';
 export type { ConnectorView, HostStart } from './manage.js';
 export {
   connectorKinds,
@@ -22,6 +24,7 @@ export {
   connectorDlqSubject,
   connectorStates,
   connectorStatuses,
+  connectorTypes,
   getConnector,
   listConnectors,
 } from './runtime/index.js';

@@ -7,6 +7,8 @@ import type { Pool } from '../db/index.js';
 import { RequestRejectedError } from '../errors/index.js';
 import { uuidv7 } from '../schemas/index.js';
 import type { AcceptContext } from './accept.js';
+import { kafkaKind } from './kafka/index.js';
+import { kafkaSinkKind } from './kafka-sink/index.js';
 import { pollKind } from './poll/index.js';
 import {
   ConnectorConfigError,
@@ -30,6 +32,8 @@ export const connectorKinds: ReadonlyMap<ConnectorType, ConnectorKind> = new Map
 >([
   ['poll', pollKind as ConnectorKind],
   ['sql', sqlKind as ConnectorKind],
+  ['kafka', kafkaKind as ConnectorKind],
+  ['kafka_sink', kafkaSinkKind as ConnectorKind],
 ]);
 
 /** Names appear in subjects (`<ns>.dlq.connector.<name>`) and speakers (`poll:<name>`). */

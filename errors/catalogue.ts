@@ -120,6 +120,18 @@ export const catalogue = {
   SCHEMA_CONFLICT: write(409, 'a field would change type'),
   // Targets, schemas, rules
   TARGET_NOT_FOUND: { http: 404, nats: true, retryable: false, doc: 'unknown target' },
+  FILE_NOT_FOUND: notFound('no such file, or one this key may not see'),
+  FILE_TOO_LARGE: { http: 413, retryable: false, doc: 'a file over `TMIDB_FILE_BYTES_MAX`' },
+  FILE_MISMATCH: {
+    http: 422,
+    retryable: false,
+    doc: 'a presigned upload whose object does not have the size and sha256 given to complete it',
+  },
+  FILES_DISABLED: {
+    http: 501,
+    retryable: false,
+    doc: 'this process has no S3 store for files (TMIDB_S3_URL unset and no embedded SeaweedFS)',
+  },
   TARGET_EXISTS: { http: 409, retryable: false, doc: 'a target with this id exists already' },
   META_TOO_LARGE: badRequest("a target's meta over its size limit"),
   SCHEMA_NOT_FOUND: notFound('no schema with this schema_id'),

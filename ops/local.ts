@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Config } from '../config/index.js';
 import { startLocalNats } from './nats.js';
 import { startLocalPostgres } from './postgres.js';
+import { type LocalSeaweed, startLocalSeaweed } from './seaweed.js';
 
 /** Where the embedded servers keep their files under a home. */
 export interface LocalPaths {
@@ -51,13 +52,18 @@ export type LocalServersConfig = Pick<
   | 'natsPort'
   | 'natsSync'
   | 'natsServerBin'
+  | 's3Url'
+  | 's3Port'
+  | 'weedBin'
 >;
 
 export interface LocalServers {
   readonly pgUrl: string;
   readonly natsUrl: string;
   /** Which servers this call started (false: external, from the configuration). */
-  readonly embedded: { readonly postgres: boolean; readonly nats: boolean };
+  readonly embedded: { readonly postgres: boolean; readonly nats: boolean; readonly s3: boolean };
+  /** The embedded SeaweedFS's S3 endpoint and generated credentials (absent: TMIDB_S3_URL is used). */
+  readonly s3?: { readonly url: string; readonly accessKey: string; readonly secretKey: string };
   /** Stops what was started (nothing for external servers); safe to call twice. */
   stop(): Promise<void>;
 }
@@ -107,12 +113,33 @@ export async function startLocalServers(
   }
   const pgServer = pgResult.value;
   const natsServer = natsResult.value;
+  let weed: LocalSeaweed | undefined;
+  if (!config.s3Url) {
+    weed = await startLocalSeaweed({
+      dataDir: path.join(paths.home, 'seaweedfs'),
+      s3Port: config.s3Port,
+      bin: config.weedBin,
+      log,
+    }).catch(async (err) => {
+      await Promise.allSettled([natsServer?.stop(), pgServer?.stop()]);
+      throw err;
+    });
+  }
   return {
     pgUrl: pgServer?.url ?? config.pgUrl!,
     natsUrl: natsServer?.url ?? config.natsUrl!,
-    embedded: { postgres: pgServer !== undefined, nats: natsServer !== undefined },
+    embedded: { postgres: pgServer !== undefined, nats: natsServer !== undefined, s3: weed !== undefined },
+    ...(weed
+      ? {
+          s3: {
+            url: weed.s3Url,
+            accessKey: weed.credentials.accessKey,
+            secretKey: weed.credentials.secretKey,
+          },
+        }
+      : {}),
     async stop() {
-      const results = await Promise.allSettled([natsServer?.stop(), pgServer?.stop()]);
+      const results = await Promise.allSettled([natsServer?.stop(), pgServer?.stop(), weed?.stop()]);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
     },

@@ -130,6 +130,45 @@ if ! find_nats; then
 fi
 log "nats-server ${NATS_VER}: ${NATS_BIN}"
 
+# --- Apache Kafka (tests' broker) and SeaweedFS (the embedded S3 store), cached outside git -----------
+# Kafka 4.1.1's jars come from Maven Central through ops/kafka/pom.xml (Java 17 runs them); `weed` is built
+# from SeaweedFS's Go module through ops/weed/ (a plain `go install` is refused: the module has `replace`
+# directives). Both Apache-2.0. Each is rebuilt only when its recipe changed (a copy of the recipe sits next
+# to the result; file times are useless after a checkout). The weed build takes 5+ minutes on two cores, once.
+CACHE_DIR="${TMIDB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tmidb}"
+KAFKA_VERSION=4.1.1
+KAFKA_LIBS="${CACHE_DIR}/kafka-${KAFKA_VERSION}/libs"
+WEED_BIN="${CACHE_DIR}/bin/weed"
+mkdir -p "$CACHE_DIR"
+# stale RESULT RECIPE: the result is missing, or it was made from another recipe than this one.
+stale() { [ ! -e "$1" ] || { [ -f "$1.recipe" ] && ! cmp -s "$2" "$1.recipe"; }; }
+if stale "${KAFKA_LIBS}/kafka_2.13-${KAFKA_VERSION}.jar" ops/kafka/pom.xml; then
+  command -v java >/dev/null 2>&1 || apt_install openjdk-17-jre-headless
+  command -v mvn >/dev/null 2>&1 || apt_install maven
+  log "mvn dependency:copy-dependencies (Kafka ${KAFKA_VERSION} from Maven Central)"
+  rm -rf "${KAFKA_LIBS}.tmp"
+  mvn -q -B -f ops/kafka/pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="${KAFKA_LIBS}.tmp"
+  rm -rf "$KAFKA_LIBS" && mv "${KAFKA_LIBS}.tmp" "$KAFKA_LIBS"
+  cp ops/kafka/pom.xml "${KAFKA_LIBS}/kafka_2.13-${KAFKA_VERSION}.jar.recipe"
+else
+  log "Kafka ${KAFKA_VERSION} cached (mvn skipped)"
+fi
+log "Kafka ${KAFKA_VERSION}: $(find "$KAFKA_LIBS" -name '*.jar' | wc -l) jars in ${KAFKA_LIBS}"
+if stale "$WEED_BIN" ops/weed/go.mod; then
+  command -v go >/dev/null 2>&1 || die "Go is required to build SeaweedFS's weed (apt-get install golang, or go.dev/dl)"
+  src="${CACHE_DIR}/weed-src"
+  mkdir -p "$src" "$(dirname "$WEED_BIN")"
+  cp ops/weed/go.mod ops/weed/tools.go "$src/"
+  log "building SeaweedFS weed from its Go module (5+ minutes, once)"
+  (cd "$src" && go mod tidy && GOFLAGS=-mod=mod nice go build -o "${WEED_BIN}.tmp" github.com/seaweedfs/seaweedfs/weed)
+  mv "${WEED_BIN}.tmp" "$WEED_BIN"
+  cp ops/weed/go.mod "${WEED_BIN}.recipe"
+else
+  log "SeaweedFS weed cached (build skipped)"
+fi
+"$WEED_BIN" version >/dev/null 2>&1 || die "${WEED_BIN} does not run: delete it and run setup again"
+log "SeaweedFS: ${WEED_BIN} ($("$WEED_BIN" version 2>/dev/null | head -n1))"
+
 # --- Chromium (the console's browser tests drive it with playwright-core) ----------------------------------
 CHROMIUM_BIN="${TMIDB_CHROMIUM:-/usr/bin/chromium}"
 if [ ! -x "$CHROMIUM_BIN" ]; then

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
-// /v1/connectors (admin): managed speakers — URL polling (`poll`) and SQL (`sql`: the tmi.speak() outbox,
-// or a table of another PostgreSQL). CRUD, status, pause/resume. Configs are validated per type by the
-// connector kinds (connectors/), whose errors name the bad member; secrets come back as `***`.
+// /v1/connectors (admin): managed speakers — URL polling (`poll`), SQL (`sql`: the tmi.speak() outbox,
+// or a table of another PostgreSQL), Kafka (`kafka`) — and the Kafka listener sink (`kafka_sink`). CRUD,
+// status, pause/resume. Configs are validated per type by the connector kinds (connectors/), whose
+// errors name the bad member; secrets come back as `***`.
 import type { FastifyInstance } from 'fastify';
 import {
   connectorNamePattern,
   connectorNotFound,
   connectorStates,
   connectorStatuses,
+  connectorTypes,
   connectorView,
   createConnector,
   getConnector,
@@ -31,7 +33,7 @@ const nameSchema = {
 const configSchema = {
   type: 'object',
   description:
-    'Per type (see the README): poll — `url`, `interval_s` or `cron`, `format` (json, html, csv), `items`, `fields`, `target`, `ts`, `headers` (secret) …; sql — `{"outbox": true}` or `url` (secret), `query`, `cursor`, `target` …',
+    'Per type (see the README): poll — `url`, `interval_s` or `cron`, `format` (json, html, csv), `items`, `fields`, `target`, `ts`, `headers` (secret) …; sql — `{"outbox": true}` or `url` (secret), `query`, `cursor`, `target` …; kafka — `brokers`, `topics`, `group_id`, `from`, `target`, `sasl` (secret) …; kafka_sink — `listener`, `brokers`, `topic`, `from`, `partitions`, `sasl` (secret) …',
 } as const;
 const connectorSchema = {
   type: 'object',
@@ -39,7 +41,7 @@ const connectorSchema = {
   properties: {
     connector_id: { type: 'string', format: 'uuid' },
     name: { type: 'string' },
-    type: { type: 'string', enum: ['poll', 'sql'] },
+    type: { type: 'string', enum: [...connectorTypes] },
     config: {
       ...configSchema,
       additionalProperties: true,
@@ -108,7 +110,7 @@ function registerCreate(app: FastifyInstance, ctx: ApiContext): void {
           additionalProperties: false,
           properties: {
             name: nameSchema,
-            type: { type: 'string', enum: ['poll', 'sql'] },
+            type: { type: 'string', enum: [...connectorTypes] },
             config: configSchema,
             enabled: { type: 'boolean', default: true },
           },

@@ -297,6 +297,8 @@ function registerDelete(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (req, reply) => {
+      // Its files first: an object must never outlive the row that names it.
+      await ctx.files?.removeTarget(req.params.id);
       if (!(await deleteTarget(ctx.pool, req.params.id))) {
         throw new RequestRejectedError('TARGET_NOT_FOUND', `target ${req.params.id} does not exist`);
       }

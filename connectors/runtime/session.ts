@@ -103,11 +103,9 @@ async function publishEvents(
   let emitted = 0;
   let duplicates = 0;
   const rejected: RejectedItem[] = [];
-  const opts = {
-    speaker,
-    transport: record.type,
-    attrs: { source: record.type, connector: record.name },
-  } as const;
+  // A sink publishes nothing; were it to, its events would come in over Kafka.
+  const transport = record.type === 'kafka_sink' ? 'kafka' : record.type;
+  const opts = { speaker, transport, attrs: { source: record.type, connector: record.name } } as const;
   const write = (e: SourceEvent) => ({
     target_id: e.targetId,
     event_id: e.eventId,
@@ -117,7 +115,7 @@ async function publishEvents(
   for (let i = 0; i < events.length; i += ctx.config.writeEventsMax) {
     const chunk = events.slice(i, i + ctx.config.writeEventsMax);
     try {
-      const r = await accept(ctx, chunk.map(write), opts);
+      const r = await accept(ctx, chunk.map(write), { ...opts, attrsOf: (j) => chunk[j]?.attrs });
       emitted += r.accepted;
       duplicates += r.duplicates;
       continue;
@@ -127,7 +125,7 @@ async function publishEvents(
     // Something in the chunk was refused and nothing of it was published: find it, one event at a time.
     for (const e of chunk) {
       try {
-        const r = await accept(ctx, [write(e)], opts);
+        const r = await accept(ctx, [write(e)], { ...opts, attrsOf: () => e.attrs });
         emitted += r.accepted;
         duplicates += r.duplicates;
       } catch (err) {

@@ -3,6 +3,7 @@
 // every process (API, `tmictl connector run` workers) sees the same.
 import type { Pool } from '../../db/index.js';
 import { isoOf } from '../../projections/index.js';
+import { connectorTypes } from './types.js';
 
 export const connectorStates = ['running', 'paused', 'backing_off', 'failing', 'idle', 'disabled'] as const;
 export type ConnectorState = (typeof connectorStates)[number];
@@ -61,9 +62,9 @@ export async function connectorStatuses(pool: Pool, names?: readonly string[]): 
        s.failures, s.events_emitted, s.items_rejected, s.bytes_read, s.cursor,
        coalesce((c.config->>'outbox')::boolean, false) AS is_outbox
      FROM tmi.ingest_connector c LEFT JOIN tmi.connector_state s USING (connector_id)
-     WHERE c.type IN ('poll', 'sql') AND ($1::text[] IS NULL OR c.name = ANY($1))
+     WHERE c.type = ANY($2::text[]) AND ($1::text[] IS NULL OR c.name = ANY($1))
      ORDER BY c.name`,
-    [names ?? null],
+    [names ?? null, connectorTypes],
   );
   const outbox = rows.some((r) => r.is_outbox) ? await outboxCounts(pool) : undefined;
   return rows.map((r) => toStatus(r, outbox));

@@ -2,7 +2,7 @@
 // The connectors' tables (db/migrations/007_connectors.sql): definitions, run state, leases, workers.
 import type { Pool, PoolClient } from '../../db/index.js';
 import { isoOf } from '../../projections/index.js';
-import type { ConnectorRecord, ConnectorType } from './types.js';
+import { type ConnectorRecord, type ConnectorType, connectorTypes } from './types.js';
 
 type Queryable = Pool | PoolClient;
 
@@ -17,7 +17,7 @@ export async function listConnectors(
     `SELECT ${recordColumns} FROM tmi.ingest_connector c
      WHERE ($1::text IS NULL OR c.name > $1) AND c.type = ANY($2::text[])
      ORDER BY c.name LIMIT $3`,
-    [opts.after ?? null, opts.types ?? ['poll', 'sql'], opts.limit ?? 100_000],
+    [opts.after ?? null, opts.types ?? connectorTypes, opts.limit ?? 100_000],
   );
   return rows;
 }

@@ -10,7 +10,7 @@
 import type { Pool, PoolClient } from '../../db/index.js';
 import type { AcceptContext } from '../accept.js';
 
-export const connectorTypes = ['poll', 'sql'] as const;
+export const connectorTypes = ['poll', 'sql', 'kafka', 'kafka_sink'] as const;
 export type ConnectorType = (typeof connectorTypes)[number];
 
 export interface ConnectorRecord {
@@ -33,6 +33,8 @@ export interface SourceEvent {
   readonly data: Record<string, unknown>;
   /** Where it came from, for status and dead letters (`items[3]`, `outbox 42`, `row id=7`). */
   readonly origin: string;
+  /** Source metadata kept with the raw event (Kafka headers, topic/partition/offset). */
+  readonly attrs?: Readonly<Record<string, string>>;
 }
 
 /** An item refused: it goes to the dead-letter subject (or the source's rejected table) and the status. */

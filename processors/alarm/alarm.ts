@@ -25,9 +25,10 @@ import {
   saveStates,
   writeAlarmChanges,
 } from '../../projections/index.js';
-import { microsToIso } from '../../schemas/index.js';
+import { type EventEnvelope, microsToIso } from '../../schemas/index.js';
 import { claimNewEvents, decodeBatch } from '../batch.js';
 import type { DecodedMessage } from '../decode.js';
+import { type MappingRule, MappingRulesCache, rulesForBatch } from '../normalize/index.js';
 import { splitPartHeader } from '../poison.js';
 import type {
   DeadLetter,
@@ -50,6 +51,7 @@ import {
 } from './alarm-core.js';
 import { frontierJump, partitionBySeq } from './alarm-order.js';
 import { type AlarmRule, ruleCovers, toAlarmRule } from './alarm-rule.js';
+import { withMappedNames } from './rule-aliases.js';
 
 /** How often the timer looks for due deadlines and unpublished transitions. */
 export const alarmTickIntervalMs = 250;
@@ -104,9 +106,12 @@ class AlarmStage implements StageHandler {
   /** When a batch was last handled: a worker waiting for a gap is offered its held messages constantly. */
   private lastBatchMs = 0;
   private firstSeq: { value: number; atMs: number } | undefined;
+  /** The mapping rules, to read a field the normalizer mapped after a rule was written under its old name. */
+  private readonly mappingRules: MappingRulesCache;
 
   constructor(private readonly deps: AlarmStageDeps) {
     this.gapWaitMs = alarmGapWaitAckWaits * deps.ackWaitMs;
+    this.mappingRules = new MappingRulesCache(deps.pool, deps.nowMicros);
   }
 
   private nowMs(): number {
@@ -170,10 +175,20 @@ class AlarmStage implements StageHandler {
     if (live.size > 0) {
       const fresh = await claimNewEvents(client, this.deps.checkpointName, mine);
       events = fresh.reduce((n, m) => n + m.events.length, 0);
-      transitions = await evaluateEvents(client, live, fresh);
+      transitions = await evaluateEvents(client, live, fresh, await this.mappingRulesOf(fresh));
     }
     await saveCheckpoint(client, this.deps.checkpointName, this.deps.inputStream, part.frontier, events);
     return { part, events, transitions };
+  }
+
+  /** The mapping rules in force for each event (by its received_at, so a replay reads the same). */
+  private async mappingRulesOf(
+    messages: readonly DecodedMessage[],
+  ): Promise<(e: EventEnvelope) => readonly MappingRule[]> {
+    let newest = 0;
+    for (const m of messages)
+      for (const { envelope } of m.events) newest = Math.max(newest, envelope.received_at);
+    return rulesForBatch(await this.mappingRules.covering(newest));
   }
 
   /** The input stream's first sequence, asked of JetStream at most once a second. */
@@ -272,10 +287,12 @@ async function evaluateEvents(
   client: PoolClient,
   live: ReadonlyMap<string, AlarmRule>,
   messages: readonly DecodedMessage[],
+  mappingRulesOf: (e: EventEnvelope) => readonly MappingRule[],
 ): Promise<number> {
   const work = new Map<string, { rule: AlarmRule; targetId: string; kind: string; events: CoreEvent[] }>();
   for (const m of messages) {
-    for (const { envelope, data } of m.events) {
+    for (const { envelope, data: written } of m.events) {
+      const data = withMappedNames(written, mappingRulesOf(envelope));
       for (const rule of live.values()) {
         if (!ruleCovers(rule, envelope.target_id, envelope.kind) || !eventConcerns(rule, data)) continue;
         const key = `${rule.ruleId}/${envelope.target_id}`;

@@ -32,3 +32,4 @@ export {
   toAlarmRule,
   toStoredRule,
 } from './alarm-rule.js';
+export { resolveRuleFields, withMappedNames } from './rule-aliases.js';

@@ -3,7 +3,6 @@
 // client written against `tempF` keeps working once `tempF` is `temperature`. Built from the active
 // `map` and `rename` rules; a kind's own rules win over rules for every kind.
 import type { AliasRow } from '../../projections/index.js';
-import type { Condition, RuleSpec } from '../alarm/alarm-rule.js';
 
 export class AliasIndex {
   private readonly byKind = new Map<string, Map<string, string>>();
@@ -71,35 +70,5 @@ export class AliasIndex {
       return c;
     });
     return { names: [...new Set(out)], resolved };
-  }
-}
-
-/** An alarm rule's fields resolved through the aliases of its kind; `resolved` lists what changed. */
-export function resolveRuleFields(
-  spec: RuleSpec,
-  kind: string | null,
-  aliases: AliasIndex,
-): { spec: RuleSpec; resolved: Record<string, string> } {
-  const resolved: Record<string, string> = {};
-  const field = (name: string) => {
-    const c = aliases.canonicalOf(kind, name);
-    if (c === undefined) return name;
-    resolved[name] = c;
-    return c;
-  };
-  const condition = (c: Condition): Condition =>
-    'all' in c
-      ? { all: c.all.map((cl) => ({ ...cl, field: field(cl.field) })) }
-      : { any: c.any.map((cl) => ({ ...cl, field: field(cl.field) })) };
-  switch (spec.type) {
-    case 'threshold':
-      return {
-        spec: { ...spec, condition: condition(spec.condition), clear: spec.clear && condition(spec.clear) },
-        resolved,
-      };
-    case 'deadman':
-      return { spec: { ...spec, field: field(spec.field) }, resolved };
-    default:
-      return { spec, resolved };
   }
 }

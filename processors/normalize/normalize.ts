@@ -2,7 +2,7 @@
 // normalize: TMI_IN → mapping rules → TMI_NORM. The output message id is derived from the input event
 // ids, so a redelivered batch republishes duplicates that JetStream drops.
 import { withTransaction } from '../../db/index.js';
-import { loadAllMappingRules, type MappingRuleRow, saveCheckpoint } from '../../projections/index.js';
+import { saveCheckpoint } from '../../projections/index.js';
 import {
   batchMessageId,
   type EventEnvelope,
@@ -22,15 +22,13 @@ import type { OutboundMessage, StageDeps, StageHandler } from '../types.js';
 import { recordClashes } from './clashes.js';
 import type { FieldNormalizer } from './field-normalizer.js';
 import { applyRules, type Clash, type MappingRule, rulesForBatch } from './normalize-core.js';
+import { MappingRulesCache } from './rules-cache.js';
 import { decideNewFields } from './sightings.js';
 
 /** Subject of the registry under which normalized payloads of a kind are versioned. */
 export function normalizedSubject(kind: string): string {
   return `${kind}#norm`;
 }
-
-/** Rules are re-read when the batch holds events received after (or just before) the last read. */
-const rulesFreshnessMarginMicros = 2_000_000;
 
 /** What the normalize stage needs besides the common dependencies. */
 export interface NormalizeStageDeps extends StageDeps {
@@ -43,19 +41,12 @@ export interface NormalizeStageDeps extends StageDeps {
 }
 
 export function normalizeStage(deps: NormalizeStageDeps): StageHandler {
-  let rules: MappingRule[] = [];
-  let rulesLoadedAtMicros = Number.NEGATIVE_INFINITY;
-
-  async function rulesCovering(messages: readonly EnvelopedMessage[]): Promise<MappingRule[]> {
+  const cache = new MappingRulesCache(deps.pool, deps.nowMicros);
+  const rulesCovering = async (messages: readonly EnvelopedMessage[]) => {
     let newest = 0;
     for (const m of messages) for (const e of m.envelopes) newest = Math.max(newest, e.received_at);
-    if (newest >= rulesLoadedAtMicros - rulesFreshnessMarginMicros) {
-      const loadedAt = deps.nowMicros();
-      rules = (await loadAllMappingRules(deps.pool)).map(toRule);
-      rulesLoadedAtMicros = loadedAt;
-    }
-    return rules;
-  }
+    return cache.covering(newest);
+  };
 
   return {
     stage: 'normalize',
@@ -70,7 +61,7 @@ export function normalizeStage(deps: NormalizeStageDeps): StageHandler {
       if (deps.normalizer !== undefined) {
         // Fields new to their kind are decided (once, persisted) before any event of the batch is mapped.
         if ((await decideNewFields(deps.normalizer, enveloped.ok, writers, allRules)) > 0) {
-          rulesLoadedAtMicros = Number.NEGATIVE_INFINITY;
+          cache.invalidate();
           allRules = await rulesCovering(enveloped.ok);
         }
       }
@@ -181,26 +172,4 @@ async function encodeNormalized(
       }),
     ),
   );
-}
-
-/** A mapping_rule row as the core's MappingRule. */
-export function toRule(row: MappingRuleRow): MappingRule {
-  return {
-    ruleId: row.rule_id,
-    kind: row.kind,
-    targetId: row.target_id,
-    field: row.field,
-    action: row.action,
-    toField: row.to_field,
-    scale: row.scale,
-    offset: row.offset,
-    position: row.position,
-    createdAtMicros: Number(row.created_us),
-    deletedAtMicros: row.deleted_us === null ? null : Number(row.deleted_us),
-    source: row.source,
-    fromUnit: row.from_unit,
-    toUnit: row.to_unit,
-    confidence: row.confidence,
-    modelVersion: row.model_version,
-  };
 }

@@ -5,31 +5,11 @@
 import type { Pool, PoolClient } from '../../db/index.js';
 import { TaggedError } from '../../errors/index.js';
 import { isoOf } from '../sql.js';
+import type { AlarmRow, AlarmStateName } from './alarm-row.js';
 import { recordTransitions, transitionOf } from './transitions.js';
 
-export type AlarmStateName = 'active' | 'acknowledged' | 'cleared';
-export const alarmStateNames: readonly AlarmStateName[] = ['active', 'acknowledged', 'cleared'];
-
-export interface AlarmRow {
-  readonly alarm_id: string;
-  readonly rule_id: string;
-  readonly rule_name: string;
-  readonly rule_type: string;
-  readonly rule_version: number;
-  readonly target_id: string;
-  readonly kind: string | null;
-  readonly severity: string;
-  readonly state: AlarmStateName;
-  readonly raised_at: string;
-  readonly reason: string;
-  readonly trigger: { event_id?: string | null; values?: Record<string, unknown> };
-  readonly acknowledged_at: string | null;
-  readonly acknowledged_by: string | null;
-  readonly cleared_at: string | null;
-  readonly cleared_by: string | null;
-  readonly clear_reason: string | null;
-  readonly updated_at: string;
-}
+export type { AlarmRow, AlarmStateName } from './alarm-row.js';
+export { alarmStateNames } from './alarm-row.js';
 
 const alarmColumns = `a.alarm_id, a.rule_id, r.name AS rule_name, r.type AS rule_type, a.rule_version, a.target_id,
   t.kind, a.severity, a.state, ${isoOf('a.raised_at')} AS raised_at, a.reason, a.trigger,

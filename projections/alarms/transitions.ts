@@ -2,7 +2,7 @@
 // Transitions of alarms: their history rows (tmi.alarm_event) and outbox rows (tmi.alarm_outbox), written
 // together; the alarm stage publishes the outbox on <ns>.alarm.<target_id> after the commit (outbox.ts).
 import type { PoolClient } from '../../db/index.js';
-import type { AlarmRow, AlarmStateName } from './alarms.js';
+import type { AlarmRow, AlarmStateName } from './alarm-row.js';
 
 export type TransitionName = 'raised' | 'acknowledged' | 'cleared';
 

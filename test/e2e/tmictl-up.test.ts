@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// `tmictl up` on a fresh home, as a user runs it: embedded PostgreSQL + nats-server, banner, a second
-// `up` refused, the CLI's status / publish / pipeline status, and a clean stop on SIGTERM.
+// `tmictl up` on a fresh home, as a user runs it: embedded PostgreSQL + nats-server + SeaweedFS (a file
+// stored and read back through it), banner, a second `up` refused, the CLI's status / publish / pipeline status, and a clean stop on SIGTERM.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -18,7 +18,7 @@ let home: string;
 let env: NodeJS.ProcessEnv;
 let up: ChildProcess;
 let out = '';
-let ports: { http: number; pg: number; nats: number };
+let ports: { http: number; pg: number; nats: number; s3: number };
 
 function tmictlRun(...args: string[]) {
   return run(process.execPath, [tmictl, ...args], { env }).then(
@@ -37,7 +37,7 @@ const bannerLastLine = 'Ctrl-C stops tmiDB.';
 beforeAll(async () => {
   home = mkdtempSync(path.join(os.tmpdir(), 'tmidb-e2e-'));
   chmodSync(home, 0o755); // as root the cluster runs as `postgres`, which must reach its data directory
-  ports = { http: await freePort(), pg: await freePort(), nats: await freePort() };
+  ports = { http: await freePort(), pg: await freePort(), nats: await freePort(), s3: await freePort() };
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TMIDB_')));
   env = {
     ...clean,
@@ -45,6 +45,7 @@ beforeAll(async () => {
     TMIDB_HTTP_PORT: String(ports.http),
     TMIDB_PG_PORT: String(ports.pg),
     TMIDB_NATS_PORT: String(ports.nats),
+    TMIDB_S3_PORT: String(ports.s3),
     TMIDB_NATS_SYNC: 'always',
   };
   up = spawn(process.execPath, [tmictl, 'up'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -97,6 +98,29 @@ async function expectTailSeesPublish(targetId: string): Promise<void> {
   });
 }
 
+/** The embedded SeaweedFS: credentials generated under the home (0600), a file in and out through it. */
+async function expectEmbeddedFileStore(targetId: string, auth: Record<string, string>): Promise<void> {
+  const credentials = path.join(home, 'seaweedfs', 's3-credentials.json');
+  expect(statSync(credentials).mode & 0o777).toBe(0o600);
+  const body = Buffer.from('a file through the embedded S3 store\n');
+  const put = await fetch(`http://127.0.0.1:${ports.http}/v1/targets/${targetId}/files/note.txt`, {
+    method: 'PUT',
+    headers: { 'content-type': 'text/plain', ...auth },
+    body,
+  });
+  const info = (await put.json()) as { file_id: string; size: number };
+  expect(put.status, JSON.stringify(info)).toBe(201);
+  expect(info.size).toBe(body.length);
+  const get = await fetch(`http://127.0.0.1:${ports.http}/v1/files/${info.file_id}`, {
+    headers: auth,
+    redirect: 'manual',
+  });
+  expect(get.status).toBe(302);
+  const location = get.headers.get('location')!;
+  expect(location.startsWith(`http://127.0.0.1:${ports.s3}/`)).toBe(true);
+  expect(Buffer.from(await (await fetch(location)).arrayBuffer()).equals(body)).toBe(true);
+}
+
 it('starts everything, refuses a second up, serves the CLI, and stops cleanly on SIGTERM', async () => {
   expect(out).toContain(`=== tmiDB ${VERSION} ready ===`);
   expect(out).toContain(`http://localhost:${ports.http}/docs`);
@@ -143,6 +167,8 @@ it('starts everything, refuses a second up, serves the CLI, and stops cleanly on
     10_000,
   );
 
+  await expectEmbeddedFileStore(created.target_id, auth);
+
   const pipeline = await tmictlRun('pipeline', 'status', '--json');
   expect(pipeline.code).toBe(0);
   const stages = JSON.parse(pipeline.stdout) as { stage: string; pending: number; checkpoint: number }[];
@@ -165,5 +191,6 @@ it('starts everything, refuses a second up, serves the CLI, and stops cleanly on
   expect(await isPortFree(ports.pg)).toBe(true);
   expect(await isPortFree(ports.nats)).toBe(true);
   expect(await isPortFree(ports.http)).toBe(true);
+  expect(await isPortFree(ports.s3)).toBe(true);
   expect((await tmictlRun('status')).code).toBe(1);
 });

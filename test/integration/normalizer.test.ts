@@ -281,6 +281,41 @@ describe('aliases', () => {
   });
 });
 
+describe('an alarm rule written before its field was mapped', () => {
+  it('follows the mapping: events mapped later are read under the name the rule was written with', async () => {
+    expect((await t.request('PUT', '/v1/normalize/kinds/late_kind', { model_role: 'suggest' })).status).toBe(
+      200,
+    );
+    const rule = await t.request('POST', '/v1/alarm-rules', {
+      name: 'late-hot',
+      type: 'threshold',
+      kind: 'late_kind',
+      condition: { all: [{ field: 'tempF', op: '>', value: 60 }] },
+    });
+    expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+    expect(rule.body.condition.all[0].field).toBe('tempF'); // nothing mapped yet: the name stays
+    const id = await target('late_kind');
+    // As written (suggest only): 50 is not above 60.
+    expect(await projected(await write(id, '2026-05-01T00:00:00Z', { tempF: 50 }))).toEqual({ tempF: 50 });
+    const [s] = await suggestionsOf('late_kind', 'pending');
+    expect(s).toMatchObject({ field: 'tempF', canonical: 'temperature' });
+    expect((await t.request('POST', `/v1/mapping-suggestions/${s!.suggestion_id}/approve`, {})).status).toBe(
+      200,
+    );
+    // Mapped from now on: 212 °F becomes temperature 100, which the rule reads under `tempF`.
+    expect(await projected(await write(id, '2026-05-01T00:01:00Z', { tempF: 212 }))).toEqual({
+      temperature: 100,
+    });
+    let alarms: { rule_id: string; state: string; fields?: Record<string, unknown> }[] = [];
+    await eventually('the rule raised an alarm on the mapped field', async () => {
+      const res = await t.request('GET', `/v1/alarms?target_id=${id}&state=active`);
+      alarms = res.body.alarms ?? [];
+      return alarms.length === 1;
+    });
+    expect(alarms[0]).toMatchObject({ rule_id: rule.body.rule_id, state: 'active' });
+  });
+});
+
 describe('vocabulary', () => {
   it('lists the default set, adds a user field, refuses duplicates and deleting shipped ones', async () => {
     const list = await t.request('GET', '/v1/vocabulary');

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The local launcher starts real servers: a private PostgreSQL cluster and a nats-server with JetStream.
+// The local launcher starts real servers: a private PostgreSQL cluster, a nats-server with JetStream and
+// SeaweedFS (the embedded S3 store).
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -37,8 +38,9 @@ describe('ops: the local launcher', () => {
   let home: string;
   let pgPort: number;
   let natsPort: number;
+  let s3Port: number;
   const config = () =>
-    loadConfig({}, { home, pgPort, natsPort, natsSync: 'always', pgDatabase: 'tmidb_launcher' });
+    loadConfig({}, { home, pgPort, natsPort, s3Port, natsSync: 'always', pgDatabase: 'tmidb_launcher' });
 
   beforeAll(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'tmidb-ops-'));
@@ -46,15 +48,17 @@ describe('ops: the local launcher', () => {
     home = path.join(tmp, 'home');
     pgPort = await freePort();
     natsPort = await freePort();
+    s3Port = await freePort();
   });
   afterAll(() => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('starts PostgreSQL and nats-server under a fresh home, and stops both', async () => {
+  it('starts PostgreSQL, nats-server and SeaweedFS under a fresh home, and stops them', async () => {
     const servers = await startLocalServers(config());
     try {
-      expect(servers.embedded).toEqual({ postgres: true, nats: true });
+      expect(servers.embedded).toEqual({ postgres: true, nats: true, s3: true });
+      expect(servers.s3?.url).toBe(`http://127.0.0.1:${s3Port}`);
       expect(servers.pgUrl).toMatch(
         new RegExp(`^postgres://postgres:[^@]+@127\\.0\\.0\\.1:${pgPort}/tmidb_launcher$`),
       );
@@ -90,6 +94,7 @@ describe('ops: the local launcher', () => {
     }
     expect(await isPortFree(pgPort)).toBe(true);
     expect(await isPortFree(natsPort)).toBe(true);
+    expect(await isPortFree(s3Port)).toBe(true);
     await servers.stop(); // twice is fine
   });
 
@@ -120,6 +125,7 @@ describe('ops: the local launcher', () => {
     try {
       expect(lines.join('\n')).toMatch(/stopping a PostgreSQL left running/);
       expect(lines.join('\n')).toMatch(/stopping a nats-server \(pid \d+\) left running/);
+      expect(lines.join('\n')).toMatch(/stopping a weed \(pid \d+\) left running/);
       const [row] = await pgQuery<{ n: number }>(servers.pgUrl, 'SELECT n FROM kept');
       expect(row?.n).toBe(42);
       const nc = await connect({ servers: servers.natsUrl });
@@ -129,15 +135,18 @@ describe('ops: the local launcher', () => {
     }
     expect(await isPortFree(pgPort)).toBe(true);
     expect(await isPortFree(natsPort)).toBe(true);
+    expect(await isPortFree(s3Port)).toBe(true);
   });
 
-  it('uses external servers when TMIDB_PG_URL / TMIDB_NATS_URL are set, starting nothing', async () => {
+  it('uses external servers when TMIDB_PG_URL / TMIDB_NATS_URL / TMIDB_S3_URL are set, starting nothing', async () => {
     const pgUrl = testPgAdminUrl();
     const natsUrl = testNatsUrl();
+    const s3Url = 'http://s3.example.invalid:9000';
     const servers = await startLocalServers(
-      loadConfig({}, { home: path.join(tmp, 'unused'), pgUrl, natsUrl }),
+      loadConfig({}, { home: path.join(tmp, 'unused'), pgUrl, natsUrl, s3Url }),
     );
-    expect(servers).toMatchObject({ pgUrl, natsUrl, embedded: { postgres: false, nats: false } });
+    expect(servers).toMatchObject({ pgUrl, natsUrl, embedded: { postgres: false, nats: false, s3: false } });
+    expect(servers.s3).toBeUndefined();
     await servers.stop();
   });
 

@@ -9,6 +9,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../config/index.js';
+import { ensureTopology } from '../../pipelines/index.js';
 import { eventually, startTestTmidb, type TestTmidb } from '../support/tmidb.js';
 
 const run = promisify(execFile);
@@ -119,7 +120,7 @@ describe('tmictl pipeline replay', () => {
 });
 
 describe('tmictl pipeline pause|resume', () => {
-  it('holds a stage in JetStream; the events wait and are projected after resume', async () => {
+  it('holds a stage in JetStream across a restart; the events wait and are projected after resume', async () => {
     const paused = await tmictl('pipeline', 'pause', 'project', '--json');
     expect(paused.code, paused.stderr).toBe(0);
     expect(JSON.parse(paused.stdout)).toMatchObject({ stage: 'project', paused: true });
@@ -128,6 +129,11 @@ describe('tmictl pipeline pause|resume', () => {
       const jsm = await jetstreamManager(nc);
       const info = await jsm.consumers.info(`${t.env.namespace.toUpperCase()}_NORM`, 'project');
       expect(info.paused).toBe(true);
+      // A process starting again sets the topology up as every start does: the pause survives it.
+      await ensureTopology(jsm, t.runtime.topology, t.config);
+      const again = await jsm.consumers.info(`${t.env.namespace.toUpperCase()}_NORM`, 'project');
+      expect(again.paused).toBe(true);
+      expect(again.config.pause_until).toBe(info.config.pause_until);
     } finally {
       await nc.close();
     }
