@@ -11,8 +11,8 @@ import { packageRoot } from '../../config/index.js';
 
 const runJs = path.join(packageRoot, 'dist', 'bench', 'run.js');
 const outDir = mkdtempSync(path.join(os.tmpdir(), 'tmidb-bench-test-'));
-/** Typically 110-130 s (scenarios 6 and 7 included); other test files running beside it on 2 cores can double that. */
-const harnessTimeoutMs = 300_000;
+/** Typically 110-130 s (scenarios 6 and 7 included); 240 s was seen with other work on both cores. */
+const harnessTimeoutMs = 420_000;
 
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
