@@ -11,6 +11,7 @@ import { otherCores } from './memory.js';
 import type { Sizes } from './options.js';
 import type { QueriesResult } from './queries.js';
 import type { ChartQueriesResult } from './queries-points.js';
+import type { SoakResult, SoakWindow } from './soak.js';
 import type { SpeakResult } from './speak.js';
 
 /** The issue's targets (a benchmark's, not a test's). */
@@ -38,6 +39,7 @@ export interface BenchResults {
   readonly latency: LatencyResult[];
   readonly queries?: QueriesResult;
   readonly speak?: SpeakResult;
+  readonly soak?: SoakResult;
 }
 
 export interface BenchReport {
@@ -85,6 +87,7 @@ export function figures(r: BenchResults, cores: number): Figure[] {
   if (r.queries) queriesFigures(add, r.queries);
   for (const i of r.ingest) memoryFigures(add, i);
   if (r.speak) speakFigures(add, r.speak);
+  if (r.soak) soakFigures(add, r.soak);
   return out;
 }
 
@@ -251,6 +254,55 @@ function speakFigures(add: AddFigure, r: SpeakResult): void {
   });
   add(s, 'commit → TMI_IN max', r.commitToInMs.max, 'ms');
   add(s, 'SELECT tmi.speak() round trip p99', r.speakCallMs.p99, 'ms');
+}
+
+/** Scenario 7: the first and the last window side by side; the value is the last window's. */
+function soakFigures(add: AddFigure, r: SoakResult): void {
+  const s = `7 soak ${fmt(r.offeredEventsPerS)}/s`;
+  const w = `${r.windowSeconds} s`;
+  const side = (pick: (x: SoakWindow) => number, unit: string) =>
+    `first ${w}: ${fmt(pick(r.first))} ${unit} → last ${w}: ${fmt(pick(r.last))} ${unit}`;
+  const flat = (ok: boolean) => ({ target: 'flat', ok: () => ok });
+  add(
+    s,
+    'load',
+    r.seconds,
+    's',
+    undefined,
+    `${r.rateFrom}; ${r.eventsPerRequest} events per NATS request; ${r.listeners} WebSocket listeners`,
+  );
+  add(
+    s,
+    'tmiDB RSS, last window',
+    r.last.rssMiB,
+    'MiB',
+    flat(r.flat.rss),
+    side((x) => x.rssMiB, 'MiB'),
+  );
+  add(
+    s,
+    'consumer lag, last window',
+    r.last.lagMessages,
+    'messages',
+    flat(r.flat.lag),
+    side((x) => x.lagMessages, 'messages'),
+  );
+  add(
+    s,
+    'request → listener p99, last window',
+    r.last.endToEndMs.p99,
+    'ms',
+    flat(r.flat.p99),
+    side((x) => x.endToEndMs.p99, 'ms'),
+  );
+  add(
+    s,
+    'deliveries received',
+    r.deliveriesReceived,
+    'deliveries',
+    undefined,
+    `of ${fmt(r.deliveriesExpected)}; ${r.errors} errors`,
+  );
 }
 
 function memoryFigures(add: AddFigure, i: IngestResult): void {

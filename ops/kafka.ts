@@ -78,9 +78,15 @@ export function kafkaServerProperties(o: { port: number; controllerPort: number;
   ].join('\n');
 }
 
-/** A KRaft cluster id: 16 random bytes, base64url without padding (what kafka-storage random-uuid prints). */
-function clusterId(): string {
-  return randomBytes(16).toString('base64url');
+/**
+ * A KRaft cluster id: 16 random bytes, base64url without padding (what kafka-storage random-uuid prints),
+ * never starting with '-' (the storage tool would read it as an option; Kafka's own ids avoid it too).
+ */
+export function kafkaClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** Formats the log directory once (KRaft needs it), then starts the broker and waits for it to answer. */
@@ -98,7 +104,7 @@ export async function startLocalKafka(opts: LocalKafkaOptions): Promise<LocalKaf
   if (!existsSync(path.join(logDir, 'meta.properties'))) {
     const r = await runCommand(
       'java',
-      [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', props],
+      [...jvm, 'kafka.tools.StorageTool', 'format', '-t', kafkaClusterId(), '-c', props],
       {
         timeoutMs: formatTimeoutMs,
       },

@@ -3,6 +3,7 @@
 // PUT plus /complete lets a client upload directly (verified before anything is recorded); GET redirects
 // to a short-lived presigned URL for keys that may see the target and its `file` field — anyone else
 // gets the same 404 as for a file that does not exist; DELETE (admin) removes object and row.
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FileService } from '../../connectors/index.js';
 import { RequestRejectedError } from '../../errors/index.js';
@@ -91,7 +92,8 @@ function registerPut(app: FastifyInstance, ctx: ApiContext): void {
         req.params.id,
         req.params.name,
         contentTypeOf(req),
-        req.body as NodeJS.ReadableStream as never,
+        // No body at all (no Content-Type either): an empty file.
+        req.body instanceof Readable ? req.body : Readable.from([]),
       );
       reply.removeHeader('connection');
       return reply.code(201).send(info);

@@ -63,7 +63,13 @@ export class KafkaSink implements PushSource {
     try {
       await admin.connect();
       const partitions = await this.ensureTopic(admin);
-      const tails = await readTails(kafka, admin, this.config.topic, this.record.connector_id);
+      const tails = await readTails(
+        kafka,
+        admin,
+        this.config.topic,
+        this.record.connector_id,
+        session.signal,
+      );
       await producer.connect();
       const start = await this.startSeq(session);
       const partitionOf = partitionerOf(this.config.topic, partitions);

@@ -5,7 +5,7 @@
 // broker's ack and the commit. A partition whose last record another producer wrote is refused: the
 // sink needs a topic of its own to know where it stands.
 import { randomUUID } from 'node:crypto';
-import type { Admin, Kafka } from 'kafkajs';
+import type { Admin, EachMessagePayload, Kafka } from 'kafkajs';
 import { SourceError } from '../runtime/errors.js';
 import { cursorOfRecord } from './records.js';
 
@@ -18,6 +18,7 @@ export async function readTails(
   admin: Admin,
   topic: string,
   sinkId: string,
+  signal: AbortSignal,
 ): Promise<Map<number, number>> {
   const offsets = await admin.fetchTopicOffsets(topic);
   const wanted = new Map(
@@ -42,23 +43,16 @@ export async function readTails(
         sinkTailReadMsMax,
       );
       consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error));
-      const each = async ({
-        partition,
-        message,
-      }: {
-        partition: number;
-        message: { offset: string; headers?: Record<string, unknown> };
-      }) => {
+      // Stopping (paused, lease lost) while reading: the tails are incomplete, so nothing may follow.
+      const stopped = () => reject(new SourceError('STOPPED', 'the sink was stopped', true));
+      if (signal.aborted) stopped();
+      else signal.addEventListener('abort', stopped, { once: true });
+      const each = async ({ partition, message }: EachMessagePayload) => {
         if (message.offset !== wanted.get(partition) || tails.has(partition)) return;
         const cursor = cursorOfRecord(message.headers, sinkId);
         if (cursor === undefined) {
-          reject(
-            new SourceError(
-              'TOPIC_NOT_OWN',
-              `${topic}[${partition}] ends with a record this sink did not write: give the sink a topic of its own`,
-              false,
-            ),
-          );
+          const what = `${topic}[${partition}] ends with a record this sink did not write`;
+          reject(new SourceError('TOPIC_NOT_OWN', `${what}: give the sink a topic of its own`, false));
           return;
         }
         tails.set(partition, cursor);

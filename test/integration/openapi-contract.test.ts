@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestS3, type TestS3 } from '../support/seaweed.js';
 import { startTestTmidb, type TestTmidb } from '../support/tmidb.js';
 
 const schemathesisBin = path.resolve('.venv/bin/schemathesis');
@@ -19,13 +20,22 @@ const runTimeoutMs = 9 * 60_000;
 const configFile = path.resolve('test/contract/schemathesis.toml');
 
 let t: TestTmidb;
+let s3: TestS3;
 let key: string;
 
 beforeAll(async () => {
+  // With a real S3 store, so the file routes are judged too.
+  s3 = await startTestS3();
   // A rate limit the generator cannot reach: 429 is documented, but a refused positive case would read
   // as a rejected valid request.
   t = await startTestTmidb('openapi_contract', {
-    config: { rateLimitPerS: 1_000_000, rateLimitBurst: 1_000_000 },
+    config: {
+      rateLimitPerS: 1_000_000,
+      rateLimitBurst: 1_000_000,
+      s3Url: s3.url,
+      s3AccessKey: s3.accessKey,
+      s3SecretKey: s3.secretKey,
+    },
   });
   const minted = await t.request('POST', '/v1/keys', { name: 'schemathesis', scope: 'admin' });
   expect(minted.status).toBe(201);
@@ -33,6 +43,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await t?.stop();
+  await s3?.stop();
 });
 
 function runSchemathesis(args: string[], logFile: string): Promise<{ code: number | null; out: string }> {

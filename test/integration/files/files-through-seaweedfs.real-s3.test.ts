@@ -250,6 +250,16 @@ it('a listener downloads a file it may see; a key without the target or the `fil
   });
 });
 
+it('a PUT without a body stores an empty file', async () => {
+  const res = await fetch(`${t.url}/v1/targets/${target}/files/empty.txt`, {
+    method: 'PUT',
+    headers: auth(),
+  });
+  const info = await res.json();
+  expect(res.status, JSON.stringify(info)).toBe(201);
+  expect(info).toMatchObject({ size: 0, sha256: createHash('sha256').digest('hex') });
+});
+
 it('deleting a file, and deleting a target, removes the objects and rows', async () => {
   const one = await (await put('a.bin', Readable.from([randomBytes(1000)]))).json();
   expect((await t.request('DELETE', `/v1/files/${one.file_id}`)).status).toBe(204);

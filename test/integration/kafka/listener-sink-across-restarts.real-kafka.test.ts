@@ -8,7 +8,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ConnectorWorkers } from '../../support/connector-workers.js';
 import { startTestKafka, type TestKafka } from '../../support/kafka.js';
-import { eventually, startTestTmidb, type TestTmidb } from '../../support/tmidb.js';
+import { eventually, startTestTmidb, type TestTmidb, waitFor } from '../../support/tmidb.js';
 
 const writes = 2_000;
 const perRequest = 100;
@@ -195,6 +195,20 @@ it('the topic holds the listener stream exactly once, in order per target, maske
   expect(kills).toBeGreaterThanOrEqual(killsMin);
   const status = await t.request('GET', '/v1/connectors/ops-out/status');
   expect(status.body.cursor).toMatchObject({ seq: lastSeq, lag: 0 });
+
+  // A second sink on the same topic finds partitions it did not write: it stops rather than guess.
+  const other = await t.request('POST', '/v1/connectors', {
+    name: 'other-out',
+    type: 'kafka_sink',
+    config: { listener: 'ops', brokers: [kafka.broker], topic },
+  });
+  expect(other.status, JSON.stringify(other.body)).toBe(201);
+  const failing = await waitFor('the second sink to fail', async () => {
+    const st = (await t.request('GET', '/v1/connectors/other-out/status')).body;
+    return st.state === 'failing' ? st : undefined;
+  });
+  expect(JSON.stringify(failing.last_error)).toContain('did not write');
+  expect(await topicRecords()).toBe(expected.length);
   console.info(
     `sink: ${expected.length} messages (${frames.filter((f) => f.frame.type === 'alarm').length} alarms), ${kills} kills`,
   );
