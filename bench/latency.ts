@@ -82,7 +82,7 @@ export function firstEventId(body: Uint8Array): string | undefined {
   return Buffer.from(body.buffer, body.byteOffset + pos, len).toString('latin1');
 }
 
-interface Receivers {
+export interface Receivers {
   readonly how: string;
   /** Deliveries one event makes. */
   readonly perEvent: number;
@@ -283,7 +283,7 @@ async function natsListeners(
  * `count` listeners, listener k subscribed to every target t with t mod count = k, each with one WebSocket
  * client on /tmi/ws; undefined when this tmiDB has no listeners API.
  */
-async function wsListeners(
+export async function wsListeners(
   apiUrl: string,
   auth: Readonly<Record<string, string>>,
   targetIds: readonly string[],
@@ -358,7 +358,7 @@ async function wsListeners(
   };
 }
 
-function round(p: Percentiles): Percentiles {
+export function round(p: Percentiles): Percentiles {
   const r = (v: number) => Math.round(v * 100) / 100;
   return { n: p.n, p50: r(p.p50), p95: r(p.p95), p99: r(p.p99), max: r(p.max), mean: r(p.mean) };
 }

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { TaggedError } from '../errors/index.js';
 
-export const scenarioNames = ['ingest', 'limits', 'latency', 'queries', 'memory', 'speak'] as const;
+export const scenarioNames = ['ingest', 'limits', 'latency', 'queries', 'memory', 'speak', 'soak'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 export const transports = ['rest', 'nats'] as const;
 export type Transport = (typeof transports)[number];
@@ -43,6 +43,11 @@ export interface Sizes {
   /** Scenario 5: tmi.speak() calls per second, for this many seconds. */
   readonly speakEventsPerS: number;
   readonly speakSeconds: number;
+  /** Scenario 7 (soak): events/s (0: half the end-to-end rate scenario 1 measured in this run, else soakDefaultEventsPerS). */
+  readonly soakEventsPerS: number;
+  /** How long the soak runs, s, and the window its figures are compared by (first against last), s. */
+  readonly soakSeconds: number;
+  readonly soakWindowSeconds: number;
 }
 
 export const fullSizes: Sizes = {
@@ -72,6 +77,9 @@ export const fullSizes: Sizes = {
   queryRadiusM: 1_900,
   speakEventsPerS: 200,
   speakSeconds: 20,
+  soakEventsPerS: 0,
+  soakSeconds: 600,
+  soakWindowSeconds: 60,
 };
 
 export const quickSizes: Sizes = {
@@ -101,6 +109,9 @@ export const quickSizes: Sizes = {
   queryRadiusM: 12_000,
   speakEventsPerS: 50,
   speakSeconds: 3,
+  soakEventsPerS: 200,
+  soakSeconds: 30,
+  soakWindowSeconds: 10,
 };
 
 export interface BenchOptions {
@@ -115,6 +126,8 @@ export interface BenchOptions {
   /** How tmiDB runs: all in one process (default, as `tmictl up` runs it), or one process per stage beside the API process. */
   readonly processes: 'per-stage' | 'one';
   readonly sizes: Sizes;
+  /** Scenario 3's kinds of listeners to run (default: both). */
+  readonly listenerModes: readonly ('ws' | 'nats')[];
 }
 
 export const usage = `npm run bench -- [options]
@@ -123,6 +136,7 @@ export const usage = `npm run bench -- [options]
   --scenario <name>       run only this scenario (repeatable): ${scenarioNames.join(', ')}
                           (limits and memory run scenario 1 too)
   --transport <rest|nats> scenario 1 through this speaker path only (repeatable; default both)
+  --listen <ws|nats>      scenario 3 with these listeners only (repeatable; default both)
   --json                  print the results as JSON instead of the table
   --out-dir <dir>         where <date>-<host>.json goes (default bench/results)
   --profile-dir <dir>     CPU profiles of the tmiDB processes (node --cpu-prof)
@@ -130,7 +144,8 @@ export const usage = `npm run bench -- [options]
   --processes <layout>    one (default: the API and every stage in one process, as \`tmictl up\` runs them)
                           or per-stage (the API process + one \`tmictl stage\` process per stage)
   sizes: --events N --targets N --rest-batch N --nats-batch N --rate N --low-rate N --duration-s N --listeners N --ws-listeners N
-         --obs-rows N --query-targets N --busy-targets N --query-runs N --speak-rate N --speak-s N`;
+         --obs-rows N --query-targets N --busy-targets N --busy-seconds N --query-runs N --bucket-runs N
+         --speak-rate N --speak-s N --soak-rate N --soak-s N --soak-window-s N`;
 
 const sizeFlags: Record<string, keyof Sizes> = {
   events: 'events',
@@ -145,9 +160,14 @@ const sizeFlags: Record<string, keyof Sizes> = {
   'obs-rows': 'queryObsRows',
   'query-targets': 'queryTargets',
   'busy-targets': 'queryBusyTargets',
+  'busy-seconds': 'queryBusySeconds',
   'query-runs': 'queryRuns',
+  'bucket-runs': 'queryBucketRuns',
   'speak-rate': 'speakEventsPerS',
   'speak-s': 'speakSeconds',
+  'soak-rate': 'soakEventsPerS',
+  'soak-s': 'soakSeconds',
+  'soak-window-s': 'soakWindowSeconds',
 };
 
 export class UsageError extends TaggedError('UsageError')<'USAGE_INVALID'> {
@@ -164,6 +184,7 @@ export function parseOptions(argv: readonly string[], defaultOutDir: string): Be
       quick: { type: 'boolean' },
       scenario: { type: 'string', multiple: true },
       transport: { type: 'string', multiple: true },
+      listen: { type: 'string', multiple: true },
       json: { type: 'boolean' },
       'out-dir': { type: 'string' },
       'profile-dir': { type: 'string' },
@@ -199,6 +220,10 @@ export function parseOptions(argv: readonly string[], defaultOutDir: string): Be
   const all = scenarioNames.filter(
     (s) => scenarios.includes(s) || (withIngest && (s === 'ingest' || s === 'memory')),
   );
+  const listenerModes = (values.listen ?? ['ws', 'nats']).map((m) => {
+    if (m !== 'ws' && m !== 'nats') throw new UsageError(`unknown listeners '${m}'; ws or nats`);
+    return m;
+  });
   const processes = values.processes ?? 'one';
   if (processes !== 'per-stage' && processes !== 'one') {
     throw new UsageError(`--processes must be per-stage or one, got '${processes}'`);
@@ -208,6 +233,7 @@ export function parseOptions(argv: readonly string[], defaultOutDir: string): Be
     processes,
     scenarios: all,
     transports: chosenTransports,
+    listenerModes,
     json: values.json === true,
     outDir: values['out-dir'] ?? defaultOutDir,
     profileDir: values['profile-dir'],

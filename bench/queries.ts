@@ -11,6 +11,14 @@ import { benchDb } from './env.js';
 import { MemorySampler, otherCores, processGroups } from './memory.js';
 import type { Sizes } from './options.js';
 import type { Progress } from './progress.js';
+import {
+  type ChartContext,
+  type ChartQueriesResult,
+  chartDaySecondsMin,
+  measureChartQueries,
+  rebuildBenchRollups,
+  weekPeriods,
+} from './queries-points.js';
 import { type Percentiles, percentiles } from './stats.js';
 import { startTmidb } from './tmidb.js';
 import { areaLatMax, areaLatMin, areaLonMax, areaLonMin, benchKind, noise } from './workload.js';
@@ -41,6 +49,9 @@ export interface QueriesResult {
   readonly latestState: QueryFigures;
   readonly dayByMinute: QueryFigures;
   readonly radius: QueryFigures;
+  /** Charts (`points=`) of a day and of a week, rollup-backed, and their SQL before and after the rollups
+   * (only when the busy period is a day or more). */
+  readonly charts?: ChartQueriesResult;
   /** Average cores other work on the machine used while the queries ran. */
   readonly otherCores: number;
 }
@@ -71,6 +82,19 @@ export async function runQueries(
     const allIds = ids.rows.map((r) => r.id);
     const busyIds = allIds.slice(0, sizes.queryBusyTargets);
     const ctx: QueryContext = { apiUrl: procs.apiUrl, auth: procs.authHeaders, sizes, progress, pool };
+    const chartCtx = {
+      ...ctx,
+      runs: sizes.queryBucketRuns,
+      dayMs: day,
+      busySeconds: sizes.queryBusySeconds,
+      busyIds,
+      weekId: busyIds[0]!,
+      measure,
+      getJson,
+    };
+    // Charts of a day and a week (rollup-backed) need a day of data at least: not at --quick sizes.
+    // The rows were loaded in SQL: roll them up, as the pipeline would have (the bucketed query reads them).
+    const rebuildSeconds = await rollUpLoadedRows(chartCtx, pool, progress);
 
     const sampler = new MemorySampler(
       processGroups(procs.pids(), () => servers.postmasterPid(), servers.nats.pid),
@@ -80,6 +104,7 @@ export async function runQueries(
     const latestState = await measureLatestState(ctx, allIds);
     const dayByMinute = await measureDayByMinute(ctx, busyIds, day);
     const { radius, route } = await measureRadius(ctx);
+    const charts = withWeek(sizes) ? await measureChartQueries(chartCtx, rebuildSeconds) : undefined;
     const resources = sampler.stop({});
     const out: QueriesResult = {
       otherCores: otherCores(resources, performance.now() - measureStarted),
@@ -89,7 +114,11 @@ export async function runQueries(
       busySeconds: sizes.queryBusySeconds,
       loadSeconds,
       latestState: { ...latestState, how: 'GET /v1/targets/{id}' },
-      dayByMinute: { ...dayByMinute, how: 'GET /v1/targets/{id}/obs?bucket=1m&fields=speed,temp' },
+      dayByMinute: {
+        ...dayByMinute,
+        how: 'GET /v1/targets/{id}/obs?bucket=1m&fields=speed,temp (rollup-backed)',
+      },
+      ...(charts === undefined ? {} : { charts }),
       radius: {
         ...radius,
         how: route
@@ -104,6 +133,18 @@ export async function runQueries(
     await procs.stop();
     await db.drop().catch(() => {});
   }
+}
+
+/** Charts of a day and a week (rollup-backed) need a day of data at least: not at --quick sizes. */
+const withWeek = (sizes: Sizes) => sizes.queryBusySeconds >= chartDaySecondsMin;
+
+/** Rolls up the rows the bench loaded in SQL; returns the seconds it took. */
+async function rollUpLoadedRows(ctx: ChartContext, pool: Pool, progress: Progress): Promise<number> {
+  progress.start('scenario 4: rollups of the loaded rows');
+  const seconds = await rebuildBenchRollups(ctx);
+  await pool.query('VACUUM ANALYZE tmi.obs_rollup_1m');
+  await pool.query('VACUUM ANALYZE tmi.obs_rollup_1h');
+  return seconds;
 }
 
 /** What each query measurement needs. */
@@ -191,7 +232,7 @@ function countRows(body: unknown): number {
   return 0;
 }
 
-async function getJson(url: string, auth: Readonly<Record<string, string>>): Promise<unknown> {
+export async function getJson(url: string, auth: Readonly<Record<string, string>>): Promise<unknown> {
   const res = await fetch(url, { headers: auth });
   const body = await res.json();
   if (res.status !== 200)
@@ -199,7 +240,7 @@ async function getJson(url: string, auth: Readonly<Record<string, string>>): Pro
   return body;
 }
 
-async function measure(
+export async function measure(
   runs: number,
   progress: Progress,
   run: (k: number) => Promise<number>,
@@ -263,7 +304,8 @@ async function load(pool: Pool, sizes: Sizes, progress: Progress): Promise<{ day
   ]) {
     await pool.query(`VACUUM ANALYZE tmi.${table}`);
   }
-  return { day, obsRows: busyRows + quietPerTarget * quietTargets };
+  const weekRows = withWeek(sizes) ? (weekPeriods - 1) * sizes.queryBusySeconds : 0;
+  return { day, obsRows: busyRows + weekRows + quietPerTarget * quietTargets };
 }
 
 /** Each target's id and position, computed once (md5 per row would dominate the load). */
@@ -343,6 +385,15 @@ function observationSteps(sizes: Sizes, dayIso: string, quietPerTarget: number):
       values: [from, to, dayIso, sizes.queryBusySeconds],
     });
   }
+  // The first busy target also has the days before: a week of 1 Hz data ending with the busy day.
+  if (withWeek(sizes))
+    steps.push({
+      sql: `INSERT INTO tmi.ts_obs (target_id, ts, event_id, schema_id, payload, received_at)
+          SELECT t.id, $1::timestamptz + s * interval '1 second', gen_random_uuid(), 1, ${payloadSql('s')},
+                 $1::timestamptz + s * interval '1 second'
+          FROM public.bench_target t, generate_series(-$2::int, -1) s WHERE t.i = 1`,
+      values: [dayIso, (weekPeriods - 1) * sizes.queryBusySeconds],
+    });
   if (quietPerTarget > 0) {
     for (
       let from = sizes.queryBusyTargets + 1;

@@ -10,6 +10,8 @@ import type { LimitsResult } from './limits.js';
 import { otherCores } from './memory.js';
 import type { Sizes } from './options.js';
 import type { QueriesResult } from './queries.js';
+import type { ChartQueriesResult } from './queries-points.js';
+import type { SoakResult, SoakWindow } from './soak.js';
 import type { SpeakResult } from './speak.js';
 
 /** The issue's targets (a benchmark's, not a test's). */
@@ -37,6 +39,7 @@ export interface BenchResults {
   readonly latency: LatencyResult[];
   readonly queries?: QueriesResult;
   readonly speak?: SpeakResult;
+  readonly soak?: SoakResult;
 }
 
 export interface BenchReport {
@@ -84,6 +87,7 @@ export function figures(r: BenchResults, cores: number): Figure[] {
   if (r.queries) queriesFigures(add, r.queries);
   for (const i of r.ingest) memoryFigures(add, i);
   if (r.speak) speakFigures(add, r.speak);
+  if (r.soak) soakFigures(add, r.soak);
   return out;
 }
 
@@ -211,6 +215,7 @@ function queriesFigures(add: AddFigure, q: QueriesResult): void {
     add(s, `${name} p50`, f.p50, 'ms', undefined, name === 'latest state of one target' ? load : f.how);
     add(s, `${name} p99`, f.p99, 'ms', atMost(queryP99MsTarget), `${f.rowsMean} rows per answer`);
   }
+  if (q.charts) chartFigures(add, s, q.charts);
   add(
     s,
     'cores used by other work meanwhile',
@@ -219,6 +224,23 @@ function queriesFigures(add: AddFigure, q: QueriesResult): void {
     undefined,
     'noise: other processes on the machine',
   );
+}
+
+/** Scenario 4's charts: `points=` over a day and a week, and their SQL before/after the rollups. */
+function chartFigures(add: AddFigure, s: string, c: ChartQueriesResult): void {
+  const note = `${c.days.week} days of 1 Hz data; rollups of the loaded rows built in ${c.rollupRebuildSeconds} s`;
+  const each: [string, typeof c.dayApi][] = [
+    [`chart of ${c.days.day} day (points=2000)`, c.dayApi],
+    [`chart of ${c.days.week} days (points=2000)`, c.weekApi],
+    ['  its SQL from the rollups, day', c.dayRollupSql],
+    ['  its SQL from the rollups, week', c.weekRollupSql],
+    ['  its SQL from raw rows (before), day', c.dayRawSql],
+    ['  its SQL from raw rows (before), week', c.weekRawSql],
+  ];
+  for (const [name, f] of each) {
+    add(s, `${name} p50`, f.p50, 'ms', undefined, name.includes('(points') ? note : f.how);
+    add(s, `${name} p99`, f.p99, 'ms', undefined, `${f.rowsMean} points per answer, ${f.n} runs`);
+  }
 }
 
 /** Scenario 5: peak memory of tmiDB and the servers during scenario 1. */
@@ -232,6 +254,55 @@ function speakFigures(add: AddFigure, r: SpeakResult): void {
   });
   add(s, 'commit → TMI_IN max', r.commitToInMs.max, 'ms');
   add(s, 'SELECT tmi.speak() round trip p99', r.speakCallMs.p99, 'ms');
+}
+
+/** Scenario 7: the first and the last window side by side; the value is the last window's. */
+function soakFigures(add: AddFigure, r: SoakResult): void {
+  const s = `7 soak ${fmt(r.offeredEventsPerS)}/s`;
+  const w = `${r.windowSeconds} s`;
+  const side = (pick: (x: SoakWindow) => number, unit: string) =>
+    `first ${w}: ${fmt(pick(r.first))} ${unit} → last ${w}: ${fmt(pick(r.last))} ${unit}`;
+  const flat = (ok: boolean) => ({ target: 'flat', ok: () => ok });
+  add(
+    s,
+    'load',
+    r.seconds,
+    's',
+    undefined,
+    `${r.rateFrom}; ${r.eventsPerRequest} events per NATS request; ${r.listeners} WebSocket listeners`,
+  );
+  add(
+    s,
+    'tmiDB RSS, last window',
+    r.last.rssMiB,
+    'MiB',
+    flat(r.flat.rss),
+    side((x) => x.rssMiB, 'MiB'),
+  );
+  add(
+    s,
+    'consumer lag, last window',
+    r.last.lagMessages,
+    'messages',
+    flat(r.flat.lag),
+    side((x) => x.lagMessages, 'messages'),
+  );
+  add(
+    s,
+    'request → listener p99, last window',
+    r.last.endToEndMs.p99,
+    'ms',
+    flat(r.flat.p99),
+    side((x) => x.endToEndMs.p99, 'ms'),
+  );
+  add(
+    s,
+    'deliveries received',
+    r.deliveriesReceived,
+    'deliveries',
+    undefined,
+    `of ${fmt(r.deliveriesExpected)}; ${r.errors} errors`,
+  );
 }
 
 function memoryFigures(add: AddFigure, i: IngestResult): void {

@@ -15,6 +15,7 @@ import { type BenchOptions, parseOptions, usage } from './options.js';
 import { Progress } from './progress.js';
 import { type QueriesResult, runQueries } from './queries.js';
 import { type BenchReport, type BenchResults, figures, formatReport, writeReport } from './report.js';
+import { runSoak, soakDefaultEventsPerS } from './soak.js';
 import { runSpeak } from './speak.js';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -101,7 +102,7 @@ async function runScenarios(
   if (opts.scenarios.includes('latency')) {
     const rates = [opts.sizes.latencyEventsPerS, opts.sizes.latencyLowEventsPerS].filter((r) => r > 0);
     for (const rate of rates) {
-      for (const mode of listenerModes) {
+      for (const mode of listenerModes.filter((m) => opts.listenerModes.includes(m))) {
         const result = await runLatency(servers, opts.sizes, progress, nodeFlags, mode, rate, opts.processes);
         if (result) latency.push(result);
         else progress.note(`scenario 3 (${mode}): this tmiDB has no listeners API; skipped`);
@@ -113,7 +114,20 @@ async function runScenarios(
   const speak = opts.scenarios.includes('speak')
     ? await runSpeak(servers, opts.sizes, progress, nodeFlags, opts.processes)
     : undefined;
-  return { ingest, limits, latency, queries, speak };
+  const soak = opts.scenarios.includes('soak')
+    ? await runSoak(servers, opts.sizes, progress, nodeFlags, opts.processes, soakRate(opts, ingest))
+    : undefined;
+  return { ingest, limits, latency, queries, speak, soak };
+}
+
+/** The soak's rate: as given, else half the slower end-to-end rate of scenario 1 in this run, else the default. */
+function soakRate(opts: BenchOptions, ingest: readonly IngestResult[]): { eventsPerS: number; from: string } {
+  if (opts.sizes.soakEventsPerS > 0) return { eventsPerS: opts.sizes.soakEventsPerS, from: 'as given' };
+  if (ingest.length > 0) {
+    const slower = Math.min(...ingest.map((i) => i.endToEndEventsPerS));
+    return { eventsPerS: Math.max(1, Math.round(slower / 2)), from: 'half of scenario 1 end to end' };
+  }
+  return { eventsPerS: soakDefaultEventsPerS, from: 'default (scenario 1 did not run)' };
 }
 
 /** What a reader of the figures must know about how they were taken. */

@@ -186,6 +186,20 @@ export const configFields = {
     doc: 'Messages a stage takes into one transaction.',
     parse: int(1, 10_000),
   },
+  stageBatchBytesMax: {
+    env: 'TMIDB_STAGE_BATCH_BYTES_MAX',
+    default: 1024 * 1024,
+    unit: 'bytes',
+    doc: 'Message bytes a stage takes into one transaction (at least one message): bounds what a batch holds decoded.',
+    parse: int(64 * 1024, 1024 * 1024 * 1024),
+  },
+  stageBufferBytesMax: {
+    env: 'TMIDB_STAGE_BUFFER_BYTES_MAX',
+    default: 2 * 1024 * 1024,
+    unit: 'bytes',
+    doc: 'Message bytes a stage pulls and buffers ahead of its batch; beyond, it stops pulling and the backlog waits in JetStream. At least 2 MiB: one pull must fit the largest message.',
+    parse: int(2 * 1024 * 1024, 1024 * 1024 * 1024),
+  },
   stageMaxDeliver: {
     env: 'TMIDB_STAGE_MAX_DELIVER',
     default: 50,

@@ -14,6 +14,7 @@ import {
   decodePayloads,
   geoRows,
   projectRows,
+  rollUpInsertedObs,
   type StageMessage,
 } from '../processors/index.js';
 import {
@@ -161,7 +162,9 @@ async function writeRows(
       return insertRawRows(client, captureRows(messages));
     case 'project': {
       const { obs, state } = projectRows(messages);
-      return (await insertObsRows(client, obs)) + (await upsertStateRows(client, state));
+      const inserted = await insertObsRows(client, obs);
+      await rollUpInsertedObs(client, obs, inserted); // only rows the replay added: no double count
+      return inserted + (await upsertStateRows(client, state));
     }
     case 'geo': {
       const { trace, positions } = geoRows(messages);

@@ -144,6 +144,8 @@ export function stageRunOptions(name: StageName, ctx: PipelineContext): RunStage
     handler: stageHandler(name, ctx),
     metrics: ctx.metrics,
     batchMessagesMax: ctx.config.stageBatchMessagesMax,
+    batchBytesMax: ctx.config.stageBatchBytesMax,
+    bufferBytesMax: ctx.config.stageBufferBytesMax,
     maxDeliver: ctx.config.stageMaxDeliver,
     ackWaitMs: ctx.config.ackWaitMs,
     log: ctx.log,

@@ -27,6 +27,8 @@ export {
 } from './poison.js';
 export { projectStage } from './project.js';
 export { projectRows } from './project-core.js';
+export { rollUpInsertedObs } from './rollup.js';
+export { rollupCells } from './rollup-core.js';
 export type {
   DeadLetter,
   OutboundMessage,

@@ -90,10 +90,21 @@ export type {
   RawObsRow,
 } from './obs.js';
 export { bucketObsSql, obsAggs, queryObs, rawObsSql } from './obs.js';
-export type { ObsSeries } from './obs-points.js';
+export type { ObsPointsQuery, ObsSeries } from './obs-points.js';
 export { obsPointsSql, queryObsPoints } from './obs-points.js';
+export type { MicrosRange, RangeSplit } from './obs-rollups.js';
+export {
+  queryObsPointsRolledUp,
+  queryObsRolledUp,
+  rolledUpBucketSql,
+  rolledUpPointsSql,
+  rollupFor,
+  splitRange,
+} from './obs-rollups.js';
 export type { PositionListRow } from './positions.js';
 export { listPositions } from './positions.js';
+export type { RollupCell, RollupWidth } from './rollups.js';
+export { insertedObsRows, mergeRollupCells, rebuildRollups, rollupTable, rollupWidths } from './rollups.js';
 export type { ObsRow, RawRow, StateRow } from './rows.js';
 export type { SkipRow } from './skips.js';
 export { countSkips, insertSkipRows, pruneSkips } from './skips.js';

@@ -6,6 +6,7 @@
 import type { Pool } from '../db/index.js';
 import { columnPlan } from './downsample.js';
 import { isoOf } from './sql.js';
+import { fromMicrosSql } from './write.js';
 
 export interface ObsPointsQuery {
   readonly targetId: string;
@@ -21,35 +22,61 @@ export type ObsSeries = Record<string, { ts: string[]; value: number[] }>;
 
 export function obsPointsSql(q: ObsPointsQuery): { text: string; values: unknown[] } {
   const plan = columnPlan(isoMicros(q.fromIso), isoMicros(q.toIso), q.points);
-  // One hash aggregate, no sort: min(ARRAY[v, t]) is the lowest value, earliest on ties;
-  // max(ARRAY[v, -t]) the highest, earliest on ties. t is µs since the epoch (exact in a float8).
-  const text = `WITH obs AS (
-      SELECT f.field, date_bin($5::bigint * interval '1 microsecond', o.ts, $2::timestamptz) AS col,
-             (o.payload ->> f.field)::float8 AS v, (extract(epoch FROM o.ts) * 1000000)::float8 AS t
-      FROM tmi.ts_obs o CROSS JOIN unnest($4::text[]) AS f(field)
-      WHERE o.target_id = $1::uuid AND o.ts >= $2::timestamptz AND o.ts < $3::timestamptz
-        AND jsonb_typeof(o.payload -> f.field) = 'number'
-    ), cols AS (
-      SELECT field, min(ARRAY[v, t]) AS lo, max(ARRAY[v, -t]) AS hi FROM obs GROUP BY field, col
+  const text = `WITH parts AS (${rawPointParts('$1', '$4', '$2', '$3')}), ${minMaxPointsSql('$5', '$6')}`;
+  return { text, values: [q.targetId, q.fromIso, q.toIso, q.fields, plan.widthMicros, plan.originMicros] };
+}
+
+/**
+ * The numeric observations of fields `fields` (a text[] placeholder) of target `target` in [from, to) as
+ * parts: each its own lowest and highest point (`at` places it in a column; t is µs since the epoch).
+ */
+export function rawPointParts(target: string, fields: string, from: string, to: string): string {
+  return `SELECT f.field, o.ts AS at, (o.payload ->> f.field)::float8 AS lo_v, tmi.ts_micros(o.ts) AS lo_t,
+             (o.payload ->> f.field)::float8 AS hi_v, tmi.ts_micros(o.ts) AS hi_t
+      FROM tmi.ts_obs o CROSS JOIN unnest(${fields}::text[]) AS f(field)
+      WHERE o.target_id = ${target}::uuid AND o.ts >= ${from}::timestamptz AND o.ts < ${to}::timestamptz
+        AND jsonb_typeof(o.payload -> f.field) = 'number'`;
+}
+
+/**
+ * From a CTE `parts(field, at, lo_v, lo_t, hi_v, hi_t)`: per field and column (width and origin in µs),
+ * the lowest and highest point, in time order. One hash aggregate, no sort: min(ARRAY[v, t]) is the lowest
+ * value, earliest on ties; max(ARRAY[v, -t]) the highest, earliest on ties (t exact in a float8).
+ */
+export function minMaxPointsSql(widthMicros: string, originMicros: string): string {
+  return `cols AS (
+      SELECT field, date_bin(${widthMicros}::bigint * interval '1 microsecond', at, ${fromMicrosSql(`${originMicros}::bigint`)}) AS col,
+             min(ARRAY[lo_v, lo_t]) AS lo, max(ARRAY[hi_v, -hi_t]) AS hi
+      FROM parts GROUP BY field, col
     ), points AS (
       SELECT field, lo[2] AS t, lo[1] AS v FROM cols UNION SELECT field, -hi[2] AS t, hi[1] AS v FROM cols
     )
     SELECT field, ${isoOf("(timestamptz 'epoch' + t::bigint * interval '1 microsecond')")} AS ts, v
     FROM points ORDER BY field, t, v`;
-  return { text, values: [q.targetId, q.fromIso, q.toIso, q.fields, plan.widthMicros] };
 }
 
 /** `2026-11-22T10:00:00.123456Z` → µs (Date.parse keeps only the milliseconds). */
-function isoMicros(iso: string): number {
+export function isoMicros(iso: string): number {
   const micros = /\.\d{3}(\d{1,3})/.exec(iso)?.[1]?.padEnd(3, '0') ?? '0';
   return Date.parse(iso) * 1000 + Number(micros);
 }
 
 export async function queryObsPoints(pool: Pool, q: ObsPointsQuery): Promise<ObsSeries> {
   const { text, values } = obsPointsSql(q);
-  const { rows } = await pool.query<{ field: string; ts: string; v: number }>(text, values);
+  const { rows } = await pool.query<PointRow>(text, values);
+  return seriesOf(q.fields, rows);
+}
+
+export interface PointRow {
+  readonly field: string;
+  readonly ts: string;
+  readonly v: number;
+}
+
+/** Rows in (field, time) order → columnar series per field. */
+export function seriesOf(fields: readonly string[], rows: readonly PointRow[]): ObsSeries {
   // fromEntries: a field named `__proto__` stays a field.
-  const series: ObsSeries = Object.fromEntries(q.fields.map((f) => [f, { ts: [], value: [] }]));
+  const series: ObsSeries = Object.fromEntries(fields.map((f) => [f, { ts: [], value: [] }]));
   for (const r of rows) {
     series[r.field]!.ts.push(r.ts);
     series[r.field]!.value.push(r.v);

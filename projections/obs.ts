@@ -54,10 +54,10 @@ export interface ObsSql {
 }
 
 /** The bucket grid's origin: buckets of one size line up across queries and pages. */
-const bucketOrigin = `timestamptz '2000-01-01 00:00:00+00'`;
+export const bucketOrigin = `timestamptz '2000-01-01 00:00:00+00'`;
 
 /** Collects bound values and hands out their placeholders. */
-class Params {
+export class Params {
   readonly values: unknown[] = [];
   add(value: unknown): string {
     this.values.push(value);
@@ -120,7 +120,7 @@ async function queryRaw(pool: Pool, q: ObsQuery): Promise<ObsResult> {
 
 // ── buckets ─────────────────────────────────────────────────────────────────
 
-interface BucketSqlRow {
+export interface BucketSqlRow {
   bucket_start: string;
   field: string;
   count: number | string;
@@ -147,12 +147,13 @@ export function bucketObsSql(q: ObsQuery): ObsSql {
   const text = `WITH obs AS (
       SELECT date_bin(${width}, o.ts, ${bucketOrigin}) AS bucket, f.field, o.ts,
              CASE WHEN jsonb_typeof(o.payload -> f.field) = 'number'
-                  THEN (o.payload ->> f.field)::double precision END AS num
+                  THEN (o.payload ->> f.field)::double precision END AS num,
+             CASE WHEN jsonb_typeof(o.payload -> f.field) = 'number' THEN (o.payload ->> f.field)::numeric END AS dec
       FROM tmi.ts_obs o CROSS JOIN unnest(${fields}) AS f(field)
       WHERE ${where.join(' AND ')} AND o.payload ? f.field
     ), agg AS (
-      SELECT bucket, field, count(*) AS count, avg(num) AS avg, min(num) AS min, max(num) AS max,
-             sum(num) AS sum, min(ts) AS first_ts, max(ts) AS last_ts
+      SELECT bucket, field, count(*) AS count, ${exactSumAvg('sum(dec)', 'count(num)')},
+             min(num) AS min, max(num) AS max, min(ts) AS first_ts, max(ts) AS last_ts
       FROM obs GROUP BY bucket, field
     ), page AS (
       SELECT DISTINCT bucket FROM agg ORDER BY bucket ${dir} LIMIT ${p.add(q.limit + 1)}
@@ -163,6 +164,14 @@ export function bucketObsSql(q: ObsQuery): ObsSql {
     FROM agg a JOIN page USING (bucket)
     ORDER BY a.bucket ${dir}, a.field`;
   return { text, values: p.values };
+}
+
+/**
+ * sum and avg from the exact (numeric) sum of the values as JSON holds them: the same whatever order the
+ * rows are added in, so the rollup-backed answer (projections/obs-rollups.ts) is identical, not just close.
+ */
+export function exactSumAvg(numericSum: string, numericCount: string): string {
+  return `tmi.float8_of(${numericSum}) AS sum, tmi.float8_of(${numericSum} / nullif(${numericCount}, 0)) AS avg`;
 }
 
 /** Buckets after the cursor's bucket: the grid is fixed, so that is a plain ts bound. */
@@ -184,6 +193,11 @@ function valueAt(target: string, tsColumn: string, dir: 'ASC' | 'DESC'): string 
 async function queryBuckets(pool: Pool, q: ObsQuery): Promise<ObsResult> {
   const { text, values } = bucketObsSql(q);
   const { rows } = await pool.query<BucketSqlRow>(text, values);
+  return bucketPage(rows, q);
+}
+
+/** The page of a bucketed query from its SQL rows (limit + 1 buckets: one more means a next page). */
+export function bucketPage(rows: readonly BucketSqlRow[], q: ObsQuery): ObsResult {
   const buckets = groupBuckets(rows, q.fields ?? [], q.aggs ?? []);
   if (buckets.length <= q.limit) return { mode: 'bucket', rows: buckets };
   const page = buckets.slice(0, q.limit);

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Batched writes of the projections: one statement per table per batch, ON CONFLICT on the event id so a
-// redelivered batch changes nothing; times travel as integer microseconds. The two widest tables
-// (raw_bucket, ts_obs: one row per event) are COPYed into a staging table first (projections/copy.ts,
-// ADR 0028: less PostgreSQL time than json_to_recordset, for a little more Node time); the others travel
-// as ONE JSON document (json_to_recordset, ADR 0008): one native JSON.stringify per batch.
+// redelivered batch changes nothing. The rows travel as ONE JSON document (json_to_recordset): Node
+// serializes a batch in one native JSON.stringify — payloads included, no per-row string building and no
+// array-literal escaping, which cost ~5× more Node CPU per row than the statement costs PostgreSQL
+// (`npm run bench`, scenario 2) — and times travel as integer microseconds.
 import type { PoolClient } from '../db/index.js';
-import { copyField, copyThenInsert, type StagingTable } from './copy.js';
 import type { ObsRow, RawRow, StateRow } from './rows.js';
 
 /** SQL of a timestamptz from integer microseconds since the epoch (exact: no float seconds). */
@@ -13,59 +12,31 @@ export function fromMicrosSql(expr: string): string {
   return `(timestamptz 'epoch' + ${expr} * interval '1 microsecond')`;
 }
 
-const rawStaging: StagingTable = {
-  name: 'tmi_stage_raw',
-  columns: `event_id uuid, target_id uuid, kind text, speaker text, occurred_us bigint, received_us bigint,
-            schema_id int, stream_seq bigint, payload jsonb, headers jsonb`,
-};
-
 export async function insertRawRows(client: PoolClient, rows: readonly RawRow[]): Promise<number> {
   if (rows.length === 0) return 0;
-  let lines = '';
-  // Events of one message share one headers object (processors/capture-core.ts): encode it once.
-  let headers: RawRow['headers'] | undefined;
-  let headersField = '';
-  for (const r of rows) {
-    if (r.headers !== headers) {
-      headers = r.headers;
-      headersField = copyField(JSON.stringify(headers));
-    }
-    lines += `${r.event_id}\t${r.target_id}\t${copyField(r.kind)}\t${copyField(r.speaker)}\t${r.occurred_us}\t${r.received_us}\t${r.schema_id}\t${r.stream_seq}\t${copyField(JSON.stringify(r.payload))}\t${headersField}\n`;
-  }
-  return copyThenInsert(
-    client,
-    rawStaging,
-    lines,
-    rows.length,
+  const res = await client.query(
     `INSERT INTO tmi.raw_bucket (event_id, target_id, kind, speaker, occurred_at, received_at, schema_id, stream_seq, payload, headers)
      SELECT r.event_id, r.target_id, r.kind, r.speaker, ${fromMicrosSql('r.occurred_us')}, ${fromMicrosSql('r.received_us')},
             r.schema_id, r.stream_seq, r.payload, r.headers
-     FROM staged r
+     FROM json_to_recordset($1::json) AS r(event_id uuid, target_id uuid, kind text, speaker text, occurred_us bigint,
+                                          received_us bigint, schema_id int, stream_seq bigint, payload jsonb, headers jsonb)
      ON CONFLICT DO NOTHING`,
+    [JSON.stringify(rows)],
   );
+  return res.rowCount ?? 0;
 }
-
-const obsStaging: StagingTable = {
-  name: 'tmi_stage_obs',
-  columns: 'target_id uuid, ts_us bigint, event_id uuid, schema_id int, payload jsonb, received_us bigint',
-};
 
 export async function insertObsRows(client: PoolClient, rows: readonly ObsRow[]): Promise<number> {
   if (rows.length === 0) return 0;
-  let lines = '';
-  for (const r of rows) {
-    lines += `${r.target_id}\t${r.ts_us}\t${r.event_id}\t${r.schema_id}\t${copyField(JSON.stringify(r.payload))}\t${r.received_us}\n`;
-  }
-  return copyThenInsert(
-    client,
-    obsStaging,
-    lines,
-    rows.length,
+  const res = await client.query(
     `INSERT INTO tmi.ts_obs (target_id, ts, event_id, schema_id, payload, received_at)
      SELECT r.target_id, ${fromMicrosSql('r.ts_us')}, r.event_id, r.schema_id, r.payload, ${fromMicrosSql('r.received_us')}
-     FROM staged r
+     FROM json_to_recordset($1::json)
+          AS r(target_id uuid, ts_us bigint, event_id uuid, schema_id int, payload jsonb, received_us bigint)
      ON CONFLICT DO NOTHING`,
+    [JSON.stringify(rows)],
   );
+  return res.rowCount ?? 0;
 }
 
 /**

@@ -8,7 +8,8 @@ export const obsPointsParamSchema = {
   maximum: downsamplePointsMax,
   description:
     'Downsample for a chart: at most this many points per field (twice the chart width in pixels is right). ' +
-    '[from, to) is cut into points/2 equal columns and each keeps its lowest and highest numeric value ' +
+    '[from, to) is cut into at most points/2 equal columns (of a minute or more: whole minutes or hours on the ' +
+    'bucket grid, read from the rollups) and each keeps its lowest and highest numeric value ' +
     '(earliest on ties), so every spike stays visible. Needs `fields`; not with `bucket`, `agg`, `after` or ' +
     '`order=desc`. Without `from`, the last 24 h; without `to`, now. Non-numeric values are left out.',
 } as const;

@@ -9,8 +9,8 @@ import {
   type ObsResult,
   type ObsSeries,
   obsAggs,
-  queryObs,
-  queryObsPoints,
+  queryObsPointsRolledUp,
+  queryObsRolledUp,
 } from '../../projections/index.js';
 import { nowMicros } from '../../schemas/index.js';
 import type { ApiContext } from '../context.js';
@@ -164,7 +164,9 @@ export function registerObsRoutes(app: FastifyInstance, ctx: ApiContext): void {
           'Bucketed mode: per bucket and field, the requested aggregates; avg/min/max/sum over numeric values only, ' +
           'count of events holding the field, first/last values of any type. ' +
           'Downsampled mode (`points=N`, for charts): per field at most N points, the lowest and highest value of ' +
-          'each of N/2 equal time columns, in `series` instead of `rows`. The range is [from, to).',
+          'each of at most N/2 equal time columns, in `series` instead of `rows`. The range is [from, to). ' +
+          'Buckets of whole minutes or hours, and columns of a minute or more, are answered from rollups ' +
+          'maintained by the pipeline, combined with raw rows at partial edges: the same answer as the raw rows.',
         params: idParamsSchema,
         querystring: obsQuerystringSchema,
         response: { 200: obsResponseSchema, ...problemResponses(400, 404, 503) },
@@ -196,9 +198,10 @@ export async function runObsQuery(
   targetId: string,
   params: ObsParams,
 ): Promise<ObsResult | ObsPointsResult> {
-  if (params.points === undefined) return queryObs(ctx.pool, { targetId, ...params });
+  // Whole minutes and hours come from the rollups (identical to the raw rows; ADR 0027).
+  if (params.points === undefined) return queryObsRolledUp(ctx.pool, { targetId, ...params });
   const { fromIso, toIso, fields, points } = params;
-  const series = await queryObsPoints(ctx.pool, {
+  const series = await queryObsPointsRolledUp(ctx.pool, {
     targetId,
     fromIso: fromIso!,
     toIso: toIso!,

@@ -469,10 +469,11 @@ class Connection {
         for await (const m of messages) {
           // Backpressure per frame: while the client has half its buffer unread, wait (the rest of the
           // batch waits in the pull, at most wsFetchMessagesMax messages).
-          if (this.state !== 'streaming' || !(await this.drained())) break;
-          const frame = dataFrame(m.seq, m.string());
+          if (this.state !== 'streaming') break;
+          if (this.ws.bufferedAmount > cfg.wsSendBufferBytesMax / 2 && !(await this.drained())) break;
+          const frame = dataFrame(m.seq, m.data);
           if (frame === undefined) continue;
-          this.ws.send(frame);
+          this.ws.send(frame, { binary: false });
           this.lastCursor = m.seq;
           this.gw.sentFrame();
           const buffered = this.ws.bufferedAmount;

@@ -142,10 +142,21 @@ export function urlCarriesCredential(search: string): boolean {
   return ['token', 'access_token', 'key', 'api_key', 'apikey', 'jwt'].some((p) => params.has(p));
 }
 
-/** `{"cursor":N,…payload}` — the stored payload is a JSON object; undefined if it is not. */
-export function dataFrame(cursor: number, payload: string): string | undefined {
-  if (payload.length < 2 || payload[0] !== '{' || payload[payload.length - 1] !== '}') return undefined;
-  return payload === '{}' ? `{"cursor":${cursor}}` : `{"cursor":${cursor},${payload.slice(1)}`;
+const openBrace = 0x7b;
+const closeBrace = 0x7d;
+const commaByte = Buffer.from(',');
+const closeBraceByte = Buffer.from('}');
+
+/**
+ * `{"cursor":N,…payload}` from the stored payload's UTF-8 bytes (a JSON object; undefined if it is not),
+ * spliced as bytes: the frame goes out as a text frame without a decode and a re-encode of the payload.
+ */
+export function dataFrame(cursor: number, payload: Uint8Array): Buffer | undefined {
+  const n = payload.length;
+  if (n < 2 || payload[0] !== openBrace || payload[n - 1] !== closeBrace) return undefined;
+  const head = Buffer.from(`{"cursor":${cursor}`);
+  if (n === 2) return Buffer.concat([head, closeBraceByte]);
+  return Buffer.concat([head, commaByte, payload.subarray(1)], head.length + n);
 }
 
 export function errorFrame(code: string, message: string, extra: Record<string, unknown> = {}): string {

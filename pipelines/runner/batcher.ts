@@ -3,21 +3,36 @@
 // lingers briefly for more, and takes up to a batch — together with the held messages, lowest sequence
 // first, since a stage that applies in stream order needs those. The pump ends when the consumer is lost
 // (or closed); `close` then hands everything not yet taken back to the stream.
+//
+// Memory (ADR 0029): a batch holds at most batchMessagesMax messages and batchBytesMax bytes of message
+// data (at least one message); the pump stops reading while the buffer holds bufferBatchesMax batches or
+// bufferBytesMax bytes. The consumer pulls again only as its messages are read (and pulls by bytes, see
+// subscription.ts), so a stage that falls behind leaves its backlog in JetStream, not in this process.
 import { Deferred, Effect, Exit, FiberId } from 'effect';
 import { stageHeldRetryMs, stageLingerMs } from '../limits.js';
 import { HeldMessages } from './held.js';
 import type { MessageStream, RunnerContext, RunnerMsg } from './types.js';
 
+/** Batches a stage buffers ahead of the one it is working on (the byte bound usually comes first). */
+export const bufferBatchesMax = 2;
+
 export class Batcher {
   readonly held: HeldMessages;
   private readonly buffer: RunnerMsg[] = [];
   private waiter: (() => void) | undefined;
+  /** Bytes of message data in `buffer`. */
+  private bufferedBytes = 0;
+  /** The pump, paused while the buffer is full. */
+  private spaceWaiter: (() => void) | undefined;
   private isEnded = false;
   private readonly endedSignal = Deferred.unsafeMake<void>(FiberId.none);
   private readonly pumped: Promise<void>;
 
   constructor(
-    private readonly ctx: Pick<RunnerContext, 'batchMessagesMax' | 'ackWaitMs' | 'clock' | 'log' | 'handler'>,
+    private readonly ctx: Pick<
+      RunnerContext,
+      'batchMessagesMax' | 'batchBytesMax' | 'bufferBytesMax' | 'ackWaitMs' | 'clock' | 'log' | 'handler'
+    >,
     private readonly messages: MessageStream,
   ) {
     this.held = new HeldMessages(ctx.clock, ctx.ackWaitMs / 3);
@@ -37,8 +52,11 @@ export class Batcher {
 
   /** Stops the consumer's messages, waits for the pump, and naks everything buffered or held. */
   async close(): Promise<void> {
-    await this.messages.close().catch(() => {});
+    const closed = this.messages.close().catch(() => {});
+    this.wakePump();
+    await closed;
     await this.pumped;
+    this.bufferedBytes = 0;
     for (const m of this.buffer.splice(0)) m.nak();
     this.held.nakAll();
   }
@@ -50,7 +68,7 @@ export class Batcher {
           ? Effect.raceFirst(this.arrival(), Effect.sleep(stageHeldRetryMs))
           : this.arrival();
       }
-      if (this.buffer.length > 0 && this.buffer.length < this.ctx.batchMessagesMax && !this.isEnded) {
+      if (this.buffer.length > 0 && !this.hasFullBatch() && !this.isEnded) {
         yield* Effect.sleep(stageLingerMs);
       }
       return this.take();
@@ -58,11 +76,36 @@ export class Batcher {
   }
 
   private take(): RunnerMsg[] {
-    const max = this.ctx.batchMessagesMax;
-    if (this.held.size === 0) return this.buffer.splice(0, max);
-    const all = [...this.held.takeAll(), ...this.buffer.splice(0)].sort((a, b) => a.seq - b.seq);
-    this.buffer.push(...all.slice(max));
-    return all.slice(0, max);
+    if (this.held.size > 0) {
+      const all = [...this.held.takeAll(), ...this.buffer.splice(0)].sort((a, b) => a.seq - b.seq);
+      this.buffer.push(...all);
+    }
+    const batch = this.buffer.splice(0, batchLength(this.buffer, this.ctx));
+    this.bufferedBytes = 0;
+    for (const m of this.buffer) this.bufferedBytes += m.data.length;
+    if (!this.isFull()) this.wakePump();
+    return batch;
+  }
+
+  /** Is a batch's worth buffered (no need to linger for more)? */
+  private hasFullBatch(): boolean {
+    return (
+      batchLength(this.buffer, this.ctx) < this.buffer.length ||
+      this.buffer.length >= this.ctx.batchMessagesMax
+    );
+  }
+
+  private isFull(): boolean {
+    return (
+      this.buffer.length >= this.ctx.batchMessagesMax * bufferBatchesMax ||
+      this.bufferedBytes >= this.ctx.bufferBytesMax
+    );
+  }
+
+  private wakePump(): void {
+    const w = this.spaceWaiter;
+    this.spaceWaiter = undefined;
+    w?.();
   }
 
   /** Resumes once a message is buffered or the messages have ended. */
@@ -86,7 +129,9 @@ export class Batcher {
     try {
       for await (const m of this.messages) {
         this.buffer.push(m);
+        this.bufferedBytes += m.data.length;
         this.wake();
+        if (this.isFull()) await new Promise<void>((resume) => (this.spaceWaiter = resume));
       }
     } catch (err) {
       this.ctx.log('warn', `${this.ctx.handler.stage}: message stream failed: ${(err as Error).message}`);
@@ -96,4 +141,18 @@ export class Batcher {
       this.wake();
     }
   }
+}
+
+/** How many of the first messages make one batch: up to batchMessagesMax and batchBytesMax, at least one. */
+export function batchLength(
+  messages: readonly RunnerMsg[],
+  limits: Pick<RunnerContext, 'batchMessagesMax' | 'batchBytesMax'>,
+): number {
+  const n = Math.min(messages.length, limits.batchMessagesMax);
+  let bytes = 0;
+  for (let i = 0; i < n; i++) {
+    bytes += messages[i]!.data.length;
+    if (bytes > limits.batchBytesMax) return Math.max(1, i);
+  }
+  return n;
 }

@@ -17,8 +17,10 @@ export function subscribe(ctx: RunnerContext): Effect.Effect<Batcher, AttachFail
         const consumer = await ctx.js.consumers.get(spec.stream, spec.durable);
         // reliability (issue 10): short-lived pulls, so a stage pulls again within seconds after a
         // nats-server restart instead of the client's 30 s default (see consumerPullExpiresMs).
+        // Pulls bounded by bytes (ADR 0029): what the client holds unread is at most bufferBytesMax (and
+        // 100 messages, the client's cap per pull by bytes), however large the messages are.
         const messages = await consumer.consume({
-          max_messages: ctx.batchMessagesMax * 2,
+          max_bytes: ctx.bufferBytesMax,
           expires: consumerPullExpiresMs,
         });
         return new Batcher(ctx, messages);

@@ -29,7 +29,7 @@ export interface StageJetStream {
     get(
       stream: string,
       durable: string,
-    ): Promise<{ consume(opts: { max_messages: number; expires?: number }): Promise<MessageStream> }>;
+    ): Promise<{ consume(opts: { max_bytes: number; expires?: number }): Promise<MessageStream> }>;
   };
   publish(subject: string, data: Uint8Array, opts: { headers: MsgHdrs; msgID: string }): Promise<unknown>;
 }
@@ -40,6 +40,10 @@ export interface RunStageOptions {
   readonly handler: StageHandler;
   readonly metrics: Metrics;
   readonly batchMessagesMax: number;
+  /** Bytes of message data in one batch (at least one message); default stageBatchBytesMaxDefault. */
+  readonly batchBytesMax?: number;
+  /** Bytes of message data a stage buffers ahead of its batch; default stageBufferBytesMaxDefault. */
+  readonly bufferBytesMax?: number;
   readonly maxDeliver: number;
   /** The consumer's ack wait: messages a stage defers are kept alive well within it. */
   readonly ackWaitMs?: number;
@@ -50,6 +54,8 @@ export interface RunStageOptions {
 
 /** The options with their defaults filled in, as the runner's parts use them. */
 export interface RunnerContext extends RunStageOptions {
+  readonly batchBytesMax: number;
+  readonly bufferBytesMax: number;
   readonly ackWaitMs: number;
   readonly log: StageLog;
   readonly clock: RunnerClock;
@@ -65,11 +71,16 @@ export interface RunningStage {
 
 /** JetStream's default ack wait, used when the options name none. */
 export const defaultAckWaitMs = 30_000;
+/** Bounds when the options name none (config: stageBatchBytesMax, stageBufferBytesMax). */
+export const stageBatchBytesMaxDefault = 1024 * 1024;
+export const stageBufferBytesMaxDefault = 2 * 1024 * 1024;
 
 export function runnerContext(opts: RunStageOptions): RunnerContext {
   return {
     ...opts,
     ackWaitMs: opts.ackWaitMs ?? defaultAckWaitMs,
+    batchBytesMax: opts.batchBytesMax ?? stageBatchBytesMaxDefault,
+    bufferBytesMax: opts.bufferBytesMax ?? stageBufferBytesMaxDefault,
     log: opts.log ?? (() => {}),
     clock: opts.clock ?? { now: () => Date.now() },
   };

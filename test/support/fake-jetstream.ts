@@ -68,6 +68,11 @@ export class FakeMessageStream implements MessageStream {
     this.notify();
   }
 
+  /** Messages not yet read by the consumer's reader (what a real consumer would not have pulled yet). */
+  get unread(): number {
+    return this.queue.length;
+  }
+
   /** The consumer is lost (deleted, heartbeats missed …). */
   end(error?: Error): void {
     this.ended = { error };

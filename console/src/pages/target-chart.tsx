@@ -47,11 +47,13 @@ function useChartSeries(id: string, base: string, fields: readonly string[], win
   }, [key, win, base]);
   const [series, setSeries] = useState<ChartSeries[]>([]);
   const [toMs, setToMs] = useState(win.toMs);
+  const [seriesFromMs, setSeriesFromMs] = useState<number | undefined>();
   useEffect(() => {
     const s = loaded.data?.series ?? {};
     const pointsOf = (f: string) => (s[f]?.ts ?? []).map((t, i) => [Date.parse(t), s[f]!.value[i]!] as const);
     setSeries(fields.map((f) => ({ name: f, points: pointsOf(f) })));
     setToMs(win.toMs);
+    if (loaded.data !== undefined) setSeriesFromMs(win.fromMs);
   }, [loaded.data]);
   useLive(
     (frames) => {
@@ -68,7 +70,7 @@ function useChartSeries(id: string, base: string, fields: readonly string[], win
     },
     [id, live],
   );
-  return { series, toMs, error: loaded.error };
+  return { series, toMs, seriesFromMs, error: loaded.error };
 }
 
 export function TargetChart({ id, base, state }: { id: string; base: string; state: State }) {
@@ -82,7 +84,7 @@ export function TargetChart({ id, base, state }: { id: string; base: string; sta
     const to = Date.now() + 60_000;
     return { fromMs: to - ranges[range], toMs: to };
   }, [range, custom]);
-  const { series, toMs, error } = useChartSeries(id, base, fields, win, range !== 'custom');
+  const { series, toMs, seriesFromMs, error } = useChartSeries(id, base, fields, win, range !== 'custom');
   const toggle = (f: string) =>
     setChosen(fields.includes(f) ? fields.filter((x) => x !== f) : [...fields, f]);
   return (
@@ -102,7 +104,7 @@ export function TargetChart({ id, base, state }: { id: string; base: string; sta
       {fields.length === 0 ? (
         <p class="muted">No numeric fields yet.</p>
       ) : (
-        <SeriesChart series={series} fromMs={win.fromMs} toMs={toMs} />
+        <SeriesChart series={series} fromMs={win.fromMs} toMs={toMs} seriesFromMs={seriesFromMs} />
       )}
     </div>
   );

@@ -88,8 +88,9 @@ describe('frames', () => {
     ['[1]', 3, undefined],
     ['', 3, undefined],
     ['{"unterminated"', 3, undefined],
+    ['{"data":{"名前":"ü"}}', 12, '{"cursor":12,"data":{"名前":"ü"}}'],
   ])('dataFrame(%s, %d)', (payload, cursor, expected) => {
-    const frame = dataFrame(cursor, payload);
+    const frame = dataFrame(cursor, Buffer.from(payload))?.toString('utf8');
     expect(frame).toBe(expected);
     if (frame) expect(JSON.parse(frame).cursor).toBe(cursor);
   });

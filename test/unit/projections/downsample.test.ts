@@ -12,9 +12,34 @@ describe('columnPlan', () => {
     [0, 100, 4, 2, 50],
     [0, 101, 4, 2, 51],
     [0, 3, 10, 5, 1],
-    [0, 86_400_000_000, 2000, 1000, 86_400_000],
-  ])('[%d, %d) for %d points: %d columns of %d µs', (from, to, points, columns, width) => {
-    expect(columnPlan(from, to, points)).toEqual({ columns, widthMicros: width });
+    [0, 59_000_000, 4, 2, 29_500_000],
+  ])('[%d, %d) for %d points: %d columns of %d µs from `from`', (from, to, points, columns, width) => {
+    expect(columnPlan(from, to, points)).toEqual({ columns, widthMicros: width, originMicros: from });
+  });
+
+  const day = 86_400_000_000;
+  const grid = Date.UTC(2000, 0, 1) * 1000;
+  it.each([
+    // from, to, points → width µs, rollup seconds: columns of a minute or more snap to the grid
+    ['a day, 2,000 points (86.5 s → 2 min)', 0, day, 2000, 120_000_000, 60],
+    ['a week, 2,732 points (443 s → 8 min)', 0, 7 * day, 2732, 480_000_000, 60],
+    ['exactly a minute per column', 0, 60_000_000 * 9, 20, 60_000_000, 60],
+    ['a year, 2,000 points (→ 9 h)', 0, 365 * day, 2000, 9 * 3_600_000_000, 3600],
+    ['4 points over two minutes', 0, 120_000_000, 4, 120_000_000, 60],
+  ])('%s', (_name, from, to, points, width, rollup) => {
+    const plan = columnPlan(from, to, points);
+    expect(plan).toEqual({
+      columns: Math.floor(points / 2),
+      widthMicros: width,
+      originMicros: grid,
+      rollupSeconds: rollup,
+    });
+    // However the range sits on the grid, it touches at most `columns` columns.
+    for (const shift of [0, 1, 59_999_999, 3_599_999_999]) {
+      const first = Math.floor((from + shift - grid) / width);
+      const last = Math.floor((to + shift - 1 - grid) / width);
+      expect(last - first + 1).toBeLessThanOrEqual(plan.columns);
+    }
   });
 
   it.each([
@@ -75,7 +100,8 @@ describe('downsampleMinMax', () => {
     }));
     const out = downsampleMinMax(day, 0, 86_400_000_000, 2000);
     expect(out.length).toBeLessThanOrEqual(2000);
-    expect(out.length).toBeGreaterThan(1900);
+    // 86.4 s columns snap to 2 minutes (rollup-backed): 720 columns, two points each.
+    expect(out.length).toBeGreaterThan(1400);
     expect(Math.max(...out.map((p) => p.v))).toBe(Math.max(...day.map((p) => p.v)));
     expect(Math.min(...out.map((p) => p.v))).toBe(Math.min(...day.map((p) => p.v)));
     for (let i = 1; i < out.length; i++) expect(out[i]!.t).toBeGreaterThan(out[i - 1]!.t);

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 // Batching with held messages, in virtual time: a partial batch lingers for more, a full one goes at once;
 // held messages are offered again with the new ones, lowest sequence first — also when nothing new comes;
-// when the consumer's messages end, what is left goes in one last batch or back to the stream.
+// when the consumer's messages end, what is left goes in one last batch or back to the stream; a full
+// buffer (bufferBatchesMax batches, or bufferBytesMax bytes) stops the reading until a batch is taken.
 import { Effect, Fiber, Runtime } from 'effect';
 import { afterEach, expect, it } from 'vitest';
 import { stageHeldRetryMs, stageLingerMs } from '../../../../pipelines/limits.js';
-import { Batcher } from '../../../../pipelines/runner/batcher.js';
+import { Batcher, batchLength, bufferBatchesMax } from '../../../../pipelines/runner/batcher.js';
 import {
   committed,
   FakeJetStream,
@@ -19,10 +20,14 @@ import {
 let time: VirtualTime;
 afterEach(() => time?.dispose());
 
-function setup(batchMessagesMax = 3) {
+function setup(batchMessagesMax = 3, bufferBytesMax?: number) {
   time = new VirtualTime();
   const stream = new FakeMessageStream();
-  const ctx = fakeContext(new FakeJetStream(), fakeStage(committed), { batchMessagesMax, clock: time.clock });
+  const ctx = fakeContext(new FakeJetStream(), fakeStage(committed), {
+    batchMessagesMax,
+    clock: time.clock,
+    ...(bufferBytesMax === undefined ? {} : { bufferBytesMax }),
+  });
   const batcher = new Batcher(ctx, stream);
   const rt = time.runtime();
   /** Starts taking the next batch; `.taken` is set once it is there. */
@@ -112,4 +117,38 @@ it("close stops the consumer's messages and interrupting a wait leaves nothing b
   await batcher.close();
   expect(stream.closed).toBe(true);
   expect(batcher.ended).toBe(true);
+});
+
+it.each([
+  ['batches', undefined, 3 * bufferBatchesMax],
+  // 'body-N' is 6 bytes: 12 bytes hold two messages.
+  ['bytes', 12, 2],
+])(
+  'stops reading while the buffer is full (%s), and reads on once a batch is taken',
+  async (_, bytes, held) => {
+    const { stream, next } = setup(3, bytes);
+    stream.push(...seqs(...Array.from({ length: 20 }, (_, i) => i + 1)));
+    await time.until('the pump filled the buffer', () => stream.unread === 20 - held);
+    await time.advance(1_000);
+    expect(stream.unread).toBe(20 - held); // still: the backlog stays with the consumer
+    const first = await next();
+    await time.until('a batch', () => first.taken !== undefined, stageLingerMs);
+    expect(first.taken).toEqual(Array.from({ length: Math.min(3, held) }, (_, i) => i + 1));
+    await time.until('the pump read on', () => stream.unread < 20 - held);
+    expect(stream.unread).toBeGreaterThanOrEqual(20 - held - first.taken!.length);
+  },
+);
+
+it.each([
+  // sizes of the buffered messages, limits → messages in the batch
+  [[10, 10, 10], 5, 100, 3],
+  [[10, 10, 10], 2, 100, 2],
+  [[40, 40, 40], 5, 100, 2],
+  [[40, 60, 40], 5, 100, 2],
+  [[40, 61, 40], 5, 100, 1],
+  [[500, 10], 5, 100, 1], // one message larger than the bound still makes a batch alone
+  [[], 5, 100, 0],
+])('batchLength(%j, %d messages, %d bytes) = %d', (sizes, messages, bytes, expected) => {
+  const msgs = sizes.map((n, i) => Object.assign(new FakeMsg(i + 1), { data: new Uint8Array(n) }));
+  expect(batchLength(msgs, { batchMessagesMax: messages, batchBytesMax: bytes })).toBe(expected);
 });
