@@ -132,7 +132,7 @@ it('a 200 MiB upload is streamed (peak RSS stays flat), hashed on the way, and w
   expect(info).toMatchObject({ name: 'big.bin', size, sha256, content_type: 'application/octet-stream' });
   // Buffered, the body alone would add 200 MiB; streamed, parts of 8 MiB (2 in flight) bound it.
   console.info(`200 MiB upload: the server's peak RSS rose ${growthMiB.toFixed(1)} MiB`);
-  expect(growthMiB).toBeLessThan(120);
+  expect(growthMiB).toBeLessThan(150); // seen 67–100 MiB, the higher under a full parallel test run
   await eventually('the file event captured', async () => (await fileEvents(target)) === 1);
   const [ev] = await t.sql<{ event_id: string; payload: any }>(
     `SELECT event_id, payload FROM tmi.raw_bucket WHERE target_id = $1 AND payload ? 'file'`,
