@@ -31,10 +31,13 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
 });
 
+// Tabs first: their live WebSockets and requests end before the server is asked to stop. The bound is for a
+// slow stop on a busy machine (one CI run hit the default 120 s here after every test had passed).
 afterAll(async () => {
+  await Promise.all(browser?.contexts().map((c) => c.close()) ?? []);
   await browser?.close();
   await t?.stop();
-});
+}, 300_000);
 
 /** A fresh browser tab (no storage) whose errors and requests are recorded. */
 async function newTab(): Promise<{ context: BrowserContext; page: Page }> {
