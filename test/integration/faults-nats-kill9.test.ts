@@ -22,10 +22,14 @@ import {
   workload,
   writeUntilAcknowledged,
 } from '../support/faults.js';
-import { startTestTmidb, type TestTmidb } from '../support/tmidb.js';
+import { eventually, startTestTmidb, type TestTmidb } from '../support/tmidb.js';
 
 const eventsTotal = 20_000;
 const kills = 3;
+/** Writes acknowledged between one restart and the next kill (3 × 2,000 of 20,000: every kill mid-stream). */
+const ackedBetweenKills = 2_000;
+/** How long nats-server stays down each time. */
+const outageMs = 500;
 
 let t: TestTmidb | undefined;
 let nats: PrivateNats | undefined;
@@ -48,11 +52,17 @@ async function runWithKills(syncInterval: string): Promise<{ events: SentEvent[]
   const targets = await createTargets(t, 100, 'meter');
   const events = workload(targets, eventsTotal);
   const started = Date.now();
-  const writing = writeUntilAcknowledged(t, events, 100, 5);
+  const progress: WriteTally = { acked: [], refused: {} };
+  const writing = writeUntilAcknowledged(t, events, 100, 5, progress);
   for (let k = 0; k < kills; k++) {
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Each kill lands mid-stream, after more writes were acknowledged, however fast the machine is.
+    const before = progress.acked.length;
+    await eventually(
+      `writes acknowledged before kill ${k + 1}`,
+      async () => progress.acked.length >= before + ackedBetweenKills,
+    );
     await nats.kill9();
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, outageMs)); // the outage's length: what the writers live through
     await nats.restart();
   }
   const tally = await writing;

@@ -153,8 +153,9 @@ export async function writeUntilAcknowledged(
   events: readonly SentEvent[],
   perRequest = 100,
   pauseMs = 10,
+  /** Filled as the writes go, so a caller can pace faults by progress instead of by the clock. */
+  tally: WriteTally = { acked: [], refused: {} },
 ): Promise<WriteTally> {
-  const tally: WriteTally = { acked: [], refused: {} };
   for (let i = 0; i < events.length; i += perRequest) {
     const batch = events.slice(i, i + perRequest);
     for (;;) {
@@ -168,9 +169,9 @@ export async function writeUntilAcknowledged(
       }
       expect([0, 503], `a write answered ${status}`).toContain(status);
       tally.refused[status] = (tally.refused[status] ?? 0) + 1;
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 100)); // a client's retry backoff
     }
-    await new Promise((r) => setTimeout(r, pauseMs));
+    await new Promise((r) => setTimeout(r, pauseMs)); // a client's pace
   }
   return tally;
 }
