@@ -81,6 +81,11 @@ export interface KillRepeatedlyOptions {
   /** … and until at least this many kills. */
   readonly killsMin: number;
   /**
+   * Never more kills than this: each kill costs a cold start and an ack wait, so unbounded kills make the
+   * test's length grow with the machine's load (one CI run: 40 kills, past the timeout).
+   */
+  readonly killsMax: number;
+  /**
    * Resolves once there is a moment worth killing in (the stage has moved on, work is in flight); it
    * should resolve at once when `keepGoing()` no longer holds.
    */
@@ -98,7 +103,7 @@ export async function killRepeatedly(
   const kills: StageName[] = [];
   let last: StageWorker | undefined;
   let turn = 0;
-  while (opts.keepGoing() || kills.length < opts.killsMin) {
+  while ((opts.keepGoing() && kills.length < opts.killsMax) || kills.length < opts.killsMin) {
     const restarted = last;
     if (restarted) {
       // A cold Node start on a loaded 2-core machine can take tens of seconds: wait long, fail with the log.
