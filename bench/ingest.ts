@@ -226,7 +226,7 @@ export async function tableRows(pool: Pool): Promise<Record<string, number>> {
 }
 
 /** The statements of this database that took the most execution time since the reset. */
-async function statementCosts(pool: Pool, events: number): Promise<StatementCost[]> {
+export async function statementCosts(pool: Pool, events: number): Promise<StatementCost[]> {
   const { rows } = await pool.query<{ query: string; calls: number; total_ms: number; rows: number }>(
     `SELECT regexp_replace(s.query, '\\s+', ' ', 'g') AS query, s.calls, s.total_exec_time AS total_ms, s.rows
      FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid

@@ -9,11 +9,12 @@
 import { performance } from 'node:perf_hooks';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import WebSocket from 'ws';
+import { createPool } from '../db/index.js';
 import { stageNames, topology } from '../pipelines/index.js';
 import { uuidv7 } from '../schemas/index.js';
 import type { BenchServers } from './env.js';
 import { benchDb } from './env.js';
-import { natsAuth } from './ingest.js';
+import { natsAuth, type StatementCost, statementCosts } from './ingest.js';
 import { MemorySampler, otherCores, processGroups } from './memory.js';
 import type { Sizes } from './options.js';
 import type { Progress } from './progress.js';
@@ -57,6 +58,8 @@ export interface LatencyResult {
   readonly cpuMs: Record<string, number>;
   /** Average cores other work on the machine used meanwhile. */
   readonly otherCores: number;
+  /** Where PostgreSQL's time went while the measured load ran (pg_stat_statements), most first. */
+  readonly statements: readonly StatementCost[];
 }
 
 /** The first event id of a tmi.EventBatch body, read without decoding the rest (Avro: count, then record). */
@@ -110,6 +113,7 @@ export async function runLatency(
     env: { TMIDB_WS_CONNECTIONS_PER_KEY_MAX: String(listeners + 10) },
   });
   const speaker = await connect({ servers: servers.natsUrl, name: 'tmiDB-bench-speaker' });
+  const statsPool = createPool(db.pgUrl, 1);
   let receivers: Receivers | undefined;
   try {
     const targetIds = await createTargets(procs.apiUrl, procs.authHeaders, sizes.latencyTargets, 'latency');
@@ -125,6 +129,8 @@ export async function runLatency(
     const speak = { nc: speaker, prefix: topo.speakPrefix, targetIds, auth: natsAuth(procs.authHeaders) };
     const offered = openLoopSender(speak, eventsPerS, tally, progress);
     await offered(sizes.latencyWarmupSeconds, false, `scenario 3 (${mode}): warm-up`);
+    await statsPool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    await statsPool.query('SELECT pg_stat_statements_reset()');
     const sampler = new MemorySampler(
       processGroups(procs.pids(), () => servers.postmasterPid(), servers.nats.pid),
     );
@@ -135,6 +141,7 @@ export async function runLatency(
       `scenario 3 (${mode}): ${eventsPerS} events/s for ${sizes.latencySeconds} s`,
     );
     const resources = sampler.stop({});
+    const statements = await statementCosts(statsPool, run.sent);
     const expected = run.sent * receivers.perEvent;
     await awaitDeliveries(tally, expected, () => procs.assertAlive());
     const result: LatencyResult = {
@@ -152,12 +159,14 @@ export async function runLatency(
       errors: tally.errors,
       cpuMs: resources.cpuMs,
       otherCores: otherCores(resources, run.ms),
+      statements,
     };
     progress.end(`p99 ${result.endToEndMs.p99} ms, ${tally.received}/${expected} deliveries`);
     return result;
   } finally {
     await receivers?.close();
     await speaker.close();
+    await statsPool.end();
     await procs.stop();
     await db.drop().catch(() => {});
   }

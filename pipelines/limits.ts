@@ -9,6 +9,13 @@ export const messageBytesMax = 512 * 1024;
 export const consumerAckPendingMax = 20_000;
 /** How long a stage waits for more messages before committing a partial batch. */
 export const stageLingerMs = 5;
+/**
+ * The same for the stages no listener waits on (capture, project, geo: they only write projections):
+ * each batch costs them a transaction, a WAL flush and one planned statement per table whatever its size,
+ * so at a few hundred events/s waiting longer for a bigger batch frees CPU for the listeners' path
+ * (normalize → fanout → WebSocket) on a small machine. Projections become readable up to this much later.
+ */
+export const projectionStageLingerMs = 50;
 /** Messages a stage defers (it cannot apply them yet) are held and offered again after this long … */
 export const stageHeldRetryMs = 50;
 /** … up to this many; beyond, the newest go back to the stream for later. */

@@ -24,6 +24,7 @@ import {
 } from '../processors/index.js';
 import { nowMicros, type SchemaRegistry } from '../schemas/index.js';
 import { classifyError } from './errors.js';
+import { projectionStageLingerMs, stageLingerMs } from './limits.js';
 import type { Metrics } from './metrics.js';
 import { publishAll } from './publish.js';
 import { type RunningStage, type RunStageOptions, runStage } from './runner/index.js';
@@ -135,6 +136,9 @@ function stageClockMicros(ctx: PipelineContext): () => number {
   return ctx.nowMicros ?? nowMicros;
 }
 
+/** Stages that only write projections: no listener waits on them (pipelines/limits.ts). */
+const offListenerPath: ReadonlySet<StageName> = new Set(['capture', 'project', 'geo']);
+
 /** How a stage's runner is started: its handler, the settings it runs by, and the stages' clock in ms. */
 export function stageRunOptions(name: StageName, ctx: PipelineContext): RunStageOptions {
   const micros = stageClockMicros(ctx);
@@ -147,6 +151,7 @@ export function stageRunOptions(name: StageName, ctx: PipelineContext): RunStage
     batchBytesMax: ctx.config.stageBatchBytesMax,
     bufferBytesMax: ctx.config.stageBufferBytesMax,
     maxDeliver: ctx.config.stageMaxDeliver,
+    lingerMs: offListenerPath.has(name) ? projectionStageLingerMs : stageLingerMs,
     ackWaitMs: ctx.config.ackWaitMs,
     log: ctx.log,
     // The runner's held-message keep-alive reads the same source as the handlers' timestamps.

@@ -9,7 +9,7 @@
 // bufferBytesMax bytes. The consumer pulls again only as its messages are read (and pulls by bytes, see
 // subscription.ts), so a stage that falls behind leaves its backlog in JetStream, not in this process.
 import { Deferred, Effect, Exit, FiberId } from 'effect';
-import { stageHeldRetryMs, stageLingerMs } from '../limits.js';
+import { stageHeldRetryMs } from '../limits.js';
 import { HeldMessages } from './held.js';
 import type { MessageStream, RunnerContext, RunnerMsg } from './types.js';
 
@@ -31,7 +31,14 @@ export class Batcher {
   constructor(
     private readonly ctx: Pick<
       RunnerContext,
-      'batchMessagesMax' | 'batchBytesMax' | 'bufferBytesMax' | 'ackWaitMs' | 'clock' | 'log' | 'handler'
+      | 'batchMessagesMax'
+      | 'batchBytesMax'
+      | 'bufferBytesMax'
+      | 'lingerMs'
+      | 'ackWaitMs'
+      | 'clock'
+      | 'log'
+      | 'handler'
     >,
     private readonly messages: MessageStream,
   ) {
@@ -69,7 +76,7 @@ export class Batcher {
           : this.arrival();
       }
       if (this.buffer.length > 0 && !this.hasFullBatch() && !this.isEnded) {
-        yield* Effect.sleep(stageLingerMs);
+        yield* Effect.sleep(this.ctx.lingerMs);
       }
       return this.take();
     });

@@ -4,6 +4,7 @@
 import type { DeliveryInfo, JsMsg } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/transport-node';
 import type { StageHandler, StageName } from '../../processors/index.js';
+import { stageLingerMs } from '../limits.js';
 import type { Metrics } from '../metrics.js';
 import type { Topology } from '../topology.js';
 
@@ -45,6 +46,8 @@ export interface RunStageOptions {
   /** Bytes of message data a stage buffers ahead of its batch; default stageBufferBytesMaxDefault. */
   readonly bufferBytesMax?: number;
   readonly maxDeliver: number;
+  /** How long a partial batch waits for more messages; default stageLingerMs. */
+  readonly lingerMs?: number;
   /** The consumer's ack wait: messages a stage defers are kept alive well within it. */
   readonly ackWaitMs?: number;
   readonly log?: StageLog;
@@ -54,6 +57,7 @@ export interface RunStageOptions {
 
 /** The options with their defaults filled in, as the runner's parts use them. */
 export interface RunnerContext extends RunStageOptions {
+  readonly lingerMs: number;
   readonly batchBytesMax: number;
   readonly bufferBytesMax: number;
   readonly ackWaitMs: number;
@@ -79,6 +83,7 @@ export function runnerContext(opts: RunStageOptions): RunnerContext {
   return {
     ...opts,
     ackWaitMs: opts.ackWaitMs ?? defaultAckWaitMs,
+    lingerMs: opts.lingerMs ?? stageLingerMs,
     batchBytesMax: opts.batchBytesMax ?? stageBatchBytesMaxDefault,
     bufferBytesMax: opts.bufferBytesMax ?? stageBufferBytesMaxDefault,
     log: opts.log ?? (() => {}),
