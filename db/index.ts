@@ -13,5 +13,3 @@ export { listMigrations, migrate, migrationsDir } from './migrate.js';
 export { partitioningMode, runPartitionMaintenance } from './partitions.js';
 export type { Pool, PoolClient } from './pool.js';
 export { applicationName, createPool, withTransaction } from './pool.js';
-export type { PreparedStatement } from './prepared.js';
-export { preparedStatement } from './prepared.js';

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The stages' checkpoints: a high-water mark per consumer, written in each batch's transaction.
-import { type Pool, type PoolClient, preparedStatement } from '../db/index.js';
+import type { Pool, PoolClient } from '../db/index.js';
 import { TaggedError, type TmiErrorOptions } from '../errors/index.js';
 
 export class CheckpointRegressionError extends TaggedError(
@@ -23,20 +23,6 @@ function checkpointKey(client: PoolClient, consumer: string): string {
   return `${c.host}:${c.port}/${c.database}#${consumer}`;
 }
 
-// The join makes `prev` lock and read the row before the upsert changes it (a CTE read only in RETURNING
-// would run after, skip the row this statement updated and always say null). `ours`: the row version is
-// this transaction's own earlier write, not a committed value.
-const saveSql = preparedStatement(
-  `WITH prev AS (
-     SELECT stream_seq, xmin = pg_current_xact_id()::xid AS ours
-     FROM tmi.consumer_checkpoint WHERE consumer = $1 FOR UPDATE)
-   INSERT INTO tmi.consumer_checkpoint AS c (consumer, stream, stream_seq, events)
-   SELECT $1::text, $2::text, $3::bigint, $4::bigint FROM (VALUES (1)) AS one LEFT JOIN prev ON true
-   ON CONFLICT (consumer) DO UPDATE
-     SET stream_seq = GREATEST(c.stream_seq, excluded.stream_seq), events = c.events + excluded.events, updated_at = now()
-   RETURNING stream_seq, (SELECT stream_seq FROM prev) AS previous, (SELECT ours FROM prev) AS ours`,
-);
-
 /**
  * Records, inside the batch's transaction, the highest stream sequence the stage has committed. Several
  * workers may share a stage and commit out of order (and a redelivered batch commits again), so the stored
@@ -51,8 +37,19 @@ export async function saveCheckpoint(
   seq: number,
   events: number,
 ): Promise<number> {
+  // The join makes `prev` lock and read the row before the upsert changes it (a CTE read only in RETURNING
+  // would run after, skip the row this statement updated and always say null). `ours`: the row version
+  // is this transaction's own earlier write, not a committed value.
   const { rows } = await client.query<{ stream_seq: number; previous: number | null; ours: boolean | null }>(
-    saveSql([consumer, stream, seq, events]),
+    `WITH prev AS (
+       SELECT stream_seq, xmin = pg_current_xact_id()::xid AS ours
+       FROM tmi.consumer_checkpoint WHERE consumer = $1 FOR UPDATE)
+     INSERT INTO tmi.consumer_checkpoint AS c (consumer, stream, stream_seq, events)
+     SELECT $1::text, $2::text, $3::bigint, $4::bigint FROM (VALUES (1)) AS one LEFT JOIN prev ON true
+     ON CONFLICT (consumer) DO UPDATE
+       SET stream_seq = GREATEST(c.stream_seq, excluded.stream_seq), events = c.events + excluded.events, updated_at = now()
+     RETURNING stream_seq, (SELECT stream_seq FROM prev) AS previous, (SELECT ours FROM prev) AS ours`,
+    [consumer, stream, seq, events],
   );
   const row = rows[0]!;
   if (row.ours === true) return row.stream_seq;

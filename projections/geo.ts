@@ -2,7 +2,7 @@
 // The geo read model: geo_trace (every position, partitioned by time) and target_position (the newest
 // position per target). Radius queries use cube + earthdistance (no PostGIS): the GiST index on
 // ll_to_earth(lat, lon) answers the earth_box prefilter, earth_distance the exact test.
-import { type Pool, type PoolClient, preparedStatement } from '../db/index.js';
+import type { Pool, PoolClient } from '../db/index.js';
 import { isoOf } from './sql.js';
 
 /** A target's position as the API shows it. */
@@ -47,27 +47,16 @@ function unnestOf(types: string): string {
     .join(', ')})`;
 }
 
-const insertTraceSql = preparedStatement(
-  `INSERT INTO tmi.geo_trace (${geoColumns.join(', ')})
-   SELECT * FROM ${unnestOf(geoTypes)}
-   ON CONFLICT DO NOTHING`,
-);
-
 export async function insertTraceRows(client: PoolClient, rows: readonly GeoRow[]): Promise<number> {
   if (rows.length === 0) return 0;
-  const res = await client.query(insertTraceSql(geoArrays(rows)));
+  const res = await client.query(
+    `INSERT INTO tmi.geo_trace (${geoColumns.join(', ')})
+     SELECT * FROM ${unnestOf(geoTypes)}
+     ON CONFLICT DO NOTHING`,
+    geoArrays(rows),
+  );
   return res.rowCount ?? 0;
 }
-
-const upsertPositionSql = preparedStatement(
-  `INSERT INTO tmi.target_position AS p (${geoColumns.join(', ')})
-   SELECT * FROM ${unnestOf(geoTypes)}
-   ON CONFLICT (target_id) DO UPDATE
-     SET ts = excluded.ts, event_id = excluded.event_id, lat = excluded.lat, lon = excluded.lon,
-         alt = excluded.alt, speed = excluded.speed, heading = excluded.heading,
-         accuracy = excluded.accuracy, updated_at = now()
-     WHERE (excluded.ts, excluded.event_id) > (p.ts, p.event_id)`,
-);
 
 /**
  * Last write wins by observation time, ties broken by event id: a late event never moves a target back.
@@ -75,7 +64,16 @@ const upsertPositionSql = preparedStatement(
  */
 export async function upsertPositionRows(client: PoolClient, rows: readonly GeoRow[]): Promise<number> {
   if (rows.length === 0) return 0;
-  const res = await client.query(upsertPositionSql(geoArrays(rows)));
+  const res = await client.query(
+    `INSERT INTO tmi.target_position AS p (${geoColumns.join(', ')})
+     SELECT * FROM ${unnestOf(geoTypes)}
+     ON CONFLICT (target_id) DO UPDATE
+       SET ts = excluded.ts, event_id = excluded.event_id, lat = excluded.lat, lon = excluded.lon,
+           alt = excluded.alt, speed = excluded.speed, heading = excluded.heading,
+           accuracy = excluded.accuracy, updated_at = now()
+       WHERE (excluded.ts, excluded.event_id) > (p.ts, p.event_id)`,
+    geoArrays(rows),
+  );
   return res.rowCount ?? 0;
 }
 

@@ -3,7 +3,7 @@
 // processors/rollup-core.ts) into tmi.obs_rollup_1m / _1h in the transaction that inserted the ts_obs rows,
 // and only for the rows that transaction inserted — so a redelivered or replayed event, whose row was
 // there already, adds nothing, and the rollups always equal an aggregate of ts_obs.
-import { type Pool, type PoolClient, preparedStatement } from '../db/index.js';
+import type { Pool, PoolClient } from '../db/index.js';
 import type { ObsRow } from './rows.js';
 import { fromMicrosSql } from './write.js';
 
@@ -90,14 +90,9 @@ function mergeCellsSql(width: RollupWidth, param: string): string {
     RETURNING 1`;
 }
 
-/**
- * Both tables in one statement: one round trip per batch (single-event batches pay it per event), sent by
- * name — planned once per connection, not once per batch (db/prepared.ts).
- */
-const mergeSql = preparedStatement(
-  `WITH minutes AS (${mergeCellsSql(60, '$1')}), hours AS (${mergeCellsSql(3600, '$2')})
-  SELECT (SELECT count(*) FROM minutes)::int + (SELECT count(*) FROM hours)::int AS written`,
-);
+/** Both tables in one statement: one round trip per batch (single-event batches pay it per event). */
+const mergeSql = `WITH minutes AS (${mergeCellsSql(60, '$1')}), hours AS (${mergeCellsSql(3600, '$2')})
+  SELECT (SELECT count(*) FROM minutes)::int + (SELECT count(*) FROM hours)::int AS written`;
 
 /** Merges the cells into the rollup tables. Returns the rows written. */
 export async function mergeRollupCells(
@@ -107,9 +102,10 @@ export async function mergeRollupCells(
   const minutes = cells.get(60) ?? [];
   const hours = cells.get(3600) ?? [];
   if (minutes.length === 0 && hours.length === 0) return 0;
-  const { rows } = await client.query<{ written: number }>(
-    mergeSql([JSON.stringify(minutes), JSON.stringify(hours)]),
-  );
+  const { rows } = await client.query<{ written: number }>(mergeSql, [
+    JSON.stringify(minutes),
+    JSON.stringify(hours),
+  ]);
   return rows[0]!.written;
 }
 
