@@ -138,7 +138,11 @@ it(
       expect(latency.deliveriesReceived).toBe(latency.deliveriesExpected);
       expect(latency.errors).toBe(0);
       // Where PostgreSQL's time went during the measured run: the stages' writes are among the statements.
-      expect(latency.statements.some((st: { query: string; calls: number }) => st.query.includes('tmi.ts_obs') && st.calls > 0)).toBe(true);
+      expect(
+        latency.statements.some(
+          (st: { query: string; calls: number }) => st.query.includes('tmi.ts_obs') && st.calls > 0,
+        ),
+      ).toBe(true);
     }
     for (const q of ['latest state of one target', 'one day at 1 Hz by minute', 'radius (~100 targets)']) {
       expect(value('4 queries', `${q} p50`)).toBeGreaterThan(0);
