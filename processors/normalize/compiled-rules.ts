@@ -13,21 +13,40 @@
 // already: the clash is reported by the generic path), or a field the rules may produce that the
 // normalized schema lacks or types otherwise. A conversion that would give a non-finite number throws,
 // so that event's message too takes the generic path (which refuses it as it always did).
+//
+// Two modes. `bytes`: when every field that comes out is encoded exactly as it went in (the same type,
+// nested records with the same fields in the same order) and every conversion acts on doubles only, the
+// transform moves the fields' byte ranges (avro-fields.ts), writes the converted doubles and a null byte for
+// each field of the normalized schema the event lacks — no value is decoded. `records`: otherwise it
+// decodes with avsc and encodes avsc's record with the normalized schema (a field the normalized schema
+// has and the writer lacks is written as null either way).
 import type {
   AvroFieldType,
   AvroRecordSchema,
   AvroValueType,
   RegisteredSchema,
 } from '../../schemas/index.js';
+import { fieldSplitter } from './avro-fields.js';
 import type { MappingRule } from './normalize-core.js';
 
 /** The writer's payload bytes → the normalized schema's; throws on bytes the writer cannot decode. */
-export type CompiledRules = (payload: Uint8Array) => Buffer;
+export interface CompiledRules {
+  (payload: Uint8Array): Buffer;
+  /** How it works (see the file comment). */
+  readonly mode: 'bytes' | 'records';
+}
 
 type Op =
   | { readonly op: 'drop'; readonly at: number }
   | { readonly op: 'rename'; readonly from: number; readonly to: number }
-  | { readonly op: 'convert'; readonly at: number; readonly scale: number; readonly offset: number }
+  | {
+      readonly op: 'convert';
+      readonly at: number;
+      readonly scale: number;
+      readonly offset: number;
+      /** The value's possible types: all doubles (true), none (false), or both (undefined). */
+      readonly numeric: boolean | undefined;
+    }
   | {
       readonly op: 'map';
       readonly from: number;
@@ -35,6 +54,7 @@ type Op =
       readonly convert: boolean;
       readonly scale: number;
       readonly offset: number;
+      readonly numeric: boolean | undefined;
     };
 
 type CodecSchema = Pick<RegisteredSchema, 'schema' | 'type'>;
@@ -55,14 +75,24 @@ export function compileRules(
   }
   const normSlots = slotsOfNorm(slots, norm.schema);
   if (normSlots === undefined) return undefined;
+  const plan: Plan = { writer, norm, ops, normSlots, slotCount: slots.names.length };
+  return keepsEncodings(slots, ops, norm.schema, normSlots) ? bytesTransform(plan) : recordsTransform(plan);
+}
+
+interface Plan {
+  readonly writer: CodecSchema;
+  readonly norm: CodecSchema;
+  readonly ops: readonly Op[];
+  /** For each field of the normalized schema, the slot its value comes from (-1: none). */
+  readonly normSlots: readonly number[];
+  readonly slotCount: number;
+}
+
+function recordsTransform({ writer, norm, ops, normSlots, slotCount }: Plan): CompiledRules {
   const writerAvroNames = avroFieldNames(writer);
   const normAvroNames = avroFieldNames(norm);
-  const slotCount = slots.names.length;
-  return (payload) => {
-    const buf = Buffer.isBuffer(payload)
-      ? payload
-      : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-    const record = writer.type.fromBuffer(buf) as Record<string, unknown>;
+  const transform = (payload: Uint8Array) => {
+    const record = writer.type.fromBuffer(bufferOf(payload)) as Record<string, unknown>;
     const values: unknown[] = new Array(slotCount);
     for (let k = 0; k < writerAvroNames.length; k++) {
       const value = record[writerAvroNames[k]!];
@@ -76,6 +106,89 @@ export function compileRules(
     }
     return norm.type.toBuffer(out);
   };
+  return Object.assign(transform, { mode: 'records' as const });
+}
+
+/** A slot's bytes: its range in the payload, absent, or a converted double held in `doubles`. */
+const absent = -1;
+const convertedDouble = -2;
+
+function bytesTransform({ writer, norm, ops, normSlots, slotCount }: Plan): CompiledRules {
+  const split = fieldSplitter(writer.schema);
+  // A field of the normalized schema typed `null` takes no bytes; any other is a union (null: one 0 byte).
+  const unions = norm.schema.fields.map((f) => f.type !== 'null');
+  const transform = (payload: Uint8Array) => {
+    const buf = bufferOf(payload);
+    const starts = new Int32Array(slotCount).fill(absent);
+    const ends = new Int32Array(slotCount);
+    const doubles = new Float64Array(slotCount);
+    split(buf, starts, ends);
+    for (const op of ops) runOnBytes(op, buf, starts, ends, doubles);
+    let length = 0;
+    for (let k = 0; k < normSlots.length; k++) {
+      const slot = normSlots[k]!;
+      const start = slot < 0 ? absent : starts[slot]!;
+      length += start === absent ? (unions[k] ? 1 : 0) : start === convertedDouble ? 9 : ends[slot]! - start;
+    }
+    const out = Buffer.allocUnsafe(length);
+    let at = 0;
+    for (let k = 0; k < normSlots.length; k++) {
+      const slot = normSlots[k]!;
+      const start = slot < 0 ? absent : starts[slot]!;
+      if (start === absent) {
+        if (unions[k]) out[at++] = 0;
+      } else if (start === convertedDouble) {
+        out[at] = 2; // union branch 1, zig-zag encoded
+        at = out.writeDoubleLE(doubles[slot]!, at + 1);
+      } else {
+        at += buf.copy(out, at, start, ends[slot]!);
+      }
+    }
+    return out;
+  };
+  return Object.assign(transform, { mode: 'bytes' as const });
+}
+
+/** `run` on byte ranges: moves them, and converts doubles into `doubles`. */
+function runOnBytes(op: Op, buf: Buffer, starts: Int32Array, ends: Int32Array, doubles: Float64Array): void {
+  switch (op.op) {
+    case 'drop':
+      starts[op.at] = absent;
+      return;
+    case 'convert': {
+      // numeric is true here (bytes mode): the value, when present, is a double.
+      if (op.numeric !== true || starts[op.at] === absent) return;
+      doubles[op.at] = converted(doubleAt(buf, starts, doubles, op.at), op.scale, op.offset);
+      starts[op.at] = convertedDouble;
+      return;
+    }
+    case 'rename':
+    case 'map': {
+      const { from, to } = op;
+      if (starts[from] === absent || from === to) return;
+      starts[to] = starts[from]!;
+      ends[to] = ends[from]!;
+      doubles[to] = doubles[from]!;
+      starts[from] = absent;
+      if (op.op === 'map' && op.convert && op.numeric === true) {
+        doubles[to] = converted(doubleAt(buf, starts, doubles, to), op.scale, op.offset);
+        starts[to] = convertedDouble;
+      }
+      return;
+    }
+  }
+}
+
+function doubleAt(buf: Buffer, starts: Int32Array, doubles: Float64Array, slot: number): number {
+  const start = starts[slot]!;
+  // After the union's branch byte (0x02).
+  return start === convertedDouble ? doubles[slot]! : buf.readDoubleLE(start + 1);
+}
+
+function bufferOf(payload: Uint8Array): Buffer {
+  return Buffer.isBuffer(payload)
+    ? payload
+    : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
 }
 
 /** One rule on the values of one event: applyRule's semantics, on top-level fields (undefined: absent). */
@@ -136,7 +249,13 @@ class Slots {
         return { op: 'drop', at: from };
       case 'convert':
         // Numbers stay numbers (doubles) and anything else is left as it is: no type changes.
-        return { op: 'convert', at: from, scale: rule.scale ?? 1, offset: rule.offset ?? 0 };
+        return {
+          op: 'convert',
+          at: from,
+          scale: rule.scale ?? 1,
+          offset: rule.offset ?? 0,
+          numeric: numericOf(this.types[from]!),
+        };
       case 'rename': {
         const to = this.slot(rule.toField!);
         if (to !== from && this.types[from]!.length > 0) {
@@ -148,8 +267,9 @@ class Slots {
       case 'map': {
         const to = this.slot(rule.toField!);
         if (this.types[from]!.length === 0)
-          return { op: 'map', from, to, convert: false, scale: 1, offset: 0 };
+          return { op: 'map', from, to, convert: false, scale: 1, offset: 0, numeric: false };
         if (this.types[to]!.length > 0) return undefined; // both may be there: a clash, the generic path's
+        const numeric = numericOf(this.types[from]!);
         this.types[to] = this.types[from]!;
         this.types[from] = [];
         return {
@@ -160,6 +280,7 @@ class Slots {
           convert: rule.scale !== 1 || rule.offset !== 0,
           scale: rule.scale ?? 1,
           offset: rule.offset ?? 0,
+          numeric,
         };
       }
     }
@@ -194,6 +315,60 @@ function slotsOfNorm(slots: Slots, norm: AvroRecordSchema): number[] | undefined
     result[k] = slot;
   }
   return result;
+}
+
+/** Whether values of these types are all doubles (true), none (false), or may be either (undefined). */
+function numericOf(types: readonly AvroValueType[]): boolean | undefined {
+  const doubles = types.filter((t) => t === 'double').length;
+  return doubles === types.length ? true : doubles === 0 ? false : undefined;
+}
+
+/**
+ * Whether the bytes mode gives the records mode's bytes: every conversion knows whether its value is a
+ * double, and every field that comes out has, whatever it came from, exactly its normalized encoding.
+ */
+function keepsEncodings(
+  slots: Slots,
+  ops: readonly Op[],
+  norm: AvroRecordSchema,
+  normSlots: readonly number[],
+): boolean {
+  const conversionsKnown = ops.every(
+    (op) => (op.op !== 'convert' && (op.op !== 'map' || !op.convert)) || op.numeric !== undefined,
+  );
+  return (
+    conversionsKnown &&
+    normSlots.every((slot, k) => {
+      const type = norm.fields[k]!.type;
+      if (slot < 0 || type === 'null') return true;
+      return slots.types[slot]!.every((t) => sameEncoding(t, type[1]));
+    })
+  );
+}
+
+/** Whether two types encode every value alike, byte for byte, and name fields alike (record names aside). */
+export function sameEncoding(a: AvroValueType, b: AvroValueType): boolean {
+  if (typeof a === 'string' || typeof b === 'string') return a === b;
+  if (a.type === 'record') {
+    return (
+      b.type === 'record' &&
+      a.fields.length === b.fields.length &&
+      a.fields.every((f, i) => {
+        const g = b.fields[i]!;
+        if (f.name !== g.name) return false;
+        if (f.type === 'null' || g.type === 'null') return f.type === g.type;
+        return sameEncoding(f.type[1], g.type[1]);
+      })
+    );
+  }
+  if (b.type !== 'array') return false;
+  const ai = a.items;
+  const bi = b.items;
+  if (ai === 'null' || bi === 'null') return ai === bi;
+  if (Array.isArray(ai) !== Array.isArray(bi)) return false;
+  return Array.isArray(ai)
+    ? sameEncoding((ai as readonly ['null', AvroValueType])[1], (bi as readonly ['null', AvroValueType])[1])
+    : sameEncoding(ai as AvroValueType, bi as AvroValueType);
 }
 
 function coreTypes(type: AvroFieldType): AvroValueType[] {

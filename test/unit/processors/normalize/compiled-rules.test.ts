@@ -88,6 +88,8 @@ interface Case {
   readonly rules: readonly MappingRule[];
   /** Data only the normalized schema knows (another writer's fields): written as null. */
   readonly normExtra?: readonly Record<string, unknown>[];
+  /** The mode the transform compiles to (default: bytes). */
+  readonly mode?: 'bytes' | 'records';
 }
 
 const same: Case[] = [
@@ -149,6 +151,16 @@ const same: Case[] = [
     ],
     rules: [rule({ field: 'engine', action: 'rename', toField: 'motor' }), map('tags', 'labels')],
     normExtra: [{ motor: { rpm: 1, oil: { grade: 'x' } }, other: 'y', pts: [{ y: 2 }] }],
+    mode: 'records',
+  },
+  {
+    name: 'nested records and arrays move as bytes when the normalized schema has them alike',
+    datas: [
+      { engine: { temp: 90, oil: { level: 0.5 } }, tags: ['a', 'b'], pts: [{ x: 1 }, null], ok: true },
+      { engine: { temp: null }, tags: [], pts: [], ok: false },
+    ],
+    rules: [rule({ field: 'engine', action: 'rename', toField: 'motor' }), map('ok', 'door_open')],
+    normExtra: [{ zzz: 1, aaa: 'first' }],
   },
   {
     name: 'no rules: the writer re-encoded with a wider normalized schema',
@@ -177,13 +189,13 @@ const declined: Case[] = [
 ];
 
 describe('compileRules', () => {
-  it.each(same)('$name: the same bytes as applyRules + encode', ({ datas, rules, normExtra }) => {
+  it.each(same)('$name: the same bytes as applyRules + encode', ({ datas, rules, normExtra, mode }) => {
     const writer = writerOf(datas);
     const generic = (bytes: Buffer) => applyRules(decodePayload(writer, bytes), rules);
     const inputs = datas.map((d) => encodePayload(writer, d));
     const norm = normOf(inputs.map(generic), normExtra);
     const transform = compileRules(writer, rules, norm);
-    expect(transform).toBeDefined();
+    expect(transform?.mode).toBe(mode ?? 'bytes');
     for (const bytes of inputs) {
       const expected = encodePayload(norm, generic(bytes));
       expect(transform!(bytes).toString('hex')).toBe(expected.toString('hex'));
@@ -210,6 +222,20 @@ describe('compileRules', () => {
     const transform = compileRules(writer, rules, normOf([{ x: 1 }]))!;
     expect(() => transform(encodePayload(writer, { x: 1e307 }))).toThrow(/Infinity/);
     expect(() => transform(Buffer.from([2, 0xff]))).toThrow();
+    const nested = writerOf([{ e: { a: 1 } }]);
+    const records = compileRules(nested, [], normOf([{ e: { a: 1, b: 2 } }]))!;
+    expect(records.mode).toBe('records');
+    expect(() => records(Buffer.from([2, 2, 0xff]))).toThrow();
+  });
+
+  it('refuses truncated bytes, trailing bytes and a bad union branch in the bytes mode', () => {
+    const writer = writerOf([{ s: 'text', d: 1 }]);
+    const transform = compileRules(writer, [map('d', 'dd')], normOf([{ s: 'x', dd: 1 }]))!;
+    expect(transform.mode).toBe('bytes');
+    const bytes = encodePayload(writer, { s: 'text', d: 1 });
+    expect(() => transform(bytes.subarray(0, bytes.length - 1))).toThrow(/truncated/);
+    expect(() => transform(Buffer.concat([bytes, Buffer.from([0])]))).toThrow(/after its last field/);
+    expect(() => transform(Buffer.from([4, 0]))).toThrow(/union branch/);
   });
 
   it('the cache compiles once per writer, normalized schema and rule ids, and keeps declines', () => {
