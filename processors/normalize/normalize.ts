@@ -20,7 +20,7 @@ import {
 } from '../decode.js';
 import type { OutboundMessage, StageDeps, StageHandler } from '../types.js';
 import { recordClashes } from './clashes.js';
-import { CompiledRulesCache } from './compiled-rules.js';
+import { type CompiledRules, CompiledRulesCache } from './compiled-rules.js';
 import type { FieldNormalizer } from './field-normalizer.js';
 import { applyRules, type Clash, type MappingRule, rulesForBatch } from './normalize-core.js';
 import { MappingRulesCache } from './rules-cache.js';
@@ -134,6 +134,15 @@ function fastPath(
   transforms: CompiledRulesCache,
 ): EventEnvelope[] | undefined {
   const out: EventEnvelope[] = [];
+  // The events of a message are one target's, almost always of one writer schema under the same rules.
+  let last:
+    | {
+        writer: RegisteredSchema;
+        rules: readonly MappingRule[];
+        norm: RegisteredSchema;
+        transform: CompiledRules;
+      }
+    | undefined;
   for (const envelope of envelopes) {
     const writer = writers.get(envelope.schema_id);
     const norm = registry.cachedLatest(normalizedSubject(envelope.kind));
@@ -143,8 +152,12 @@ function fastPath(
       out.push(norm.schemaId === envelope.schema_id ? envelope : { ...envelope, schema_id: norm.schemaId });
       continue;
     }
-    const transform = transforms.get(writer, rules, norm);
-    if (transform === undefined) return undefined;
+    if (last?.writer !== writer || last.rules !== rules || last.norm !== norm) {
+      const transform = transforms.get(writer, rules, norm);
+      if (transform === undefined) return undefined;
+      last = { writer, rules, norm, transform };
+    }
+    const transform = last.transform;
     try {
       out.push({ ...envelope, schema_id: norm.schemaId, payload: transform(envelope.payload) });
     } catch {
