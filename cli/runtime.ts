@@ -133,14 +133,33 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
     connectors,
     async stop() {
       clearInterval(maintenance);
-      await connectors?.stop();
-      await api?.app.close();
-      await api?.speaker.stop().catch(() => {});
-      await stopStages(stages);
-      await nc.drain().catch(() => {});
-      await pool.end();
+      const step = <T>(name: string, work: () => Promise<T>) => stopStep(log, name, work);
+      await step('connectors', async () => connectors?.stop());
+      await step('the HTTP API', async () => api?.app.close());
+      await step('the NATS speaker', async () => api?.speaker.stop().catch(() => {}));
+      await step('the stages', () => stopStages(stages));
+      await step('the NATS connection', () => nc.drain().catch(() => {}));
+      await step('the PostgreSQL pool', () => pool.end());
     },
   };
+}
+
+/** A stop step still running after this long is named in the log (and still awaited). */
+export const stopStepWarnMs = 10_000;
+
+/** Runs one step of a stop, saying in the log which step a slow stop waits on, and for how long. */
+async function stopStep<T>(log: Log, name: string, work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  const warn = setInterval(
+    () =>
+      log('warn', `stopping: still waiting for ${name} after ${Math.round((Date.now() - started) / 1000)} s`),
+    stopStepWarnMs,
+  );
+  try {
+    return await work();
+  } finally {
+    clearInterval(warn);
+  }
 }
 
 /**

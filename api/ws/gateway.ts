@@ -50,6 +50,12 @@ export const wsFetchFailuresMax = 20;
 /** Frames a client may send before its stream is attached (auth + subscribe/resume, and a ping or two). */
 export const wsFramesBeforeReadyMax = 8;
 /** Longest timer Node accepts. */
+/**
+ * How long a stopping gateway waits for clients to answer the close handshake before it drops their
+ * sockets: a client that never answers (a frozen tab, a suspended process) must not hold a stop for ws's
+ * own 30 s close timeout per socket.
+ */
+export const wsCloseGraceMs = 2_000;
 const timerMsMax = 2 ** 31 - 1;
 
 export interface GatewayDeps {
@@ -121,7 +127,11 @@ export class WsGateway {
   async close(): Promise<void> {
     this.closing = true;
     for (const c of [...this.connections]) c.closeWith('SHUTTING_DOWN', 'tmiDB is stopping; resume later');
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    const grace = setTimeout(() => {
+      for (const client of this.wss.clients) client.terminate();
+    }, wsCloseGraceMs);
+    await closed.finally(() => clearTimeout(grace));
   }
 
   /** After a key change: streams whose credential stopped working are closed with 4001. */

@@ -6,7 +6,7 @@
 // log must stay free of errors for the whole run.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type BrowserServer, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { consoleDistDir } from '../../api/routes/console.js';
 import { packageRoot } from '../../config/index.js';
@@ -17,6 +17,7 @@ const shots = path.join(packageRoot, 'test-results', 'console');
 const viewport = { width: 1366, height: 900 };
 
 let t: TestTmidb;
+let browserServer: BrowserServer;
 let browser: Browser;
 const browserErrors: string[] = [];
 const requestedUrls: string[] = [];
@@ -27,17 +28,52 @@ beforeAll(async () => {
   }
   if (!existsSync(chromiumPath)) throw new Error(`no browser at ${chromiumPath}: run npm run setup`);
   mkdirSync(shots, { recursive: true });
-  t = await startTestTmidb('console');
-  browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+  t = await startTestTmidb('console', {
+    log: (level, msg) => {
+      if (level === 'warn') console.warn(`[tmidb] ${msg}`); // e.g. which step a slow stop waits on
+    },
+  });
+  // A browser server, not a plain launch: its process can be killed if closing it hangs.
+  browserServer = await chromium.launchServer({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+  browser = await chromium.connect(browserServer.wsEndpoint());
 });
 
-// Tabs first: their live WebSockets and requests end before the server is asked to stop. The bound is for a
-// slow stop on a busy machine (one CI run hit the default 120 s here after every test had passed).
+/** How long each teardown step may take before the next is tried (closing Chromium hangs now and then). */
+const browserCloseStepMs = 30_000;
+
+/** Resolves when `work` settles or after `ms`, saying which and how long it took. */
+async function teardownStep(name: string, work: Promise<unknown>, ms: number): Promise<void> {
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`still running after ${ms} ms, going on`), ms);
+  });
+  const outcome = await Promise.race([
+    work.then(
+      () => 'done',
+      (e: Error) => `failed: ${e.message}`,
+    ),
+    late,
+  ]);
+  clearTimeout(timer);
+  console.info(`[console] teardown: ${name} ${outcome} (${Date.now() - started} ms)`);
+}
+
+// Tabs first: their live WebSockets and requests end before tmiDB is asked to stop. Two CI runs timed out
+// here (120 s, then 300 s) after every test had passed; each step is now bounded and timed, Chromium is
+// killed whatever happened, and a slow tmiDB stop names the step it waits on in the log.
 afterAll(async () => {
-  await Promise.all(browser?.contexts().map((c) => c.close()) ?? []);
-  await browser?.close();
-  await t?.stop();
-}, 300_000);
+  await teardownStep(
+    'closing the tabs',
+    Promise.all(browser?.contexts().map((c) => c.close()) ?? []),
+    browserCloseStepMs,
+  );
+  await teardownStep('closing the browser', browser?.close() ?? Promise.resolve(), browserCloseStepMs);
+  await teardownStep('killing Chromium', browserServer?.kill() ?? Promise.resolve(), browserCloseStepMs);
+  const stopping = t?.stop() ?? Promise.resolve();
+  await teardownStep('stopping tmiDB', stopping, 240_000);
+  await stopping;
+}, 360_000);
 
 /** A fresh browser tab (no storage) whose errors and requests are recorded. */
 async function newTab(): Promise<{ context: BrowserContext; page: Page }> {

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 // The chart panel of a target: choose fields and a range; the server downsamples to ~2 points per pixel
 // column (`points=`), and live events of the target are appended as they come.
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, qs } from '../api';
 import { type ChartSeries, SeriesChart } from '../chart';
+import type { LiveFrame } from '../live';
+import { livePoints, mergeLoaded } from '../series-merge';
 import { type State, useLive, useLoad } from '../util';
 
 const ranges = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 } as const;
@@ -48,10 +50,21 @@ function useChartSeries(id: string, base: string, fields: readonly string[], win
   const [series, setSeries] = useState<ChartSeries[]>([]);
   const [toMs, setToMs] = useState(win.toMs);
   const [seriesFromMs, setSeriesFromMs] = useState<number | undefined>();
+  // This target's live frames since the page opened (bounded), whatever fields are shown at the time.
+  const seen = useRef<LiveFrame[]>([]);
+  useEffect(() => {
+    seen.current = [];
+  }, [id]);
   useEffect(() => {
     const s = loaded.data?.series ?? {};
     const pointsOf = (f: string) => (s[f]?.ts ?? []).map((t, i) => [Date.parse(t), s[f]!.value[i]!] as const);
-    setSeries(fields.map((f) => ({ name: f, points: pointsOf(f) })));
+    const liveOf = (f: string) => (live ? livePoints(seen.current, f) : []);
+    setSeries(
+      fields.map((f) => ({
+        name: f,
+        points: mergeLoaded(pointsOf(f), liveOf(f), win.fromMs, liveSeriesPointsMax),
+      })),
+    );
     setToMs(win.toMs);
     if (loaded.data !== undefined) setSeriesFromMs(win.fromMs);
   }, [loaded.data]);
@@ -59,10 +72,9 @@ function useChartSeries(id: string, base: string, fields: readonly string[], win
     (frames) => {
       const mine = live ? frames.filter((f) => f.type === 'event' && f.target_id === id) : [];
       if (mine.length === 0) return;
+      seen.current = [...seen.current, ...mine].slice(-liveSeriesPointsMax);
       const append = (s: ChartSeries): ChartSeries => {
-        const added = mine.flatMap((f) =>
-          typeof f.data[s.name] === 'number' ? [[Date.parse(f.ts), f.data[s.name] as number] as const] : [],
-        );
+        const added = livePoints(mine, s.name);
         return added.length === 0 ? s : { ...s, points: [...s.points, ...added].slice(-liveSeriesPointsMax) };
       };
       setSeries((old) => old.map(append));
