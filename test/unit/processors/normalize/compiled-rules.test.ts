@@ -114,7 +114,11 @@ const same: Case[] = [
   },
   {
     name: 'missing optional fields and nulls: absent stays absent',
-    datas: [{ tempF: 50, a: 1 }, { a: null, b: 'x' }, { tempF: null, b: null, c: [1, null] }],
+    datas: [
+      { tempF: 50, a: 1 },
+      { a: null, b: 'x' },
+      { tempF: null, b: null, c: [1, null] },
+    ],
     rules: [map('tempF', 'temperature', f2c), rule({ field: 'a', action: 'drop' })],
   },
   {
