@@ -116,16 +116,15 @@ export function rolledUpBucketSql(q: ObsQuery, unit: RollupWidth): ObsSql | unde
       FROM tmi.obs_cells(${target}, ${fields}, ${at(edge.fromUs)}, ${at(edge.toUs)}, interval '${unit} seconds') c`);
   }
   if (parts.length === 0) return undefined;
-  const width = `(${p.add(bucket.seconds)}::integer * interval '1 second')`;
-  const dir = q.order === 'asc' ? 'ASC' : 'DESC';
   const aggs = new Set(q.aggs ?? []);
+  // Parameters only where they are used: an unused one has no type PostgreSQL can infer.
+  const agg =
+    bucket.seconds === unit
+      ? oneCellPerBucket(aggs)
+      : cellsCombined(aggs, `(${p.add(bucket.seconds)}::integer * interval '1 second')`);
+  const dir = q.order === 'asc' ? 'ASC' : 'DESC';
   const text = `WITH parts AS (${parts.join('\n      UNION ALL ')}
-    ), agg AS (
-      SELECT date_bin(${width}, part, ${bucketOrigin}) AS bucket, field, sum(count) AS count,
-             ${exactSumAvg('sum(sum)', 'sum(num_count)')}, min(min) AS min, max(max) AS max,
-             ${aggs.has('first') ? '(array_agg(first_value ORDER BY first_ts, first_event))[1]' : 'NULL'} AS first,
-             ${aggs.has('last') ? '(array_agg(last_value ORDER BY last_ts DESC, last_event DESC))[1]' : 'NULL'} AS last
-      FROM parts GROUP BY 1, field
+    ), agg AS (${agg}
     ), page AS (
       SELECT DISTINCT bucket FROM agg ORDER BY bucket ${dir} LIMIT ${p.add(q.limit + 1)}
     )
@@ -133,6 +132,28 @@ export function rolledUpBucketSql(q: ObsQuery, unit: RollupWidth): ObsSql | unde
     FROM agg a JOIN page USING (bucket)
     ORDER BY a.bucket ${dir}, a.field`;
   return { text, values: p.values };
+}
+
+/** Requested buckets made of several cells (an hour of minutes, a day of hours): the cells combined. */
+function cellsCombined(aggs: ReadonlySet<string>, width: string): string {
+  return `
+      SELECT date_bin(${width}, part, ${bucketOrigin}) AS bucket, field, sum(count) AS count,
+             ${exactSumAvg('sum(sum)', 'sum(num_count)')}, min(min) AS min, max(max) AS max,
+             ${aggs.has('first') ? '(array_agg(first_value ORDER BY first_ts, first_event))[1]' : 'NULL'} AS first,
+             ${aggs.has('last') ? '(array_agg(last_value ORDER BY last_ts DESC, last_event DESC))[1]' : 'NULL'} AS last
+      FROM parts GROUP BY 1, field`;
+}
+
+/**
+ * Requested buckets as wide as the rollup: each (bucket, field) is exactly one part — a rollup row inside
+ * the range or the edge cell computed from raw rows, never both (the split does not overlap) — so the
+ * cell is the answer and grouping (half the query's time for a day by minute) is skipped.
+ */
+function oneCellPerBucket(aggs: ReadonlySet<string>): string {
+  return `
+      SELECT part AS bucket, field, count, ${exactSumAvg('sum', 'num_count')}, min, max,
+             ${aggs.has('first') ? 'first_value' : 'NULL'} AS first, ${aggs.has('last') ? 'last_value' : 'NULL'} AS last
+      FROM parts`;
 }
 
 // ── points ──────────────────────────────────────────────────────────────────
