@@ -54,6 +54,7 @@ export {
   insertMappingRule,
   listMappingRules,
   loadAllMappingRules,
+  mappingRulesVersion,
 } from './mapping-rules.js';
 export type {
   AliasRow,

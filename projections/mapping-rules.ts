@@ -29,6 +29,17 @@ export async function loadAllMappingRules(pool: Pool): Promise<MappingRuleRow[]>
   return rows;
 }
 
+/**
+ * The count of changes to tmi.mapping_rule so far (migration 014: a trigger bumps it in the transaction of
+ * every insert, update or delete). Equal counts read at two moments mean equal rules at both.
+ */
+export async function mappingRulesVersion(pool: Pool): Promise<string> {
+  const { rows } = await pool.query<{ version: string }>(
+    'SELECT version::text AS version FROM tmi.mapping_rule_version',
+  );
+  return rows[0]?.version ?? '';
+}
+
 export async function listMappingRules(pool: Pool, includeDeleted = false): Promise<MappingRuleRow[]> {
   const { rows } = await pool.query<MappingRuleRow>(
     `SELECT ${columns} FROM tmi.mapping_rule ${includeDeleted ? '' : 'WHERE deleted_at IS NULL'} ORDER BY position, created_at`,

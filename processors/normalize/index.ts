@@ -2,6 +2,8 @@
 // The normalize stage: mapping rules and the AI normalizer's decisions applied to TMI_IN (normalize-core,
 // pure) and republished on TMI_NORM; the normalizer's vocabulary, units, features, ONNX model and preview.
 export { AliasIndex } from './aliases.js';
+export type { CompiledRules } from './compiled-rules.js';
+export { CompiledRulesCache, compileRules, encodesAs } from './compiled-rules.js';
 export type { FieldDecision, ModelRole, Prediction, Thresholds } from './decide.js';
 export { decide, modelRoles, readPrediction, unitInName } from './decide.js';
 export { featureVersion } from './features.js';

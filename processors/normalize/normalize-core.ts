@@ -69,23 +69,35 @@ export function rulesForBatch(
   if (rules.length === 0) return () => none;
   const candidates = new Map<string, readonly MappingRule[]>();
   const always = { createdAtMicros: Number.NEGATIVE_INFINITY, deletedAtMicros: null };
-  return (e) => {
-    const key = `${e.kind}\u0000${e.target_id}`;
+  // Events come in runs of one target (a message is one target's): the last list found is tried first.
+  let last: { kind: string; targetId: string; list: readonly MappingRule[] } | undefined;
+  const candidatesOf = (kind: string, targetId: string): readonly MappingRule[] => {
+    if (last?.kind === kind && last.targetId === targetId) return last.list;
+    const key = `${kind}\u0000${targetId}`;
     let list = candidates.get(key);
     if (list === undefined) {
       const byId = new Map(rules.map((r) => [r.ruleId, r]));
-      const scope = { kind: e.kind, targetId: e.target_id, receivedAtMicros: 0 };
+      const scope = { kind, targetId, receivedAtMicros: 0 };
       list = rulesInForce(
         rules.map((r) => ({ ...r, ...always })),
         scope,
       ).map((r) => byId.get(r.ruleId)!);
       candidates.set(key, list);
     }
-    const at = e.received_at;
-    const inForce = (r: MappingRule) =>
-      r.createdAtMicros <= at && (r.deletedAtMicros === null || at < r.deletedAtMicros);
-    return list.every(inForce) ? list : list.filter(inForce);
+    last = { kind, targetId, list };
+    return list;
   };
+  return (e) => {
+    const list = candidatesOf(e.kind, e.target_id);
+    const at = e.received_at;
+    for (const r of list) if (!inForceAt(r, at)) return list.filter((q) => inForceAt(q, at));
+    return list;
+  };
+}
+
+/** Whether the rule was in force for an event received at `at` (µs). */
+function inForceAt(rule: MappingRule, at: number): boolean {
+  return rule.createdAtMicros <= at && (rule.deletedAtMicros === null || at < rule.deletedAtMicros);
 }
 
 /**

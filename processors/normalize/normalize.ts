@@ -20,6 +20,7 @@ import {
 } from '../decode.js';
 import type { OutboundMessage, StageDeps, StageHandler } from '../types.js';
 import { recordClashes } from './clashes.js';
+import { type CompiledRules, CompiledRulesCache } from './compiled-rules.js';
 import type { FieldNormalizer } from './field-normalizer.js';
 import { applyRules, type Clash, type MappingRule, rulesForBatch } from './normalize-core.js';
 import { MappingRulesCache } from './rules-cache.js';
@@ -42,6 +43,7 @@ export interface NormalizeStageDeps extends StageDeps {
 
 export function normalizeStage(deps: NormalizeStageDeps): StageHandler {
   const cache = new MappingRulesCache(deps.pool, deps.nowMicros);
+  const transforms = new CompiledRulesCache();
   const rulesCovering = async (messages: readonly EnvelopedMessage[]) => {
     let newest = 0;
     for (const m of messages) for (const e of m.envelopes) newest = Math.max(newest, e.received_at);
@@ -66,24 +68,23 @@ export function normalizeStage(deps: NormalizeStageDeps): StageHandler {
         }
       }
       const rulesOf = rulesForBatch(allRules);
-      // Pass-through: no rule in force and the writer schema is the normalized subject's latest shape
-      // (the same fingerprint: the same Avro encoding) — the payload bytes go on as they are, relabelled
-      // with the normalized schema id, without being decoded and encoded again. Everything else (and the
-      // first batch of a kind, which registers its normalized subject) takes the full path.
+      // Fast paths (fastPath): a message whose every event passes through or has a compiled transform
+      // goes on without its payloads becoming plain JSON; everything else (and the first batch of a kind,
+      // which registers its normalized subject) takes the full path below.
       const outbound: (OutboundMessage | undefined)[] = new Array(enveloped.ok.length);
       const full: EnvelopedMessage[] = [];
       const fullAt: number[] = [];
       let events = 0;
       enveloped.ok.forEach((m, i) => {
         if (m.envelopes.length === 0) return; // a replay for another stage: nothing to pass on
-        const relabelled = passThrough(m.envelopes, writers, rulesOf, deps.registry);
-        if (relabelled === undefined) {
+        const fast = fastPath(m.envelopes, writers, rulesOf, deps.registry, transforms);
+        if (fast === undefined) {
           full.push(m);
           fullAt.push(i);
           return;
         }
-        outbound[i] = outboundMessage(deps, relabelled);
-        events += relabelled.length;
+        outbound[i] = outboundMessage(deps, fast);
+        events += fast.length;
       });
       const decoded = decodePayloads(full, writers);
       const clashes: { kind: string; clash: Clash; value: unknown }[] = [];
@@ -118,21 +119,50 @@ export function normalizeStage(deps: NormalizeStageDeps): StageHandler {
   };
 }
 
-/** The envelopes relabelled with their normalized schema id, or undefined when any needs the full path. */
-function passThrough(
+/**
+ * The envelopes with their normalized payloads, or undefined when any needs the full path. An event with
+ * no rule in force whose writer schema is the normalized subject's latest shape (the same fingerprint: the
+ * same Avro encoding) passes as it is, relabelled with the normalized schema id; any other goes through
+ * the transform compiled for its writer schema, rules and the normalized subject's latest version
+ * (compiled-rules.ts), when there is one — the same bytes the full path would give.
+ */
+function fastPath(
   envelopes: readonly EventEnvelope[],
   writers: ReadonlyMap<number, RegisteredSchema>,
   rulesOf: (envelope: EventEnvelope) => readonly MappingRule[],
   registry: StageDeps['registry'],
+  transforms: CompiledRulesCache,
 ): EventEnvelope[] | undefined {
   const out: EventEnvelope[] = [];
+  // The events of a message are one target's, almost always of one writer schema under the same rules.
+  let last:
+    | {
+        writer: RegisteredSchema;
+        rules: readonly MappingRule[];
+        norm: RegisteredSchema;
+        transform: CompiledRules;
+      }
+    | undefined;
   for (const envelope of envelopes) {
     const writer = writers.get(envelope.schema_id);
     const norm = registry.cachedLatest(normalizedSubject(envelope.kind));
-    if (writer === undefined || norm === undefined || norm.fingerprint !== writer.fingerprint)
-      return undefined;
-    if (rulesOf(envelope).length > 0) return undefined;
-    out.push(norm.schemaId === envelope.schema_id ? envelope : { ...envelope, schema_id: norm.schemaId });
+    if (writer === undefined || norm === undefined) return undefined;
+    const rules = rulesOf(envelope);
+    if (rules.length === 0 && norm.fingerprint === writer.fingerprint) {
+      out.push(norm.schemaId === envelope.schema_id ? envelope : { ...envelope, schema_id: norm.schemaId });
+      continue;
+    }
+    if (last?.writer !== writer || last.rules !== rules || last.norm !== norm) {
+      const transform = transforms.get(writer, rules, norm);
+      if (transform === undefined) return undefined;
+      last = { writer, rules, norm, transform };
+    }
+    const transform = last.transform;
+    try {
+      out.push({ ...envelope, schema_id: norm.schemaId, payload: transform(envelope.payload) });
+    } catch {
+      return undefined; // undecodable, or a conversion the full path refuses: it says why
+    }
   }
   return out;
 }
