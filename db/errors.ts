@@ -28,6 +28,24 @@ export function isRetryableSqlState(sqlState: string | undefined): boolean {
   );
 }
 
+const connectionLostMark = Symbol('tmidb.connectionLost');
+
+/**
+ * Marks an error node-pg raised because a connection ended under it ("Connection terminated
+ * unexpectedly": a plain Error without SQLSTATE or socket code). The pool marks it from the client's
+ * 'error' event, which node-pg emits before it rejects the queries in flight with the same object.
+ */
+export function markConnectionLost(err: unknown): void {
+  if (typeof err === 'object' && err !== null && !Object.hasOwn(err, connectionLostMark)) {
+    Object.defineProperty(err, connectionLostMark, { value: true });
+  }
+}
+
+/** Whether `err` is a lost PostgreSQL connection marked by the pool: unavailability, so "retry". */
+export function isConnectionLost(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && Object.hasOwn(err, connectionLostMark);
+}
+
 /** A unique constraint refused the row (SQLSTATE 23505), raw from pg or classified. */
 export function isUniqueViolation(err: unknown): boolean {
   const sqlState = err instanceof DatabaseError ? err.sqlState : (err as { code?: unknown } | null)?.code;

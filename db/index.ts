@@ -3,8 +3,10 @@ export type { SqlStateFault } from './errors.js';
 export {
   classifyDatabaseError,
   DatabaseError,
+  isConnectionLost,
   isRetryableSqlState,
   isUniqueViolation,
+  markConnectionLost,
   sqlStateFault,
   sqlStateOf,
 } from './errors.js';

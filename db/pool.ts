@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 import pg from 'pg';
 import { TmiError } from '../errors/index.js';
-import { classifyDatabaseError } from './errors.js';
+import { classifyDatabaseError, markConnectionLost } from './errors.js';
 
 /** application_name of every connection tmiDB's own processes open (seen in pg_stat_activity). */
 export const applicationName = 'tmiDB-Core';
@@ -24,8 +24,10 @@ export function createPool(connectionString: string, max: number): pg.Pool {
   // Nor a checked-out one (in a transaction, awaiting a publish between statements): node-pg emits 'error'
   // on the client, which without a listener crashes the process (found by faults-postgres-immediate-stop).
   // The failure still reaches the transaction through its next query; the pool drops the dead client.
+  // The error is marked as a lost connection: the queries it fails are answered 503 "retry", not 500
+  // (faults-postgres-immediate-stop: a read on a pooled connection killed under it).
   pool.on('connect', (client) => {
-    client.on('error', () => {});
+    client.on('error', markConnectionLost);
   });
   return pool;
 }

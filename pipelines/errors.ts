@@ -4,7 +4,7 @@
 // the batch, or bisect it and dead-letter. A broken invariant is neither: it is rethrown and the stage crashes.
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { errors as natsErrors } from '@nats-io/transport-node';
-import { classifyDatabaseError, DatabaseError } from '../db/index.js';
+import { classifyDatabaseError, DatabaseError, isConnectionLost } from '../db/index.js';
 import { InvariantError, invariant, isInvariantBreach, TmiError } from '../errors/index.js';
 
 export { InvariantError, invariant };
@@ -49,6 +49,7 @@ export function classifyError(err: unknown): ClassifiedError {
     const db = classifyDatabaseError(err);
     return classified(`PG_${db.sqlState}`, err, db.isRetryable, db.message);
   }
+  if (isConnectionLost(err)) return classified('PG_CONNECTION_LOST', err, true);
   if (typeof pgLike?.code === 'string' && /^E[A-Z]+$/.test(pgLike.code)) {
     // Node socket errors (ECONNREFUSED, ECONNRESET, EPIPE …): the database or NATS went away for a moment.
     return classified(pgLike.code, err, true);
