@@ -32,7 +32,6 @@ import {
   type RunningStage,
   type StageName,
   startStages,
-  stopStages,
   type Topology,
   topology,
 } from '../pipelines/index.js';
@@ -137,7 +136,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
       await step('connectors', async () => connectors?.stop());
       await step('the HTTP API', async () => api?.app.close());
       await step('the NATS speaker', async () => api?.speaker.stop().catch(() => {}));
-      await step('the stages', () => stopStages(stages));
+      await Promise.all(stages.map((s) => step(`the ${s.stage} stage`, () => s.stop())));
       await step('the NATS connection', () => nc.drain().catch(() => {}));
       await step('the PostgreSQL pool', () => pool.end());
     },

@@ -21,7 +21,9 @@ interface OutboxRow {
 
 export class OutboxSource implements PullSource {
   readonly style = 'pull';
-  private listener: PoolClient | undefined;
+  private listener: { readonly client: PoolClient; readonly giveBack: () => void } | undefined;
+  /** Set by close(): a LISTEN connection still being made must then be given back, not kept. */
+  private closed = false;
 
   constructor(
     private readonly config: OutboxConfig,
@@ -38,25 +40,39 @@ export class OutboxSource implements PullSource {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const l = this.listener;
     this.listener = undefined;
     if (l) {
-      await l.query(`UNLISTEN ${speakChannel}`).catch(() => {});
-      l.release(true);
+      await l.client.query(`UNLISTEN ${speakChannel}`).catch(() => {});
+      l.giveBack();
     }
   }
 
-  /** One connection kept for LISTEN; if it breaks, the next tick makes a new one (polling covers the gap). */
+  /**
+   * One connection kept for LISTEN; if it breaks, the next tick makes a new one (polling covers the gap).
+   * Every path gives the connection back exactly once — a connection kept after close() (made while the
+   * connector was stopping) or lost to a failed LISTEN would hold the pool's end() forever.
+   */
   private async listen(session: ConnectorSession): Promise<void> {
-    if (this.listener) return;
+    if (this.listener || this.closed) return;
     const client = await this.deps.pool.connect();
+    let released = false;
+    const giveBack = () => {
+      if (this.listener?.client === client) this.listener = undefined;
+      if (!released) client.release(true);
+      released = true;
+    };
     client.on('notification', () => session.wake());
-    client.on('error', () => {
-      if (this.listener === client) this.listener = undefined;
-      client.release(true);
-    });
-    await client.query(`LISTEN ${speakChannel}`);
-    this.listener = client;
+    client.on('error', giveBack);
+    try {
+      await client.query(`LISTEN ${speakChannel}`);
+    } catch (err) {
+      giveBack();
+      throw err;
+    }
+    if (this.closed || released) return giveBack();
+    this.listener = { client, giveBack };
   }
 
   private drainBatch(session: ConnectorSession): Promise<number> {

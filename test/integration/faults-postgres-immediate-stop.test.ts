@@ -26,16 +26,22 @@ let t: TestTmidb;
 let pg: PrivatePostgres;
 const home = privateDir('faults-pg');
 const logged: string[] = [];
+/** Set in afterAll: from then on warnings are printed (a slow stop names the step it waits on). */
+let stopping = false;
 
 beforeAll(async () => {
   pg = await startPrivatePostgres(home.dir);
   t = await startTestTmidb('faults_pg', {
     pgUrl: pg.url,
     config: { ackWaitMs: 5_000 },
-    log: (level, msg) => logged.push(`${level} ${msg}`),
+    log: (level, msg) => {
+      logged.push(`${level} ${msg}`);
+      if (stopping && level === 'warn') console.warn(`[tmidb] ${msg}`);
+    },
   });
 }, faultTestTimeoutMs);
 afterAll(async () => {
+  stopping = true;
   await t?.stop().catch(() => {});
   await pg?.stop().catch(() => {});
   home.remove();
