@@ -28,8 +28,6 @@ const eventsTotal = 20_000;
 const kills = 3;
 /** Writes acknowledged between one restart and the next kill (3 × 2,000 of 20,000: every kill mid-stream). */
 const ackedBetweenKills = 2_000;
-/** How long nats-server stays down each time. */
-const outageMs = 500;
 
 let t: TestTmidb | undefined;
 let nats: PrivateNats | undefined;
@@ -39,6 +37,10 @@ afterEach(async () => {
   await nats?.stop().catch(() => {});
   for (const h of homes.splice(0)) h.remove();
 }, faultTestTimeoutMs);
+
+function refusedCount(tally: WriteTally): number {
+  return Object.values(tally.refused).reduce((n, c) => n + c, 0);
+}
 
 /** Writes 20,000 events while the server is SIGKILLed `kills` times; returns what the writer saw. */
 async function runWithKills(syncInterval: string): Promise<{ events: SentEvent[]; tally: WriteTally }> {
@@ -62,7 +64,12 @@ async function runWithKills(syncInterval: string): Promise<{ events: SentEvent[]
       async () => progress.acked.length >= before + ackedBetweenKills,
     );
     await nats.kill9();
-    await new Promise((r) => setTimeout(r, outageMs)); // the outage's length: what the writers live through
+    // The outage lasts until the writers have lived through it: a write refused since the kill.
+    const refusedBefore = refusedCount(progress);
+    await eventually(
+      `a write refused after kill ${k + 1}`,
+      async () => refusedCount(progress) > refusedBefore,
+    );
     await nats.restart();
   }
   const tally = await writing;
