@@ -96,7 +96,7 @@ export async function runIngest(
     const sampler = new MemorySampler(
       processGroups(procs.pids(), () => servers.postmasterPid(), servers.nats.pid),
     );
-    sampler.start();
+    await sampler.start();
     progress.start(`scenario 1 (${transport}): writing`);
     const started = performance.now();
     await sendAll(requests, transport === 'rest' ? sizes.restConcurrency : sizes.natsConcurrency, {
@@ -117,7 +117,7 @@ export async function runIngest(
         progress.update(committed, plan.total, 'events projected');
       },
     });
-    const memory = sampler.stop(procs.pids());
+    const memory = await sampler.stop(procs.pids());
     const statements = await statementCosts(pool, plan.total);
     const rowsVerified = await verifyRows(pool, plan.total);
     const inMessages = (await jsm.streams.info(topo.streams.in.name)).state.messages;

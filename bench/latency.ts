@@ -132,15 +132,15 @@ export async function runLatency(
     await statsPool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
     await statsPool.query('SELECT pg_stat_statements_reset()');
     const sampler = new MemorySampler(
-      processGroups(procs.pids(), () => servers.postmasterPid(), servers.nats.pid),
+      processGroups(procs.pids(), () => servers.postmasterPid(), servers.nats.pid, 'cpu'),
     );
-    sampler.start();
+    await sampler.start();
     const run = await offered(
       sizes.latencySeconds,
       true,
       `scenario 3 (${mode}): ${eventsPerS} events/s for ${sizes.latencySeconds} s`,
     );
-    const resources = sampler.stop({});
+    const resources = await sampler.stop({});
     const statements = await statementCosts(statsPool, run.sent);
     const expected = run.sent * receivers.perEvent;
     await awaitDeliveries(tally, expected, () => procs.assertAlive());

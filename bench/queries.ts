@@ -73,7 +73,7 @@ export async function runQueries(
   const pool = createPool(db.pgUrl, queryLoadConnections);
   try {
     const loadStarted = performance.now();
-    const { day, obsRows } = await load(pool, sizes, progress);
+    const { day, obsRows } = await loadQueryData(pool, sizes, progress);
     const loadSeconds = Math.round((performance.now() - loadStarted) / 100) / 10;
     const ids = await pool.query<{ id: string; i: number }>(
       `SELECT ${idSql('i')}::text AS id, i FROM generate_series(1, $1::int) i`,
@@ -97,15 +97,15 @@ export async function runQueries(
     const rebuildSeconds = await rollUpLoadedRows(chartCtx, pool, progress);
 
     const sampler = new MemorySampler(
-      processGroups(procs.pids(), () => servers.postmasterPid(), servers.nats.pid),
+      processGroups(procs.pids(), () => servers.postmasterPid(), servers.nats.pid, 'cpu'),
     );
-    sampler.start();
+    await sampler.start();
     const measureStarted = performance.now();
     const latestState = await measureLatestState(ctx, allIds);
     const dayByMinute = await measureDayByMinute(ctx, busyIds, day);
     const { radius, route } = await measureRadius(ctx);
     const charts = withWeek(sizes) ? await measureChartQueries(chartCtx, rebuildSeconds) : undefined;
-    const resources = sampler.stop({});
+    const resources = await sampler.stop({});
     const out: QueriesResult = {
       otherCores: otherCores(resources, performance.now() - measureStarted),
       obsRows,
@@ -185,7 +185,7 @@ async function measureDayByMinute(
 }
 
 /** The k-th radius query's centre, far enough inside the area that the circle fits. */
-function radiusCentre(radiusM: number, k: number): { lat: number; lon: number } {
+export function radiusCentre(radiusM: number, k: number): { lat: number; lon: number } {
   const margin = radiusM * degreesPerMetre;
   const lat = areaLatMin + margin + (areaLatMax - areaLatMin - 2 * margin) * noise(k, 11);
   const lonMargin = margin / Math.cos((lat * Math.PI) / 180);
@@ -273,7 +273,7 @@ interface LoadStep {
 }
 
 /** Fills the database; returns the busy day's start (epoch ms) and the ts_obs rows written. */
-async function load(pool: Pool, sizes: Sizes, progress: Progress): Promise<{ day: number; obsRows: number }> {
+export async function loadQueryData(pool: Pool, sizes: Sizes, progress: Progress): Promise<{ day: number; obsRows: number }> {
   const busyRows = sizes.queryBusyTargets * sizes.queryBusySeconds;
   const quietTargets = sizes.queryTargets - sizes.queryBusyTargets;
   const quietRows = Math.max(0, sizes.queryObsRows - busyRows);

@@ -124,10 +124,12 @@ export interface BucketSqlRow {
   bucket_start: string;
   field: string;
   count: number | string;
-  avg: number | null;
+  /** numeric text (exact), made a double by toDouble. */
+  avg: string | null;
   min: number | null;
   max: number | null;
-  sum: number | null;
+  /** numeric text (exact), made a double by toDouble. */
+  sum: string | null;
   first: unknown;
   last: unknown;
 }
@@ -169,9 +171,20 @@ export function bucketObsSql(q: ObsQuery): ObsSql {
 /**
  * sum and avg from the exact (numeric) sum of the values as JSON holds them: the same whatever order the
  * rows are added in, so the rollup-backed answer (projections/obs-rollups.ts) is identical, not just close.
+ * Both leave PostgreSQL as numeric text and become doubles in `toDouble`: tmi.float8_of in SQL inlined its
+ * argument four times (the division ran four times per cell, most of a day-by-minute query's execution).
  */
 export function exactSumAvg(numericSum: string, numericCount: string): string {
-  return `tmi.float8_of(${numericSum}) AS sum, tmi.float8_of(${numericSum} / nullif(${numericCount}, 0)) AS avg`;
+  return `${numericSum} AS sum, ${numericSum} / nullif(${numericCount}, 0) AS avg`;
+}
+
+/**
+ * A numeric's text as the nearest double — what tmi.float8_of gives in SQL: both round the exact decimal
+ * correctly (PostgreSQL's numeric → float8 goes through strtod), beyond float8's range both give ±Infinity
+ * (JSON null) or zero. null stays null.
+ */
+export function toDouble(numeric: string | number | null): number | null {
+  return numeric === null ? null : Number(numeric);
 }
 
 /** Buckets after the cursor's bucket: the grid is fixed, so that is a plain ts bound. */
@@ -230,10 +243,10 @@ function emptyFields(fields: readonly string[], aggs: readonly ObsAgg[]): Record
 
 function pickAggs(r: BucketSqlRow, aggs: readonly ObsAgg[]): FieldAggregates {
   const all: Record<ObsAgg, unknown> = {
-    avg: r.avg,
+    avg: toDouble(r.avg),
     min: r.min,
     max: r.max,
-    sum: r.sum,
+    sum: toDouble(r.sum),
     count: Number(r.count),
     first: r.first,
     last: r.last,
