@@ -90,7 +90,7 @@ export type {
   ObsSql,
   RawObsRow,
 } from './obs.js';
-export { bucketObsSql, obsAggs, queryObs, rawObsSql } from './obs.js';
+export { bucketObsSql, obsAggs, queryObs, rawObsSql, toDouble } from './obs.js';
 export type { ObsPointsQuery, ObsSeries } from './obs-points.js';
 export { obsPointsSql, queryObsPoints } from './obs-points.js';
 export type { MicrosRange, RangeSplit } from './obs-rollups.js';
