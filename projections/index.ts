@@ -82,6 +82,7 @@ export {
 } from './normalizer.js';
 export type {
   BucketObsRow,
+  BucketSqlRow,
   FieldAggregates,
   ObsAgg,
   ObsCursor,
@@ -90,7 +91,7 @@ export type {
   ObsSql,
   RawObsRow,
 } from './obs.js';
-export { bucketObsSql, obsAggs, queryObs, rawObsSql, toDouble } from './obs.js';
+export { bucketObsSql, bucketPage, obsAggs, queryObs, rawObsSql, toDouble } from './obs.js';
 export type { ObsPointsQuery, ObsSeries } from './obs-points.js';
 export { obsPointsSql, queryObsPoints } from './obs-points.js';
 export type { MicrosRange, RangeSplit } from './obs-rollups.js';

@@ -217,39 +217,74 @@ export function bucketPage(rows: readonly BucketSqlRow[], q: ObsQuery): ObsResul
   return { mode: 'bucket', rows: page, next: { ts: page[page.length - 1]!.bucket_start } };
 }
 
-/** One row per bucket (in query order); every requested field present, with count 0 where it had no data. */
+/**
+ * One row per bucket (in query order); every requested field present, in the order asked, with count 0
+ * where it had no data. Built with plain loops: a day by minute makes 1,440 buckets, and the closures and
+ * fromEntries per cell this replaced took ~10 ms of CPU per request (plus the GC of what they made).
+ */
 function groupBuckets(
   rows: readonly BucketSqlRow[],
   fields: readonly string[],
-  aggs: readonly ObsAgg[],
+  asked: readonly ObsAgg[],
 ): BucketObsRow[] {
   const out: BucketObsRow[] = [];
+  const slots = new Map(fields.map((f, i) => [f, i]));
+  const ordered = aggsInAnswerOrder.filter((a) => asked.includes(a));
+  let start: string | undefined;
+  let cells: (FieldAggregates | undefined)[] = [];
+  const flush = () => {
+    if (start !== undefined) out.push({ bucket_start: start, fields: fieldsOf(fields, cells, ordered) });
+  };
   for (const r of rows) {
-    let bucket = out[out.length - 1];
-    if (bucket?.bucket_start !== r.bucket_start) {
-      bucket = { bucket_start: r.bucket_start, fields: emptyFields(fields, aggs) };
-      out.push(bucket);
+    if (r.bucket_start !== start) {
+      flush();
+      start = r.bucket_start;
+      cells = new Array(fields.length);
     }
-    bucket.fields[r.field] = pickAggs(r, aggs);
+    const slot = slots.get(r.field);
+    if (slot !== undefined) cells[slot] = pickAggs(r, ordered);
   }
+  flush();
   return out;
 }
 
+/**
+ * The aggregates of a field in the order the API's schema lists them (api/routes/obs.ts writes bucket pages
+ * with JSON.stringify, which follows the objects' order, the schema serializer the schema's).
+ */
+export const aggsInAnswerOrder: readonly ObsAgg[] = ['avg', 'min', 'max', 'sum', 'count', 'first', 'last'];
+
 /** fromEntries makes own properties, so a field named `__proto__` stays a field. */
-function emptyFields(fields: readonly string[], aggs: readonly ObsAgg[]): Record<string, FieldAggregates> {
-  const empty = (): FieldAggregates => Object.fromEntries(aggs.map((a) => [a, a === 'count' ? 0 : null]));
-  return Object.fromEntries(fields.map((f) => [f, empty()]));
+function fieldsOf(
+  fields: readonly string[],
+  cells: readonly (FieldAggregates | undefined)[],
+  aggs: readonly ObsAgg[],
+): Record<string, FieldAggregates> {
+  return Object.fromEntries(fields.map((f, i) => [f, cells[i] ?? emptyAggs(aggs)]));
+}
+
+/** The aggregates of a field without data in a bucket (aggregate names are fixed words, never `__proto__`). */
+function emptyAggs(aggs: readonly ObsAgg[]): FieldAggregates {
+  const out: FieldAggregates = {};
+  for (const a of aggs) out[a] = a === 'count' ? 0 : null;
+  return out;
 }
 
 function pickAggs(r: BucketSqlRow, aggs: readonly ObsAgg[]): FieldAggregates {
-  const all: Record<ObsAgg, unknown> = {
-    avg: toDouble(r.avg),
-    min: r.min,
-    max: r.max,
-    sum: toDouble(r.sum),
-    count: Number(r.count),
-    first: r.first,
-    last: r.last,
-  };
-  return Object.fromEntries(aggs.map((a) => [a, all[a] ?? null]));
+  const out: FieldAggregates = {};
+  for (const a of aggs) out[a] = aggValue(r, a);
+  return out;
+}
+
+function aggValue(r: BucketSqlRow, agg: ObsAgg): unknown {
+  switch (agg) {
+    case 'avg':
+      return toDouble(r.avg);
+    case 'sum':
+      return toDouble(r.sum);
+    case 'count':
+      return Number(r.count);
+    default:
+      return r[agg] ?? null;
+  }
 }

@@ -22,6 +22,7 @@ import {
   obsQuerystringSchema,
   obsResponseSchema,
   runObsQuery,
+  setObsSerializer,
   toObsResponse,
 } from './obs.js';
 import { type ObsQuerystring, parseObsParams } from './obs-params.js';
@@ -203,7 +204,7 @@ function registerQueryObs(app: FastifyInstance, ctx: ApiContext): void {
         response: { 200: obsResponseSchema, ...problemResponses(400, 401, 403, 404, 503) },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       let params = parseObsParams(req.query, nowMicros());
       const listener = await readableListener(ctx, req, req.params.listener);
       const { target, grant } = await coveredTarget(ctx, listener, req.params.target_id.toLowerCase());
@@ -217,11 +218,14 @@ function registerQueryObs(app: FastifyInstance, ctx: ApiContext): void {
               : params.bucket === undefined
                 ? { mode: 'raw', rows: [] }
                 : { mode: 'bucket', rows: [] };
+          setObsSerializer(reply, empty.mode);
           return toObsResponse(target.target_id, params, empty);
         }
         params = { ...params, fields: allowed };
       }
-      return toObsResponse(target.target_id, params, await runObsQuery(ctx, target.target_id, params));
+      const result = await runObsQuery(ctx, target.target_id, params);
+      setObsSerializer(reply, result.mode);
+      return toObsResponse(target.target_id, params, result);
     },
   );
 }

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+// Bucket pages of GET /obs are written with JSON.stringify instead of the route's schema serializer (the
+// documented `anyOf` rows made it validate every row twice). The bytes must be the ones the schema
+// serializer writes: every aggregate, field names that are awkward in JSON or in JavaScript, values of every
+// JSON type, numbers at the edges, aliases and a next cursor. One difference, on purpose: a sum beyond
+// float8's range (a double's Infinity) was a 500 (the schema serializer's `anyOf` check refused the row);
+// it is now written as null, as the schema's `number | null` allows.
+import Fastify from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { obsResponseSchema, toObsResponse } from '../../../api/routes/obs.js';
+import type { ObsParams } from '../../../api/routes/obs-params.js';
+import { type BucketSqlRow, bucketPage, type ObsAgg } from '../../../projections/index.js';
+
+const targetId = '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
+const awkwardFields = [
+  'temp',
+  '__proto__',
+  'constructor',
+  'a"b\\c',
+  '온도',
+  'emoji 🚗',
+  'tab\tnew\nline',
+  '\u0001',
+];
+const values: unknown[] = [
+  null,
+  0,
+  -0,
+  1.5,
+  1e21,
+  5e-324,
+  'text "quoted"',
+  true,
+  { nested: [1, 'x', null] },
+  [],
+];
+const numeric = ['1', '-0.000', '0.1', '1e-320', '123456789012345678901234567890.5', null];
+
+/** SQL-shaped rows: some fields missing from some buckets, every kind of value somewhere. */
+function sqlRows(fields: readonly string[], buckets: number): BucketSqlRow[] {
+  const out: BucketSqlRow[] = [];
+  for (let b = 0; b < buckets; b++) {
+    const bucketStart = new Date(Date.UTC(2026, 10, 24, 0, b)).toISOString().replace('Z', '000Z');
+    fields.forEach((field, i) => {
+      if ((b + i) % 3 === 2) return;
+      const k = b * fields.length + i;
+      out.push({
+        bucket_start: bucketStart,
+        field,
+        count: String(k + 1),
+        avg: numeric[k % numeric.length]!,
+        sum: numeric[(k + 2) % numeric.length]!,
+        min: k % 4 === 0 ? null : -k / 7,
+        max: k % 5 === 0 ? null : k * 1.25,
+        first: values[k % values.length],
+        last: values[(k + 3) % values.length],
+      });
+    });
+  }
+  return out;
+}
+
+async function schemaSerializer(): Promise<(page: unknown) => Promise<string>> {
+  const app = Fastify();
+  let next: unknown;
+  app.get('/page', { schema: { response: { 200: obsResponseSchema } } }, async () => next);
+  await app.ready();
+  return async (page) => {
+    next = page;
+    return (await app.inject({ method: 'GET', url: '/page' })).payload;
+  };
+}
+
+describe('bucket pages written with JSON.stringify', () => {
+  const aggOrders: ObsAgg[][] = [
+    ['avg', 'min', 'max', 'count', 'last'],
+    ['last', 'first', 'sum', 'count', 'max', 'min', 'avg'],
+    ['count'],
+    ['first', 'avg'],
+  ];
+  for (const aggs of aggOrders) {
+    it(`equal the schema serializer's bytes (agg=${aggs.join(',')})`, async () => {
+      const viaSchema = await schemaSerializer();
+      const params: ObsParams = {
+        fromIso: '2026-11-24T00:00:00.000000Z',
+        toIso: '2026-11-25T00:00:00.000000Z',
+        fields: awkwardFields,
+        bucket: { seconds: 60, text: '1m' },
+        aggs,
+        limit: 5,
+        order: 'asc',
+      };
+      const result = bucketPage(sqlRows(awkwardFields, 7), { targetId, ...params });
+      expect(result.next).toBeDefined();
+      for (const aliases of [undefined, { temp: 'temperature', 온도: 'temperature' }]) {
+        const page = toObsResponse(targetId, params, result, aliases);
+        const reference = await viaSchema(page);
+        expect(JSON.stringify(page)).toBe(reference);
+        expect(Object.keys(JSON.parse(reference).rows[0].fields)).toEqual(awkwardFields);
+      }
+    });
+  }
+});
+
+it('writes a sum or average beyond float8 as null (the schema serializer answered 500)', async () => {
+  const viaSchema = await schemaSerializer();
+  const params: ObsParams = {
+    fields: ['x'],
+    bucket: { seconds: 60, text: '1m' },
+    aggs: ['sum', 'avg'],
+    limit: 5,
+    order: 'asc',
+  };
+  const row: BucketSqlRow = {
+    bucket_start: '2026-11-24T00:00:00.000000Z',
+    field: 'x',
+    count: '2',
+    avg: '1e308',
+    sum: '2e308',
+    min: 1e308,
+    max: 1e308,
+    first: null,
+    last: null,
+  };
+  const page = toObsResponse(targetId, params, bucketPage([row], { targetId, ...params }));
+  expect(JSON.parse(JSON.stringify(page)).rows[0].fields.x).toEqual({ avg: 1e308, sum: null });
+  expect(JSON.parse(await viaSchema(page)).statusCode).toBe(500);
+});
