@@ -169,8 +169,12 @@ const rawPageSchema = {
  * time; raw pages (free-form `data`) keep a schema serializer, narrowed to raw rows.
  */
 export function setObsSerializer(reply: FastifyReply, mode: 'raw' | 'bucket' | 'points'): void {
-  if (mode === 'bucket') reply.serializer(JSON.stringify);
-  else if (mode === 'raw') reply.serializer(reply.compileSerializationSchema(rawPageSchema, '200'));
+  if (mode === 'points') return;
+  // Fastify sets the JSON content type itself only for its own serializer.
+  reply.type('application/json; charset=utf-8');
+  reply.serializer(
+    mode === 'bucket' ? JSON.stringify : reply.compileSerializationSchema(rawPageSchema, '200'),
+  );
 }
 
 export function registerObsRoutes(app: FastifyInstance, ctx: ApiContext): void {
