@@ -80,14 +80,6 @@ export async function upsertPositionRows(client: PoolClient, rows: readonly GeoR
 const positionColumns = (p: string) =>
   `${isoOf(`${p}.ts`)} AS ts, ${p}.event_id, ${p}.lat, ${p}.lon, ${p}.alt, ${p}.speed, ${p}.heading, ${p}.accuracy`;
 
-export async function getPosition(pool: Pool, targetId: string): Promise<PositionOut | null> {
-  const { rows } = await pool.query<PositionOut>(
-    `SELECT ${positionColumns('p')} FROM tmi.target_position p WHERE p.target_id = $1`,
-    [targetId],
-  );
-  return rows[0] ?? null;
-}
-
 // ── near ────────────────────────────────────────────────────────────────────
 
 export interface NearQuery {

@@ -199,14 +199,18 @@ export function registerObsRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (req, reply) => {
       const asked = parseObsParams(req.query, nowMicros());
-      const target = await getTarget(ctx.pool, req.params.id);
+      // The target and the alias rules at once (one round trip's wait, not two).
+      const [target, aliasRows] = await Promise.all([
+        getTarget(ctx.pool, req.params.id),
+        asked.fields === undefined ? undefined : loadAliases(ctx.pool),
+      ]);
       if (target === undefined)
         throw new RequestRejectedError('TARGET_NOT_FOUND', `no target ${req.params.id}`);
       // Names the normalizer mapped resolve to their canonical fields (the answer says so in `aliases`).
       const aliases =
-        asked.fields === undefined
+        asked.fields === undefined || aliasRows === undefined
           ? undefined
-          : new AliasIndex(await loadAliases(ctx.pool)).resolve(target.kind, asked.fields);
+          : new AliasIndex(aliasRows).resolve(target.kind, asked.fields);
       const params = aliases === undefined ? asked : { ...asked, fields: aliases.names };
       const result = await runObsQuery(ctx, target.target_id, params);
       const resolved =

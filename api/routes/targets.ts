@@ -5,9 +5,7 @@ import { isUniqueViolation } from '../../db/index.js';
 import { RequestRejectedError } from '../../errors/index.js';
 import {
   deleteTarget,
-  getPosition,
-  getTarget,
-  getTargetState,
+  getTargetRead,
   insertTarget,
   listTargets,
   targetStates,
@@ -241,14 +239,9 @@ function registerGet(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (req) => {
-      const target = await getTarget(ctx.pool, req.params.id);
-      if (!target)
-        throw new RequestRejectedError('TARGET_NOT_FOUND', `target ${req.params.id} does not exist`);
-      const [state, position] = await Promise.all([
-        getTargetState(ctx.pool, target.target_id),
-        getPosition(ctx.pool, target.target_id),
-      ]);
-      return { ...target, state, position };
+      const read = await getTargetRead(ctx.pool, req.params.id);
+      if (!read) throw new RequestRejectedError('TARGET_NOT_FOUND', `target ${req.params.id} does not exist`);
+      return { ...read.target, state: read.state, position: read.position };
     },
   );
 }
