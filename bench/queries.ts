@@ -273,7 +273,11 @@ interface LoadStep {
 }
 
 /** Fills the database; returns the busy day's start (epoch ms) and the ts_obs rows written. */
-export async function loadQueryData(pool: Pool, sizes: Sizes, progress: Progress): Promise<{ day: number; obsRows: number }> {
+export async function loadQueryData(
+  pool: Pool,
+  sizes: Sizes,
+  progress: Progress,
+): Promise<{ day: number; obsRows: number }> {
   const busyRows = sizes.queryBusyTargets * sizes.queryBusySeconds;
   const quietTargets = sizes.queryTargets - sizes.queryBusyTargets;
   const quietRows = Math.max(0, sizes.queryObsRows - busyRows);

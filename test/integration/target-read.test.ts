@@ -30,7 +30,7 @@ const state: Record<string, unknown> = {
   'emoji 🚗': [],
   on: true,
   nothing: null,
-  big: 12345678901234567890,
+  big: 1.2345678901234567e21,
   tiny: 5e-324,
 };
 
