@@ -30,7 +30,7 @@ const state: Record<string, unknown> = {
   'emoji 🚗': [],
   on: true,
   nothing: null,
-  big: 1.2345678901234567e21,
+  big: 1e21,
   tiny: 5e-324,
 };
 
