@@ -125,10 +125,11 @@ export function rolledUpBucketSql(q: ObsQuery, unit: RollupWidth): ObsSql | unde
   const dir = q.order === 'asc' ? 'ASC' : 'DESC';
   const text = `WITH parts AS (${parts.join('\n      UNION ALL ')}
     ), agg AS (${agg}
-    ), page AS (
-      SELECT DISTINCT bucket FROM agg ORDER BY bucket ${dir} LIMIT ${p.add(q.limit + 1)}
+    ), page AS MATERIALIZED (
+      SELECT bucket, ${isoOf('bucket')} AS bucket_start
+      FROM (SELECT DISTINCT bucket FROM agg ORDER BY bucket ${dir} LIMIT ${p.add(q.limit + 1)}) d
     )
-    SELECT ${isoOf('a.bucket')} AS bucket_start, a.field, a.count, a.avg, a.min, a.max, a.sum, a.first, a.last
+    SELECT page.bucket_start, a.field, a.count, a.avg, a.min, a.max, a.sum, a.first, a.last
     FROM agg a JOIN page USING (bucket)
     ORDER BY a.bucket ${dir}, a.field`;
   return { text, values: p.values };
