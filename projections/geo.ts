@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The geo read model: geo_trace (every position, partitioned by time) and target_position (the newest
 // position per target). Radius queries use cube + earthdistance (no PostGIS): the GiST index on
-// ll_to_earth(lat, lon) answers the earth_box prefilter, earth_distance the exact test.
+// tmi.ll_to_earth(lat, lon) (migration 015) answers the earth_box prefilter, earth_distance the exact test.
 import type { Pool, PoolClient } from '../db/index.js';
 import { isoOf } from './sql.js';
 
@@ -105,12 +105,14 @@ export interface NearRow extends PositionOut {
 export function nearSql(q: NearQuery): { text: string; values: unknown[] } {
   const center = 'll_to_earth($1::float8, $2::float8)';
   const point = 'll_to_earth(p.lat, p.lon)';
+  // The index's own expression (migration 015): the same point, through a function autovacuum can read.
+  const indexed = 'tmi.ll_to_earth(p.lat, p.lon)';
   const values: unknown[] = [q.lat, q.lon, q.radiusMeters, q.limit];
   const kind = q.kind === undefined ? '' : `AND t.kind = $${values.push(q.kind)}`;
   const text = `SELECT p.target_id, t.name, t.kind, ${positionColumns('p')},
       earth_distance(${center}, ${point}) AS distance_m
     FROM tmi.target_position p JOIN tmi.target t ON t.target_id = p.target_id
-    WHERE earth_box(${center}, $3::float8) @> ${point}
+    WHERE earth_box(${center}, $3::float8) @> ${indexed}
       AND earth_distance(${center}, ${point}) <= $3::float8
       ${kind}
     ORDER BY distance_m, p.target_id
