@@ -152,7 +152,7 @@ export const obsResponseSchema = {
   },
 } as const;
 
-/** The 200 schema with `rows` narrowed to raw rows: what a raw page is serialized with (see obsSerializer). */
+/** The 200 schema with `rows` narrowed to raw rows: what a raw page is serialized with (see setObsSerializer). */
 const rawPageSchema = {
   ...obsResponseSchema,
   properties: {
