@@ -7,7 +7,7 @@ describe('uuidv7', () => {
     [0, '00000000-0000'],
     [1, '00000000-0001'],
     [0x0123456789ab, '01234567-89ab'],
-    [Date.UTC(2026, 10, 25), Date.UTC(2026, 10, 25).toString(16).padStart(12, '0').replace(/^(.{8})/, '$1-')],
+    [0x019abc123456, '019abc12-3456'],
     [2 ** 48 - 1, 'ffffffff-ffff'],
   ])('at %d ms starts with the 48-bit time %s, then version 7 and the RFC 9562 variant', (ms, prefix) => {
     const id = uuidv7(ms);
