@@ -25,6 +25,8 @@ export class Batcher {
   /** The pump, paused while the buffer is full. */
   private spaceWaiter: (() => void) | undefined;
   private isEnded = false;
+  /** Set by `close`: the pump then reads to the end without pausing (see close). */
+  private closing = false;
   private readonly endedSignal = Deferred.unsafeMake<void>(FiberId.none);
   private readonly pumped: Promise<void>;
 
@@ -57,8 +59,14 @@ export class Batcher {
   /** The next batch; empty when nothing came (held messages are offered again after a pause). */
   readonly next: Effect.Effect<RunnerMsg[]> = Effect.suspend(() => this.nextBatch());
 
-  /** Stops the consumer's messages, waits for the pump, and naks everything buffered or held. */
+  /**
+   * Stops the consumer's messages, waits for the pump, and naks everything buffered or held. The client
+   * ends its message stream only after yielding what it had already pulled, and its close resolves only
+   * then: a pump paused on a full buffer would never get there (a stop hung for good while PostgreSQL was
+   * down and the stage's backlog had filled the buffer), so from here on the pump does not pause.
+   */
   async close(): Promise<void> {
+    this.closing = true;
     const closed = this.messages.close().catch(() => {});
     this.wakePump();
     await closed;
@@ -138,7 +146,7 @@ export class Batcher {
         this.buffer.push(m);
         this.bufferedBytes += m.data.length;
         this.wake();
-        if (this.isFull()) await new Promise<void>((resume) => (this.spaceWaiter = resume));
+        if (this.isFull() && !this.closing) await new Promise<void>((resume) => (this.spaceWaiter = resume));
       }
     } catch (err) {
       this.ctx.log('warn', `${this.ctx.handler.stage}: message stream failed: ${(err as Error).message}`);

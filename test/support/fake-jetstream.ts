@@ -79,18 +79,30 @@ export class FakeMessageStream implements MessageStream {
     this.notify();
   }
 
+  /**
+   * Like nats.js's `consume()` messages: the stream ends after the messages already pulled have been
+   * read, and `close` resolves only once the reader got to that end.
+   */
   async close(): Promise<void> {
     this.closed = true;
     this.end();
+    await this.readToEnd;
   }
 
+  private endRead: () => void = () => {};
+  private readonly readToEnd = new Promise<void>((resolve) => (this.endRead = resolve));
+
   async *[Symbol.asyncIterator](): AsyncIterator<FakeMsg> {
-    for (;;) {
-      const m = this.queue.shift();
-      if (m) yield m;
-      else if (this.ended?.error) throw this.ended.error;
-      else if (this.ended) return;
-      else await new Promise<void>((resolve) => (this.waiter = resolve));
+    try {
+      for (;;) {
+        const m = this.queue.shift();
+        if (m) yield m;
+        else if (this.ended?.error) throw this.ended.error;
+        else if (this.ended) return;
+        else await new Promise<void>((resolve) => (this.waiter = resolve));
+      }
+    } finally {
+      this.endRead();
     }
   }
 

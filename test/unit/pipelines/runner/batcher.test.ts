@@ -139,6 +139,18 @@ it.each([
   },
 );
 
+it('close ends while the buffer is full and the consumer holds more: everything goes back to the stream', async () => {
+  // A stage retrying a batch while PostgreSQL is down stops taking batches; its buffer fills and the
+  // client keeps what it already pulled. Stopping then hung for good (found by stopping right after a crash).
+  const { stream, batcher } = setup(3);
+  const msgs = seqs(...Array.from({ length: 20 }, (_, i) => i + 1));
+  stream.push(...msgs);
+  await time.until('the pump filled the buffer', () => stream.unread === 20 - 3 * bufferBatchesMax);
+  await batcher.close();
+  expect(stream.unread).toBe(0);
+  expect(msgs.map((m) => m.settled)).toEqual(msgs.map(() => 'nak'));
+}, 10_000);
+
 it.each([
   // sizes of the buffered messages, limits → messages in the batch
   [[10, 10, 10], 5, 100, 3],
