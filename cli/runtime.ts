@@ -37,6 +37,7 @@ import {
 } from '../pipelines/index.js';
 import { pruneLedger, pruneSkips } from '../projections/index.js';
 import { fieldNameLengthMax, SchemaRegistry } from '../schemas/index.js';
+import { applyHeapGrowingPercent } from './heap-growth.js';
 
 export interface RuntimeOptions {
   readonly pgUrl: string;
@@ -76,6 +77,7 @@ type Log = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
 export async function startRuntime(config: Config, opts: RuntimeOptions): Promise<Runtime> {
   const log = opts.log ?? (() => {});
+  applyHeapGrowingPercent(config.heapGrowingPercent);
   const pool = createPool(opts.pgUrl, config.pgPoolMax);
   await migrate(pool);
   await runPartitionMaintenance(pool);

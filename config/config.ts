@@ -108,6 +108,13 @@ export const configFields = {
     doc: 'Connections per process pool.',
     parse: int(1, 200),
   },
+  heapGrowingPercent: {
+    env: 'TMIDB_HEAP_GROWING_PERCENT',
+    default: 100,
+    unit: 'percent',
+    doc: "How far V8's heap may grow past what the last major collection kept before the next one runs (0 = V8's own choice, up to 300 %): bounds the garbage a busy process holds (ADR 0034).",
+    parse: int(0, 1_000),
+  },
   pgBinDir: {
     env: 'TMIDB_PG_BIN_DIR',
     default: undefined,

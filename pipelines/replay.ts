@@ -24,7 +24,7 @@ import {
   upsertPositionRows,
   upsertStateRows,
 } from '../projections/index.js';
-import type { RegisteredSchema, SchemaRegistry } from '../schemas/index.js';
+import type { EventEnvelope, RegisteredSchema, SchemaRegistry } from '../schemas/index.js';
 import { toStageMessage } from './runner/retry.js';
 import type { StageName, Topology } from './topology.js';
 
@@ -155,7 +155,7 @@ async function rebuild(
 async function writeRows(
   client: Parameters<typeof insertObsRows>[0],
   stage: ReplayableStage,
-  messages: readonly DecodedMessage[],
+  messages: readonly DecodedMessage<EventEnvelope>[],
 ): Promise<number> {
   switch (stage) {
     case 'capture':

@@ -1,16 +1,40 @@
 // SPDX-License-Identifier: MIT
 import type { PoolClient } from '../db/index.js';
 import { claimEvents } from '../projections/index.js';
-import type { RegisteredSchema, SchemaRegistry } from '../schemas/index.js';
-import { type DecodedMessage, decodeEnvelopes, decodePayloads, schemaIdsOf } from './decode.js';
+import type { EnvelopeHead, EventEnvelope, RegisteredSchema, SchemaRegistry } from '../schemas/index.js';
+import {
+  type DecodedMessage,
+  decodeEnvelopeHeads,
+  decodeEnvelopes,
+  decodePayloads,
+  type Enveloped,
+  schemaIdsOf,
+} from './decode.js';
 import type { DeadLetter, StageMessage } from './types.js';
 
-/** Decodes a batch: envelopes, then payloads with their writer schemas (cached by the registry). */
-export async function decodeBatch(
+/**
+ * Decodes a batch: envelopes without their attributes, then payloads with their writer schemas (cached by
+ * the registry).
+ */
+export function decodeBatch(
   registry: SchemaRegistry,
   batch: readonly StageMessage[],
 ): Promise<{ decoded: DecodedMessage[]; deadLetters: DeadLetter[] }> {
-  const enveloped = decodeEnvelopes(batch);
+  return decodeWith(registry, decodeEnvelopeHeads(batch));
+}
+
+/** decodeBatch with whole envelopes, attributes included (capture keeps them in raw_bucket). */
+export function decodeWholeBatch(
+  registry: SchemaRegistry,
+  batch: readonly StageMessage[],
+): Promise<{ decoded: DecodedMessage<EventEnvelope>[]; deadLetters: DeadLetter[] }> {
+  return decodeWith(registry, decodeEnvelopes(batch));
+}
+
+async function decodeWith<E extends EnvelopeHead>(
+  registry: SchemaRegistry,
+  enveloped: Enveloped<E>,
+): Promise<{ decoded: DecodedMessage<E>[]; deadLetters: DeadLetter[] }> {
   const schemas = new Map<number, RegisteredSchema>();
   for (const id of schemaIdsOf(enveloped.ok)) {
     const schema = await registry.byId(id).catch(() => undefined);
@@ -24,7 +48,7 @@ export function maxSeq(batch: readonly StageMessage[]): number {
   return batch.reduce((max, m) => Math.max(max, m.seq), 0);
 }
 
-export function eventCount(messages: readonly DecodedMessage[]): number {
+export function eventCount(messages: readonly DecodedMessage<EnvelopeHead>[]): number {
   return messages.reduce((n, m) => n + m.events.length, 0);
 }
 
@@ -32,11 +56,11 @@ export function eventCount(messages: readonly DecodedMessage[]): number {
  * The events of the batch this stage has not applied before (claimed in its ledger inside the caller's
  * transaction), each once: redeliveries and late client retries of an event id are dropped here.
  */
-export async function claimNewEvents(
+export async function claimNewEvents<E extends EnvelopeHead>(
   client: PoolClient,
   consumer: string,
-  messages: readonly DecodedMessage[],
-): Promise<DecodedMessage[]> {
+  messages: readonly DecodedMessage<E>[],
+): Promise<DecodedMessage<E>[]> {
   const claims: { event_id: string; received_us: number }[] = [];
   for (const m of messages) {
     for (const { envelope } of m.events) {
@@ -45,7 +69,7 @@ export async function claimNewEvents(
   }
   const claimed = await claimEvents(client, consumer, claims);
   if (claimed === 'all') return [...messages];
-  const out: DecodedMessage[] = [];
+  const out: DecodedMessage<E>[] = [];
   for (const m of messages) {
     const events = m.events.filter((e) => claimed.delete(e.envelope.event_id));
     if (events.length > 0) out.push({ message: m.message, events });

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 // capture, pure core: every event as it was accepted, with its transport headers → raw_bucket rows.
 import type { RawRow } from '../projections/index.js';
+import type { EventEnvelope } from '../schemas/index.js';
 import type { DecodedMessage } from './decode.js';
 
-export function captureRows(messages: readonly DecodedMessage[]): RawRow[] {
+export function captureRows(messages: readonly DecodedMessage<EventEnvelope>[]): RawRow[] {
   const rows: RawRow[] = [];
   for (const { message, events } of messages) {
     const nats = { subject: message.subject, ...message.headers };

@@ -2,7 +2,7 @@
 // capture: TMI_IN → raw_bucket, one transaction per batch with the checkpoint.
 import { withTransaction } from '../db/index.js';
 import { insertRawRows, saveCheckpoint } from '../projections/index.js';
-import { claimNewEvents, decodeBatch, eventCount, maxSeq } from './batch.js';
+import { claimNewEvents, decodeWholeBatch, eventCount, maxSeq } from './batch.js';
 import { captureRows } from './capture-core.js';
 import type { StageDeps, StageHandler } from './types.js';
 
@@ -10,7 +10,7 @@ export function captureStage(deps: StageDeps): StageHandler {
   return {
     stage: 'capture',
     async handle(batch) {
-      const { decoded, deadLetters } = await decodeBatch(deps.registry, batch);
+      const { decoded, deadLetters } = await decodeWholeBatch(deps.registry, batch);
       await withTransaction(deps.pool, async (client) => {
         const rows = captureRows(await claimNewEvents(client, deps.checkpointName, decoded));
         await insertRawRows(client, rows);

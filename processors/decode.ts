@@ -3,37 +3,55 @@
 // be decoded is poison: it becomes a dead letter, never an exception that blocks its batch.
 import {
   decodeEventBatch,
+  decodeEventHeads,
   decodePayload,
+  type EnvelopeHead,
   type EventEnvelope,
   type RegisteredSchema,
 } from '../schemas/index.js';
 import { eventDeadLetter, replaySkipHeader } from './poison.js';
 import type { DeadLetter, StageMessage } from './types.js';
 
-export interface DecodedEvent {
-  readonly envelope: EventEnvelope;
+/** An event as a stage reads it: the envelope (without attributes unless the stage asks) and the payload. */
+export interface DecodedEvent<E extends EnvelopeHead = EnvelopeHead> {
+  readonly envelope: E;
   readonly data: Record<string, unknown>;
 }
 
-export interface DecodedMessage {
+export interface DecodedMessage<E extends EnvelopeHead = EnvelopeHead> {
   readonly message: StageMessage;
-  readonly events: readonly DecodedEvent[];
+  readonly events: readonly DecodedEvent<E>[];
 }
 
-export interface EnvelopedMessage {
+export interface EnvelopedMessage<E extends EnvelopeHead = EventEnvelope> {
   readonly message: StageMessage;
-  readonly envelopes: readonly EventEnvelope[];
+  readonly envelopes: readonly E[];
 }
 
-export function decodeEnvelopes(batch: readonly StageMessage[]): {
-  ok: EnvelopedMessage[];
+export interface Enveloped<E extends EnvelopeHead> {
+  ok: EnvelopedMessage<E>[];
   deadLetters: DeadLetter[];
-} {
-  const ok: EnvelopedMessage[] = [];
+}
+
+/** Whole envelopes, attributes included (capture keeps them; normalize republishes them). */
+export function decodeEnvelopes(batch: readonly StageMessage[]): Enveloped<EventEnvelope> {
+  return decodeEach(batch, decodeEventBatch);
+}
+
+/** Envelopes without their attributes: what project, geo, alarm and fanout read. */
+export function decodeEnvelopeHeads(batch: readonly StageMessage[]): Enveloped<EnvelopeHead> {
+  return decodeEach(batch, decodeEventHeads);
+}
+
+function decodeEach<E extends EnvelopeHead>(
+  batch: readonly StageMessage[],
+  decode: (body: Uint8Array) => E[],
+): Enveloped<E> {
+  const ok: EnvelopedMessage<E>[] = [];
   const deadLetters: DeadLetter[] = [];
   for (const message of batch) {
     try {
-      const envelopes = decodeEventBatch(message.body);
+      const envelopes = decode(message.body);
       // A replay for another stage reaches this one emptied (processors/poison.ts): nothing to do.
       if (envelopes.length === 0 && message.headers[replaySkipHeader] === undefined) {
         throw new Error('message carries no event');
@@ -46,7 +64,7 @@ export function decodeEnvelopes(batch: readonly StageMessage[]): {
   return { ok, deadLetters };
 }
 
-export function schemaIdsOf(messages: readonly EnvelopedMessage[]): number[] {
+export function schemaIdsOf(messages: readonly EnvelopedMessage<EnvelopeHead>[]): number[] {
   const ids = new Set<number>();
   for (const m of messages) for (const e of m.envelopes) ids.add(e.schema_id);
   return [...ids];
@@ -56,14 +74,14 @@ export function schemaIdsOf(messages: readonly EnvelopedMessage[]): number[] {
  * Decodes every payload with its writer schema (looked up in `schemas`, loaded beforehand). An event that
  * cannot be decoded is a dead letter of its own; the other events of its message go on.
  */
-export function decodePayloads(
-  messages: readonly EnvelopedMessage[],
+export function decodePayloads<E extends EnvelopeHead>(
+  messages: readonly EnvelopedMessage<E>[],
   schemas: ReadonlyMap<number, RegisteredSchema>,
-): { ok: DecodedMessage[]; deadLetters: DeadLetter[] } {
-  const ok: DecodedMessage[] = [];
+): { ok: DecodedMessage<E>[]; deadLetters: DeadLetter[] } {
+  const ok: DecodedMessage<E>[] = [];
   const deadLetters: DeadLetter[] = [];
   for (const { message, envelopes } of messages) {
-    const events: DecodedEvent[] = [];
+    const events: DecodedEvent<E>[] = [];
     for (const envelope of envelopes) {
       try {
         const writer = schemas.get(envelope.schema_id);

@@ -4,7 +4,7 @@ export * from './alarm/index.js';
 export { captureStage } from './capture.js';
 export { captureRows } from './capture-core.js';
 export type { DecodedEvent, DecodedMessage } from './decode.js';
-export { decodeEnvelopes, decodePayloads } from './decode.js';
+export { decodeEnvelopeHeads, decodeEnvelopes, decodePayloads } from './decode.js';
 export * from './fanout/index.js';
 export { geoStage } from './geo.js';
 export type { Position, PositionRead } from './geo-core.js';

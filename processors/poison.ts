@@ -9,7 +9,12 @@
 // Replays (`tmictl dlq replay`) put a dead letter back on its source subject marked for ONE stage
 // (Tmi-Replay-For); every other stage on that stream sees it as a message with no events, so nothing is
 // applied twice anywhere — also where no event ledger would catch it (fanout's listener frames).
-import { decodeEventBatch, type EventEnvelope, encodeEventBatch } from '../schemas/index.js';
+import {
+  decodeEventBatch,
+  type EnvelopeHead,
+  type EventEnvelope,
+  encodeEventBatch,
+} from '../schemas/index.js';
 import type {
   DeadLetter,
   OutboundMessage,
@@ -71,10 +76,10 @@ export function isEventDeadLetter(d: DeadLetter): d is EventDeadLetter {
   return (d as Partial<EventDeadLetter>).eventId !== undefined;
 }
 
-/** The dead letter of one event of `message`, as a one-event batch. */
+/** The dead letter of one event of `message`, as a one-event batch holding the whole envelope. */
 export function eventDeadLetter(
   message: StageMessage,
-  envelope: EventEnvelope,
+  envelope: EnvelopeHead,
   code: string,
   reason: string,
 ): EventDeadLetter {
@@ -85,8 +90,17 @@ export function eventDeadLetter(
     eventId: envelope.event_id,
     targetId: envelope.target_id,
     subject: message.subject,
-    body: encodeEventBatch([envelope]),
+    body: encodeEventBatch([wholeEnvelope(message, envelope)]),
   };
+}
+
+/** The envelope with its attributes: a stage that read only the heads finds it again in the message. */
+function wholeEnvelope(message: StageMessage, envelope: EnvelopeHead): EventEnvelope {
+  if ('attrs' in envelope) return envelope as EventEnvelope;
+  const whole = envelopesOf(message)?.find((e) => e.event_id === envelope.event_id);
+  // The head was read from these very bytes: an event missing from them is a broken invariant.
+  if (whole === undefined) throw new Error(`event ${envelope.event_id} is not in message ${message.seq}`);
+  return whole;
 }
 
 export function isolatePoisonEvents(inner: StageHandler, deps: PoisonDeps): StageHandler {

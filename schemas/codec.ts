@@ -180,8 +180,11 @@ function resolverFor(writer: DecodeSchema, reader: DecodeSchema): Resolver {
 function toPlain(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(toPlain);
+  // Keys, not entries: entries built a [name, value] array per field of every decoded event (ADR 0034).
+  const record = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const [name, field] of Object.entries(value)) {
+  for (const name of Object.keys(record)) {
+    const field = record[name];
     if (field !== null && field !== undefined) out[fieldNameOfAvro(name)] = toPlain(field);
   }
   return out;

@@ -20,6 +20,12 @@ export interface EventEnvelope {
   readonly attrs: Readonly<Record<string, string>>;
 }
 
+/**
+ * An envelope without its transport attributes: what the stages after capture read. Decoding skips the
+ * attributes' bytes instead of building a map of strings for every event in every stage (ADR 0034).
+ */
+export type EnvelopeHead = Omit<EventEnvelope, 'attrs'>;
+
 export class EnvelopeDecodeError extends TaggedError('EnvelopeDecodeError')<'ENVELOPE_UNDECODABLE'> {
   constructor(message: string, options?: TmiErrorOptions) {
     super('ENVELOPE_UNDECODABLE', message, options);
@@ -34,6 +40,20 @@ const registry: Record<string, avro.Type> = {};
 export const eventType = avro.Type.forSchema(readSchema('event.avsc'), { registry });
 export const eventBatchType = avro.Type.forSchema(readSchema('event-batch.avsc'), { registry });
 
+/** tmi.Event without `attrs`, read through a resolver from the writer's schema (which skips the map). */
+function eventHeadSchemas(): { event: avro.Schema; batch: avro.Schema } {
+  const event = readSchema('event.avsc') as { fields: { name: string }[] };
+  return {
+    event: { ...event, fields: event.fields.filter((f) => f.name !== 'attrs') } as avro.Schema,
+    batch: readSchema('event-batch.avsc'),
+  };
+}
+const headRegistry: Record<string, avro.Type> = {};
+const headSchemas = eventHeadSchemas();
+avro.Type.forSchema(headSchemas.event, { registry: headRegistry });
+const eventHeadBatchType = avro.Type.forSchema(headSchemas.batch, { registry: headRegistry });
+const eventHeadResolver = eventHeadBatchType.createResolver(eventBatchType);
+
 export function encodeEventBatch(events: readonly EventEnvelope[]): Buffer {
   return eventBatchType.toBuffer({ events });
 }
@@ -43,8 +63,22 @@ export function decodeEventBatch(body: Uint8Array): EventEnvelope[] {
     const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     return (eventBatchType.fromBuffer(buf) as { events: EventEnvelope[] }).events;
   } catch (err) {
-    throw new EnvelopeDecodeError(`message body is not a tmi.EventBatch: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw notABatch(err);
   }
+}
+
+/** The envelopes of a message body without their attributes (the same checks: trailing bytes are an error). */
+export function decodeEventHeads(body: Uint8Array): EnvelopeHead[] {
+  try {
+    const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    return (eventHeadBatchType.fromBuffer(buf, eventHeadResolver) as { events: EnvelopeHead[] }).events;
+  } catch (err) {
+    throw notABatch(err);
+  }
+}
+
+function notABatch(err: unknown): EnvelopeDecodeError {
+  return new EnvelopeDecodeError(`message body is not a tmi.EventBatch: ${(err as Error).message}`, {
+    cause: err,
+  });
 }

@@ -6,9 +6,10 @@ export type { FieldChange, Incompatibility, ReadProblem } from './compatibility.
 export { fieldChanges, incompatibility, isTransitive, readProblem } from './compatibility.js';
 export type { DryRun } from './dry-run.js';
 export { dryRun } from './dry-run.js';
-export type { EventEnvelope } from './envelope.js';
+export type { EnvelopeHead, EventEnvelope } from './envelope.js';
 export {
   decodeEventBatch,
+  decodeEventHeads,
   EnvelopeDecodeError,
   encodeEventBatch,
   eventBatchType,

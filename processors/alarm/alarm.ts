@@ -25,7 +25,7 @@ import {
   saveStates,
   writeAlarmChanges,
 } from '../../projections/index.js';
-import { type EventEnvelope, microsToIso } from '../../schemas/index.js';
+import { type EnvelopeHead, microsToIso } from '../../schemas/index.js';
 import { claimNewEvents, decodeBatch } from '../batch.js';
 import type { DecodedMessage } from '../decode.js';
 import { type MappingRule, MappingRulesCache, rulesForBatch } from '../normalize/index.js';
@@ -184,7 +184,7 @@ class AlarmStage implements StageHandler {
   /** The mapping rules in force for each event (by its received_at, so a replay reads the same). */
   private async mappingRulesOf(
     messages: readonly DecodedMessage[],
-  ): Promise<(e: EventEnvelope) => readonly MappingRule[]> {
+  ): Promise<(e: EnvelopeHead) => readonly MappingRule[]> {
     let newest = 0;
     for (const m of messages)
       for (const { envelope } of m.events) newest = Math.max(newest, envelope.received_at);
@@ -287,7 +287,7 @@ async function evaluateEvents(
   client: PoolClient,
   live: ReadonlyMap<string, AlarmRule>,
   messages: readonly DecodedMessage[],
-  mappingRulesOf: (e: EventEnvelope) => readonly MappingRule[],
+  mappingRulesOf: (e: EnvelopeHead) => readonly MappingRule[],
 ): Promise<number> {
   const work = new Map<string, { rule: AlarmRule; targetId: string; kind: string; events: CoreEvent[] }>();
   for (const m of messages) {

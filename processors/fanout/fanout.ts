@@ -7,7 +7,7 @@ import { withTransaction } from '../../db/index.js';
 import { saveCheckpoint } from '../../projections/index.js';
 import { microsToIso } from '../../schemas/index.js';
 import { decodeBatch, eventCount, maxSeq } from '../batch.js';
-import { type DecodedMessage, decodeEnvelopes } from '../decode.js';
+import { type DecodedMessage, decodeEnvelopeHeads } from '../decode.js';
 import type { DeadLetter, OutboundMessage, StageDeps, StageHandler } from '../types.js';
 import {
   type FanoutAlarm,
@@ -51,7 +51,7 @@ export function fanoutStage(deps: FanoutStageDeps): StageHandler {
         await deps.publish(outputs.map((o) => toMessage(o, listenSubject)));
       } else {
         // Nobody listens: no payload to decode, nothing to publish; only the checkpoint moves.
-        const enveloped = decodeEnvelopes(batch);
+        const enveloped = decodeEnvelopeHeads(batch);
         deadLetters.push(...enveloped.deadLetters);
         events = enveloped.ok.reduce((n, m) => n + m.envelopes.length, 0);
       }

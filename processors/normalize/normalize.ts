@@ -180,7 +180,7 @@ function outboundMessage(deps: NormalizeStageDeps, envelopes: readonly EventEnve
 
 async function encodeNormalized(
   deps: NormalizeStageDeps,
-  messages: readonly DecodedMessage[],
+  messages: readonly DecodedMessage<EventEnvelope>[],
 ): Promise<OutboundMessage[]> {
   const byKind = new Map<string, Record<string, unknown>[]>();
   for (const m of messages) {
