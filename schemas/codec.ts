@@ -2,6 +2,7 @@
 // The payload codec: Avro types of payload schemas, their fingerprints, JSON ⇄ Avro bytes, and writer →
 // reader resolution. Decoded payloads are plain JSON objects in which null means absent.
 import avro from 'avsc';
+import { checkAvroBounds } from './avro-bounds.js';
 import { InvalidDataError, PayloadDecodeError } from './errors.js';
 import { avroNameOf, fieldNameOfAvro, needsAvroEncoding } from './field-names.js';
 import type { AvroNullableType, AvroRecordSchema, AvroValueType, RegisteredSchema } from './types.js';
@@ -134,6 +135,11 @@ export function decodePayload(
   reader?: DecodeSchema,
 ): Record<string, unknown> {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  try {
+    checkAvroBounds(writer.type, buf);
+  } catch (err) {
+    throw new PayloadDecodeError(`payload does not decode with ${nameOf(writer)}: ${messageOf(err)}`, err);
+  }
   let value: unknown;
   if (reader === undefined || reader.fingerprint === writer.fingerprint) {
     try {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import avro from 'avsc';
 import { packageRoot } from '../config/index.js';
 import { TaggedError, type TmiErrorOptions } from '../errors/index.js';
+import { checkAvroBounds } from './avro-bounds.js';
 
 export interface EventEnvelope {
   readonly event_id: string;
@@ -61,6 +62,7 @@ export function encodeEventBatch(events: readonly EventEnvelope[]): Buffer {
 export function decodeEventBatch(body: Uint8Array): EventEnvelope[] {
   try {
     const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    checkAvroBounds(eventBatchType, buf);
     return (eventBatchType.fromBuffer(buf) as { events: EventEnvelope[] }).events;
   } catch (err) {
     throw notABatch(err);
@@ -71,6 +73,7 @@ export function decodeEventBatch(body: Uint8Array): EventEnvelope[] {
 export function decodeEventHeads(body: Uint8Array): EnvelopeHead[] {
   try {
     const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    checkAvroBounds(eventBatchType, buf); // the bytes are the writer's (with attrs)
     return (eventHeadBatchType.fromBuffer(buf, eventHeadResolver) as { events: EnvelopeHead[] }).events;
   } catch (err) {
     throw notABatch(err);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // A stage that reads envelopes without their attributes still dead-letters the whole event.
+import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import {
   decodeEnvelopeHeads,
@@ -27,7 +28,10 @@ describe('decodeEnvelopeHeads + decodePayloads', () => {
     expect(enveloped.deadLetters).toEqual([]);
     // schema 1 is known, the middle event names an unknown one
     const heads = enveloped.ok[0]!.envelopes.map((e, i) => (i === 1 ? { ...e, schema_id: 99 } : e));
-    const known = new Map([[1, { type: { fromBuffer: () => ({}) }, fingerprint: 'f' }]]);
+    // the payloads are empty: an empty record's encoding
+    const known = new Map([
+      [1, { type: avro.Type.forSchema({ type: 'record', name: 'P', fields: [] }), fingerprint: 'f' }],
+    ]);
     const decoded = decodePayloads(
       [{ message, envelopes: heads }],
       known as unknown as Parameters<typeof decodePayloads>[1],
