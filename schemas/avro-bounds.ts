@@ -18,8 +18,7 @@ interface Cursor {
 
 /** Throws AvroBoundsError when `buf` cannot be `type`'s encoding because a length or a count overruns it. */
 export function checkAvroBounds(type: avro.Type, buf: Buffer): void {
-  const c: Cursor = { buf, pos: 0 };
-  walk(type, c);
+  walkerOf(type as AnyType)({ buf, pos: 0 });
 }
 
 type AnyType = avro.Type & {
@@ -32,83 +31,111 @@ type AnyType = avro.Type & {
   readonly underlyingType?: AnyType;
 };
 
-function walk(t: avro.Type, c: Cursor): void {
-  const type = t as AnyType;
-  if (type.underlyingType) {
-    walk(type.underlyingType, c);
-    return;
+type Walker = (c: Cursor) => void;
+
+/** One walker per type, compiled once (a generic walk that switched on type names cost twice as much). */
+const walkers = new WeakMap<AnyType, Walker>();
+
+function walkerOf(type: AnyType): Walker {
+  let w = walkers.get(type);
+  if (w === undefined) {
+    // A recursive record reaches itself while compiling: it calls the finished walker through this slot.
+    let compiled: Walker | undefined;
+    walkers.set(type, (c) => compiled!(c));
+    compiled = compile(type);
+    walkers.set(type, compiled);
+    w = compiled;
   }
+  return w;
+}
+
+const skipNothing: Walker = () => {};
+const skipLong: Walker = (c) => {
+  readLong(c);
+};
+const skipSized =
+  (bytes: number): Walker =>
+  (c) =>
+    advance(c, bytes);
+const skipLengthPrefixed: Walker = (c) => advance(c, readLength(c));
+
+function compile(type: AnyType): Walker {
+  if (type.underlyingType) return walkerOf(type.underlyingType);
   switch (type.typeName) {
     case 'null':
-      break;
+      return skipNothing;
     case 'boolean':
-      advance(c, 1);
-      break;
+      return skipSized(1);
     case 'int':
     case 'long':
     case 'enum':
-      readLong(c);
-      break;
+      return skipLong;
     case 'float':
-      advance(c, 4);
-      break;
+      return skipSized(4);
     case 'double':
-      advance(c, 8);
-      break;
+      return skipSized(8);
     case 'string':
     case 'bytes':
-      advance(c, readLength(c));
-      break;
+      return skipLengthPrefixed;
     case 'fixed':
-      advance(c, type.size ?? 0);
-      break;
+      return skipSized(type.size ?? 0);
     case 'record':
     case 'error':
-      for (const f of type.fields ?? []) walk(f.type, c);
-      break;
+      return recordWalker(type);
     case 'array':
-      walkBlocks(c, type.itemsType!, false);
-      break;
+      return blocksWalker(type.itemsType!, false);
     case 'map':
-      walkBlocks(c, type.valuesType!, true);
-      break;
+      return blocksWalker(type.valuesType!, true);
     default:
       if (!type.typeName.startsWith('union')) {
         throw new AvroBoundsError(`no bounds walk for Avro type ${type.typeName}`);
       }
-      walkUnion(type, c);
+      return unionWalker(type);
   }
 }
 
-function walkUnion(type: AnyType, c: Cursor): void {
-  const index = readLong(c);
-  const branch = type.types?.[index];
-  if (branch === undefined) throw new AvroBoundsError(`union branch ${index} does not exist`);
-  walk(branch, c);
+function recordWalker(type: AnyType): Walker {
+  const fields = (type.fields ?? []).map((f) => walkerOf(f.type));
+  return (c) => {
+    for (let i = 0; i < fields.length; i++) fields[i]!(c);
+  };
+}
+
+function unionWalker(type: AnyType): Walker {
+  const branches = (type.types ?? []).map((t) => walkerOf(t));
+  return (c) => {
+    const index = readLong(c);
+    const branch = branches[index];
+    if (branch === undefined) throw new AvroBoundsError(`union branch ${index} does not exist`);
+    branch(c);
+  };
 }
 
 /** An array's or a map's blocks: each a count (negative: followed by its byte size), then its items. */
-function walkBlocks(c: Cursor, items: AnyType, keyed: boolean): void {
+function blocksWalker(items: AnyType, keyed: boolean): Walker {
+  const item = walkerOf(items);
   const itemBytesMin = bytesMin(items) + (keyed ? 1 : 0);
-  for (;;) {
-    let n = readLong(c);
-    if (n === 0) return;
-    if (n < 0) {
-      n = -n;
-      readLength(c);
+  return (c) => {
+    for (;;) {
+      let n = readLong(c);
+      if (n === 0) return;
+      if (n < 0) {
+        n = -n;
+        readLength(c);
+      }
+      const fits = itemBytesMin === 0 ? n <= avroZeroSizeItemsMax : n * itemBytesMin <= c.buf.length - c.pos;
+      if (!fits) throw new AvroBoundsError(`a block of ${n} items overruns the ${c.buf.length}-byte body`);
+      for (let i = 0; i < n; i++) {
+        if (keyed) skipLengthPrefixed(c);
+        item(c);
+      }
     }
-    const fits = itemBytesMin === 0 ? n <= avroZeroSizeItemsMax : n * itemBytesMin <= c.buf.length - c.pos;
-    if (!fits) throw new AvroBoundsError(`a block of ${n} items overruns the ${c.buf.length}-byte body`);
-    for (let i = 0; i < n; i++) {
-      if (keyed) advance(c, readLength(c));
-      walk(items, c);
-    }
-  }
+  };
 }
 
 /** The fewest bytes a value of the type takes (0 only for null and records of nulls). */
-function bytesMin(t: AnyType): number {
-  if (t.underlyingType) return bytesMin(t.underlyingType);
+function bytesMin(t: AnyType, seen = new Set<AnyType>()): number {
+  if (t.underlyingType) return bytesMin(t.underlyingType, seen);
   switch (t.typeName) {
     case 'null':
       return 0;
@@ -119,8 +146,11 @@ function bytesMin(t: AnyType): number {
     case 'fixed':
       return t.size ?? 0;
     case 'record':
-    case 'error':
-      return (t.fields ?? []).reduce((sum, f) => sum + bytesMin(f.type), 0);
+    case 'error': {
+      if (seen.has(t)) return 0; // recursion: at least what the outer level counted
+      seen.add(t);
+      return (t.fields ?? []).reduce((sum, f) => sum + bytesMin(f.type, seen), 0);
+    }
     default:
       return 1;
   }
