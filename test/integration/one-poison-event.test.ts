@@ -190,3 +190,28 @@ async function waitForStagesIdle(): Promise<void> {
     return true;
   });
 }
+
+it('a message whose bytes claim 268 M events is dead-lettered where TMI_IN is read, and the stages go on', async () => {
+  // avsc trusted the block count and read past the 5-byte body until the process ran out of memory.
+  const target = (await t.request('POST', '/v1/targets', { name: 'q', kind: 'poisoned' })).body.target_id;
+  await jetstream(t.runtime.nc).publish(
+    t.runtime.topology.inSubject(target),
+    new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x01]),
+    { msgID: `overrun-${target}` },
+  );
+  const after = await t.request('POST', `/v1/targets/${target}/events`, { data: { n: 4, s: 'after' } });
+  expect(after.status).toBe(202);
+  await eventually('the write after the poison projected', async () => {
+    const [row] = await t.sql<{ n: number }>(
+      'SELECT count(*)::int AS n FROM tmi.ts_obs WHERE target_id = $1',
+      [target],
+    );
+    return row!.n === 1;
+  });
+  await eventually('capture and normalize dead-lettered it', async () => {
+    const list = await cli('dlq', 'list', '--json');
+    const entries = JSON.parse(list.stdout) as { stage: string; code: string }[];
+    const overrun = entries.filter((e) => e.code === 'ENVELOPE_UNDECODABLE').map((e) => e.stage);
+    return overrun.sort().join(',') === 'capture,normalize';
+  });
+});
