@@ -79,7 +79,15 @@ function writeS3Config(file: string, c: S3Credentials): void {
 }
 
 async function weedArgs(dataDir: string, s3Port: number, s3Config: string): Promise<string[]> {
-  const port = async (flag: string) => `-${flag}=${await freePort()}`;
+  // Each free port is found by binding and releasing one, so two asks can get the same port back (CI saw the
+  // volume server's gRPC port collide with the master's: "bind: address already in use"): keep them distinct.
+  const taken = new Set([s3Port]);
+  const port = async (flag: string) => {
+    let p = await freePort();
+    while (taken.has(p)) p = await freePort();
+    taken.add(p);
+    return `-${flag}=${p}`;
+  };
   return [
     'server',
     `-dir=${path.join(dataDir, 'data')}`,
