@@ -2,30 +2,17 @@
 // The checkpoint of a stage whose output is in JetStream is written beside its batches (ADR 0035): one
 // write in flight, batches ending meanwhile folded into the next, a failed write kept and retried, and
 // while writes fail every batch is refused (not folded in) so the runner retries it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool, migrate, type Pool } from '../../db/index.js';
+import { describe, expect, it } from 'vitest';
 import { CheckpointRegressionError, CheckpointWriter } from '../../projections/index.js';
-import { type TestEnv, testEnv } from '../support/env.js';
+import { useMigratedDatabase } from '../support/env.js';
 
-let env: TestEnv;
-let pool: Pool;
-
-beforeAll(async () => {
-  env = await testEnv('checkpoint_writer');
-  pool = createPool(env.pgUrl, 4);
-  await migrate(pool);
-});
-
-afterAll(async () => {
-  await pool?.end();
-  await env?.dropAll();
-});
+const db = useMigratedDatabase('checkpoint_writer');
 
 const writer = (consumer: string, synchronousCommit = true) =>
-  new CheckpointWriter({ pool, consumer, stream: 'TMI_NORM', synchronousCommit });
+  new CheckpointWriter({ pool: db.pool, consumer, stream: 'TMI_NORM', synchronousCommit });
 
 async function stored(consumer: string): Promise<{ stream_seq: number; events: number } | undefined> {
-  const { rows } = await pool.query<{ stream_seq: number; events: number }>(
+  const { rows } = await db.pool.query<{ stream_seq: number; events: number }>(
     'SELECT stream_seq, events::float8 AS events FROM tmi.consumer_checkpoint WHERE consumer = $1',
     [consumer],
   );
@@ -53,7 +40,7 @@ describe('CheckpointWriter', () => {
 
   it('refuses batches while its writes fail, and writes what it held once they succeed', async () => {
     const w = writer('blocked');
-    await pool.query(
+    await db.pool.query(
       "ALTER TABLE tmi.consumer_checkpoint ADD CONSTRAINT test_blocked CHECK (consumer <> 'blocked')",
     );
     try {
@@ -64,7 +51,7 @@ describe('CheckpointWriter', () => {
       expect(() => w.record(6, 3)).toThrow();
       expect(await stored('blocked')).toBeUndefined();
     } finally {
-      await pool.query('ALTER TABLE tmi.consumer_checkpoint DROP CONSTRAINT test_blocked');
+      await db.pool.query('ALTER TABLE tmi.consumer_checkpoint DROP CONSTRAINT test_blocked');
     }
     await w.flush();
     expect(await stored('blocked')).toEqual({ stream_seq: 5, events: 2 });
@@ -80,7 +67,7 @@ describe('CheckpointWriter', () => {
     await w.flush();
     w.record(21, 1); // this process has now seen 20 committed
     await w.flush();
-    await pool.query("UPDATE tmi.consumer_checkpoint SET stream_seq = 3 WHERE consumer = 'moved'");
+    await db.pool.query("UPDATE tmi.consumer_checkpoint SET stream_seq = 3 WHERE consumer = 'moved'");
     w.record(22, 1);
     await expect(w.flush()).rejects.toBeInstanceOf(CheckpointRegressionError);
     expect(() => w.record(23, 1)).toThrow(CheckpointRegressionError);
