@@ -10,6 +10,13 @@ export const consumerAckPendingMax = 20_000;
 /** How long a stage waits for more messages before committing a partial batch. */
 export const stageLingerMs = 5;
 /**
+ * The same for the stages whose output listeners wait for and whose batches cost no transaction
+ * (normalize, fanout, fanout-alarm: their checkpoint is written beside the batches, ADR 0035): none. They
+ * take what is buffered as soon as they are free; what arrives while a batch is in hand makes the next,
+ * so batches grow with the rate by themselves. A 5 ms linger was 5 ms on every event's way, twice.
+ */
+export const listenerStageLingerMs = 0;
+/**
  * The same for the stages no listener waits on (capture, project, geo: they only write projections):
  * each batch costs them a transaction, a WAL flush and one planned statement per table whatever its size,
  * so at a few hundred events/s waiting longer for a bigger batch frees CPU for the listeners' path

@@ -24,7 +24,7 @@ import {
 } from '../processors/index.js';
 import { nowMicros, type SchemaRegistry } from '../schemas/index.js';
 import { classifyError } from './errors.js';
-import { projectionStageLingerMs, stageLingerMs } from './limits.js';
+import { listenerStageLingerMs, projectionStageLingerMs, stageLingerMs } from './limits.js';
 import type { Metrics } from './metrics.js';
 import { publishAll } from './publish.js';
 import { type RunningStage, type RunStageOptions, runStage } from './runner/index.js';
@@ -138,6 +138,14 @@ function stageClockMicros(ctx: PipelineContext): () => number {
 
 /** Stages that only write projections: no listener waits on them (pipelines/limits.ts). */
 const offListenerPath: ReadonlySet<StageName> = new Set(['capture', 'project', 'geo']);
+/** Stages on a listener's path whose batches cost no transaction: they do not linger (ADR 0035). */
+const publishOnly: ReadonlySet<StageName> = new Set(['normalize', 'fanout', 'fanout-alarm']);
+
+/** How long a stage's partial batch waits for more messages. */
+export function stageLingerMsOf(name: StageName): number {
+  if (offListenerPath.has(name)) return projectionStageLingerMs;
+  return publishOnly.has(name) ? listenerStageLingerMs : stageLingerMs;
+}
 
 /** How a stage's runner is started: its handler, the settings it runs by, and the stages' clock in ms. */
 export function stageRunOptions(name: StageName, ctx: PipelineContext): RunStageOptions {
@@ -151,7 +159,7 @@ export function stageRunOptions(name: StageName, ctx: PipelineContext): RunStage
     batchBytesMax: ctx.config.stageBatchBytesMax,
     bufferBytesMax: ctx.config.stageBufferBytesMax,
     maxDeliver: ctx.config.stageMaxDeliver,
-    lingerMs: offListenerPath.has(name) ? projectionStageLingerMs : stageLingerMs,
+    lingerMs: stageLingerMsOf(name),
     ackWaitMs: ctx.config.ackWaitMs,
     log: ctx.log,
     // The runner's held-message keep-alive reads the same source as the handlers' timestamps.

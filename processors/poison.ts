@@ -127,6 +127,7 @@ export function isolatePoisonEvents(inner: StageHandler, deps: PoisonDeps): Stag
     stage: inner.stage,
     handle,
     ...(inner.tick ? { tick: () => inner.tick!(), tickIntervalMs: inner.tickIntervalMs } : {}),
+    ...(inner.close ? { close: () => inner.close!() } : {}),
   };
 }
 

@@ -45,7 +45,10 @@ export interface StageResult {
 
 export interface StageHandler {
   readonly stage: StageName;
-  /** Computes and commits the batch's outputs (one transaction with the checkpoint). Throws classifiable errors. */
+  /**
+   * Computes and commits the batch's outputs (one transaction with the checkpoint; a stage whose output is
+   * all in JetStream writes its checkpoint beside its batches, ADR 0035). Throws classifiable errors.
+   */
   handle(batch: readonly StageMessage[]): Promise<StageResult>;
   /**
    * Work that is due without new messages (alarm: deadlines that passed, unpublished transitions). The runner
@@ -53,6 +56,8 @@ export interface StageHandler {
    */
   tick?(): Promise<void>;
   readonly tickIntervalMs?: number;
+  /** Called once after the stage stopped: finishes what it writes beside its batches (its checkpoint). */
+  close?(): Promise<void>;
 }
 
 export interface OutboundMessage {

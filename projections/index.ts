@@ -2,6 +2,8 @@
 export * from './alarms/index.js';
 export type { CheckpointRow } from './checkpoint.js';
 export { CheckpointRegressionError, listCheckpoints, saveCheckpoint } from './checkpoint.js';
+export type { CheckpointWriterOptions } from './checkpoint-writer.js';
+export { CheckpointWriter, checkpointRetryMs } from './checkpoint-writer.js';
 export type { ColumnPlan, SeriesPoint } from './downsample.js';
 export { columnPlan, downsampleMinMax, downsamplePointsMax, downsamplePointsMin } from './downsample.js';
 export type { GeoRow, NearQuery, NearRow, PositionOut, TraceQuery } from './geo.js';

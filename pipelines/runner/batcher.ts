@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Batching: a pump moves what the consumer delivers into a buffer; `next` waits for the first message,
-// lingers briefly for more, and takes up to a batch — together with the held messages, lowest sequence
+// lingers briefly for more (lingerMs; 0 for the stages that take what they have), and takes up to a batch — together with the held messages, lowest sequence
 // first, since a stage that applies in stream order needs those. The pump ends when the consumer is lost
 // (or closed); `close` then hands everything not yet taken back to the stream.
 //
@@ -84,7 +84,7 @@ export class Batcher {
           : this.arrival();
       }
       if (this.buffer.length > 0 && !this.hasFullBatch() && !this.isEnded) {
-        yield* Effect.sleep(this.ctx.lingerMs);
+        yield* this.ctx.lingerMs > 0 ? Effect.sleep(this.ctx.lingerMs) : nextTurn;
       }
       return this.take();
     });
@@ -157,6 +157,16 @@ export class Batcher {
     }
   }
 }
+
+/**
+ * No linger (lingerMs 0) still lets the pump move what the client has already read off the socket (the
+ * messages of one read arrive one by one through its iterator) before the batch is taken: one turn of the
+ * event loop, no timer.
+ */
+const nextTurn: Effect.Effect<void> = Effect.async<void>((resume) => {
+  const turn = setImmediate(() => resume(Effect.void));
+  return Effect.sync(() => clearImmediate(turn));
+});
 
 /** How many of the first messages make one batch: up to batchMessagesMax and batchBytesMax, at least one. */
 export function batchLength(

@@ -52,6 +52,10 @@ export async function startStage(
     stop: async () => {
       await Runtime.runPromise(runtime)(Fiber.interrupt(fiber));
       await done.catch(() => {});
+      // What the stage writes beside its batches (its checkpoint, ADR 0035) is finished before stop returns.
+      await opts.handler.close?.().catch((err: unknown) => {
+        opts.log?.('warn', `${opts.handler.stage}: closing: ${(err as Error)?.message ?? err}`);
+      });
     },
   };
 }

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
 // fanout: TMI_NORM → one copy per subscribed listener, masked to its fields, on
 // `<ns>.listen.<listener_id>.<target_id>` (TMI_LISTEN). Message ids `<event_id>:<listener_id>` make a
-// redelivered batch republish duplicates that JetStream drops; the checkpoint is saved after every
-// PubAck is in, and the runner acks after that.
-import { withTransaction } from '../../db/index.js';
-import { saveCheckpoint } from '../../projections/index.js';
+// redelivered batch republish duplicates that JetStream drops; the runner acks a batch after every PubAck
+// is in, and its checkpoint is written beside the batches (ADR 0035).
+import { CheckpointWriter } from '../../projections/index.js';
 import { microsToIso } from '../../schemas/index.js';
 import { decodeBatch, eventCount, maxSeq } from '../batch.js';
 import { type DecodedMessage, decodeEnvelopeHeads } from '../decode.js';
@@ -35,6 +34,7 @@ export interface FanoutStageDeps extends StageDeps {
 
 export function fanoutStage(deps: FanoutStageDeps): StageHandler {
   const { subscriptions: source, listenSubject } = deps;
+  const checkpoint = checkpointWriter(deps);
   return {
     stage: 'fanout',
     async handle(batch) {
@@ -55,11 +55,10 @@ export function fanoutStage(deps: FanoutStageDeps): StageHandler {
         deadLetters.push(...enveloped.deadLetters);
         events = enveloped.ok.reduce((n, m) => n + m.envelopes.length, 0);
       }
-      await withTransaction(deps.pool, (client) =>
-        saveCheckpoint(client, deps.checkpointName, deps.inputStream, maxSeq(batch), events),
-      );
+      checkpoint.record(maxSeq(batch), events);
       return { events, deadLetters };
     },
+    close: () => checkpoint.flush().finally(() => checkpoint.close()),
   };
 }
 
@@ -69,6 +68,7 @@ export function fanoutStage(deps: FanoutStageDeps): StageHandler {
  */
 export function fanoutAlarmStage(deps: FanoutStageDeps): StageHandler {
   const { subscriptions: source, listenSubject } = deps;
+  const checkpoint = checkpointWriter(deps);
   return {
     stage: 'fanout-alarm',
     async handle(batch) {
@@ -91,12 +91,24 @@ export function fanoutAlarmStage(deps: FanoutStageDeps): StageHandler {
         const outputs = fanoutAlarms(snapshot.index, alarms, (id) => snapshot.meta.get(id));
         await deps.publish(outputs.map((o) => toMessage(o, listenSubject)));
       }
-      await withTransaction(deps.pool, (client) =>
-        saveCheckpoint(client, deps.checkpointName, deps.inputStream, maxSeq(batch), alarms.length),
-      );
+      checkpoint.record(maxSeq(batch), alarms.length);
       return { events: alarms.length, deadLetters };
     },
+    close: () => checkpoint.flush().finally(() => checkpoint.close()),
   };
+}
+
+/**
+ * Every copy is in TMI_LISTEN (deduplicated by message id) before the batch ends, so the checkpoint is
+ * written beside the batches (ADR 0035), its commit flushed as before.
+ */
+function checkpointWriter(deps: FanoutStageDeps): CheckpointWriter {
+  return new CheckpointWriter({
+    pool: deps.pool,
+    consumer: deps.checkpointName,
+    stream: deps.inputStream,
+    synchronousCommit: true,
+  });
 }
 
 function toFanoutEvents(messages: readonly DecodedMessage[]): FanoutEvent[] {

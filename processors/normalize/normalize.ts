@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 // normalize: TMI_IN → mapping rules → TMI_NORM. The output message id is derived from the input event
 // ids, so a redelivered batch republishes duplicates that JetStream drops.
-import { withTransaction } from '../../db/index.js';
-import { saveCheckpoint } from '../../projections/index.js';
+import { CheckpointWriter } from '../../projections/index.js';
 import {
   batchMessageId,
   type EventEnvelope,
@@ -44,6 +43,15 @@ export interface NormalizeStageDeps extends StageDeps {
 export function normalizeStage(deps: NormalizeStageDeps): StageHandler {
   const cache = new MappingRulesCache(deps.pool, deps.nowMicros);
   const transforms = new CompiledRulesCache();
+  // The batch's output is in JetStream (deduplicated by message id) before its checkpoint is written, so
+  // the checkpoint is written beside the batches (ADR 0035), and need not wait for its WAL flush: a
+  // checkpoint lost in a crash of PostgreSQL is overtaken by the next one.
+  const checkpoint = new CheckpointWriter({
+    pool: deps.pool,
+    consumer: deps.checkpointName,
+    stream: deps.inputStream,
+    synchronousCommit: false,
+  });
   const rulesCovering = async (messages: readonly EnvelopedMessage[]) => {
     let newest = 0;
     for (const m of messages) for (const e of m.envelopes) newest = Math.max(newest, e.received_at);
@@ -107,15 +115,10 @@ export function normalizeStage(deps: NormalizeStageDeps): StageHandler {
       });
       events += eventCount(decoded.ok);
       await deps.publish(outbound.filter((o): o is OutboundMessage => o !== undefined));
-      // The batch's output is already in JetStream (deduplicated by message id); this transaction only
-      // moves the high-water mark, so it need not wait for its WAL flush: a checkpoint lost in a crash of
-      // PostgreSQL is overtaken by the next one. Saves an fsync per batch on the listeners' path.
-      await withTransaction(deps.pool, async (client) => {
-        await client.query('SET LOCAL synchronous_commit = off');
-        await saveCheckpoint(client, deps.checkpointName, deps.inputStream, maxSeq(batch), events);
-      });
+      checkpoint.record(maxSeq(batch), events);
       return { events, deadLetters: [...enveloped.deadLetters, ...decoded.deadLetters] };
     },
+    close: () => checkpoint.flush().finally(() => checkpoint.close()),
   };
 }
 

@@ -211,7 +211,7 @@ export async function settle(rounds = 20): Promise<void> {
 /** A stage whose `handle` the test writes; every batch it was offered is recorded (by sequence). */
 export function fakeStage(
   handle: (batch: readonly StageMessage[]) => Promise<StageResult>,
-  extra: Partial<Pick<StageHandler, 'tick' | 'tickIntervalMs'>> = {},
+  extra: Partial<Pick<StageHandler, 'tick' | 'tickIntervalMs' | 'close'>> = {},
 ): StageHandler & { readonly offered: number[][] } {
   const offered: number[][] = [];
   return {

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 // One injected clock drives a stage's handler and its runner: the runner's clock (ms, held messages'
-// keep-alive) is read from the same source as the handlers' µs timestamps.
+// keep-alive) is read from the same source as the handlers' µs timestamps. Each stage lingers as its place
+// on (or off) the listeners' path says.
 import { expect, it } from 'vitest';
 import { loadConfig } from '../../../config/index.js';
 import type { Pool } from '../../../db/index.js';
 import { createMetrics, type PipelineContext, stageRunOptions, topology } from '../../../pipelines/index.js';
+import { projectionStageLingerMs, stageLingerMs } from '../../../pipelines/limits.js';
 import type { SchemaRegistry } from '../../../schemas/index.js';
 
 function context(nowMicros?: () => number): PipelineContext {
@@ -37,4 +39,16 @@ it('without an injected clock the runner reads the system clock (ms since the ep
   const after = Date.now();
   expect(now).toBeGreaterThanOrEqual(before - 1);
   expect(now).toBeLessThanOrEqual(after + 1);
+});
+
+it.each([
+  ['normalize', 0],
+  ['fanout', 0],
+  ['fanout-alarm', 0],
+  ['alarm', stageLingerMs],
+  ['capture', projectionStageLingerMs],
+  ['project', projectionStageLingerMs],
+  ['geo', projectionStageLingerMs],
+] as const)('%s lingers %d ms for a partial batch (ADR 0032, 0035)', (stage, lingerMs) => {
+  expect(stageRunOptions(stage, context()).lingerMs).toBe(lingerMs);
 });

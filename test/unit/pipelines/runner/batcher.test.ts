@@ -20,13 +20,14 @@ import {
 let time: VirtualTime;
 afterEach(() => time?.dispose());
 
-function setup(batchMessagesMax = 3, bufferBytesMax?: number) {
+function setup(batchMessagesMax = 3, bufferBytesMax?: number, lingerMs?: number) {
   time = new VirtualTime();
   const stream = new FakeMessageStream();
   const ctx = fakeContext(new FakeJetStream(), fakeStage(committed), {
     batchMessagesMax,
     clock: time.clock,
     ...(bufferBytesMax === undefined ? {} : { bufferBytesMax }),
+    ...(lingerMs === undefined ? {} : { lingerMs }),
   });
   const batcher = new Batcher(ctx, stream);
   const rt = time.runtime();
@@ -54,6 +55,19 @@ it('waits for the first message, lingers for more, then takes up to a batch', as
   expect(first.taken).toBeUndefined(); // lingering for more
   await time.advance(1);
   expect(first.taken).toEqual([1, 2]);
+});
+
+it('without a linger a partial batch goes once the messages at hand are buffered, the clock never moved', async () => {
+  const { stream, next } = setup(3, undefined, 0);
+  const first = await next();
+  stream.push(...seqs(1, 2));
+  await time.until('a partial batch', () => first.taken !== undefined, 1, 0);
+  expect(first.taken).toEqual([1, 2]);
+  // What arrives while a batch is in hand makes the next one.
+  stream.push(...seqs(3));
+  const second = await next();
+  await time.until('the next', () => second.taken !== undefined, 1, 0);
+  expect(second.taken).toEqual([3]);
 });
 
 it('a full batch goes at once; the rest waits for the next', async () => {

@@ -19,10 +19,13 @@ import {
 let time: VirtualTime;
 afterEach(() => time?.dispose());
 
-async function start(handle: (batch: readonly StageMessage[]) => Promise<StageResult>) {
+async function start(
+  handle: (batch: readonly StageMessage[]) => Promise<StageResult>,
+  close?: () => Promise<void>,
+) {
   time = new VirtualTime();
   const js = new FakeJetStream();
-  const handler = fakeStage(handle);
+  const handler = fakeStage(handle, close ? { close } : {});
   const opts = fakeOptions(js, handler, { clock: time.clock, batchMessagesMax: 3, ackWaitMs: 3_000 });
   return { js, handler, running: await startStage(opts, await time.runtime()) };
 }
@@ -100,6 +103,33 @@ it('stopping finishes the batch in hand and naks what was buffered or held', asy
   expect(inHand.map((m) => m.settled)).toEqual(['ack', 'ack', 'ack']);
   expect([held, ...buffered].map((m) => m.settled)).toEqual(['nak', 'nak', 'nak']);
   expect(js.current.closed).toBe(true);
+});
+
+it('stopping closes the stage once its last batch is settled, and stop waits for the close', async () => {
+  const events: string[] = [];
+  let finishClose: () => void = () => {};
+  const { js, running } = await start(
+    async (batch) => {
+      events.push(`batch ${batch.map((m) => m.seq).join(',')}`);
+      return { events: batch.length, deadLetters: [] };
+    },
+    () => {
+      events.push('close');
+      return new Promise<void>((resolve) => (finishClose = resolve));
+    },
+  );
+  const msgs = [1, 2].map((seq) => new FakeMsg(seq));
+  js.current.push(...msgs);
+  await time.until('both acked', () => msgs.every((m) => m.settled === 'ack'));
+  let stopped = false;
+  const stopping = running.stop().then(() => {
+    stopped = true;
+  });
+  await time.until('closing', () => events.includes('close'));
+  expect(stopped).toBe(false);
+  finishClose();
+  await stopping;
+  expect(events).toEqual(['batch 1,2', 'close']);
 });
 
 it('a broken invariant crashes the stage with that error; the batch in hand is not settled', async () => {
