@@ -91,7 +91,16 @@ export type {
   ObsSql,
   RawObsRow,
 } from './obs.js';
-export { bucketObsSql, bucketPage, obsAggs, queryObs, rawObsSql, toDouble } from './obs.js';
+export {
+  BucketStartFormatter,
+  bucketColumns,
+  bucketObsSql,
+  bucketPage,
+  obsAggs,
+  queryObs,
+  rawObsSql,
+  toDouble,
+} from './obs.js';
 export type { ObsPointsQuery, ObsSeries } from './obs-points.js';
 export { obsPointsSql, queryObsPoints } from './obs-points.js';
 export type { MicrosRange, RangeSplit } from './obs-rollups.js';
