@@ -93,6 +93,7 @@ export type {
 } from './obs.js';
 export {
   BucketStartFormatter,
+  bucketCellsJson,
   bucketColumns,
   bucketObsSql,
   bucketPage,

@@ -8,6 +8,7 @@ import type { Pool } from '../db/index.js';
 import { columnPlan } from './downsample.js';
 import {
   type BucketSqlRow,
+  bucketCellsJson,
   bucketColumns,
   bucketOrigin,
   bucketPage,
@@ -78,8 +79,8 @@ export async function queryObsRolledUp(pool: Pool, q: ObsQuery): Promise<ObsResu
   if (unit === undefined || q.fields === undefined || q.fields.length === 0) return queryObs(pool, q);
   const sql = rolledUpBucketSql(q, unit);
   if (sql === undefined) return { mode: 'bucket', rows: [] };
-  const { rows } = await pool.query<BucketSqlRow>({ ...sql, rowMode: 'array' });
-  return bucketPage(rows, q);
+  const { rows } = await pool.query<{ cells: string }>(sql.text, sql.values);
+  return bucketPage(JSON.parse(rows[0]!.cells) as BucketSqlRow[], q);
 }
 
 /** The query's effective range, narrowed by its cursor (bucket-aligned, so a plain bound). */
@@ -126,13 +127,17 @@ export function rolledUpBucketSql(q: ObsQuery, unit: RollupWidth): ObsSql | unde
   // No page of distinct buckets joined back (a third of the statement's time): a bucket has at most one row
   // per field, so (limit + 1) × fields rows in bucket order hold the page's buckets whole and tell whether
   // another follows (bucketPage cuts there); fewer rows than that are all there is.
+  // The cells leave as one text, a JSON array of BucketSqlRow: one value for node-pg to read and one
+  // JSON.parse in Node, instead of a protocol row and seven strings per cell (most of the API's parsing).
   const text = `WITH parts AS (${parts.join('\n      UNION ALL ')}
     ), agg AS (${agg}
+    ), c AS (
+      SELECT a.bucket, ${bucketColumns(fields)}
+      FROM agg a
+      ORDER BY a.bucket ${dir}
+      LIMIT ${p.add((q.limit + 1) * q.fields!.length)}
     )
-    SELECT ${bucketColumns()}
-    FROM agg a
-    ORDER BY a.bucket ${dir}
-    LIMIT ${p.add((q.limit + 1) * q.fields!.length)}`;
+    SELECT ${bucketCellsJson(dir)} AS cells FROM c`;
   return { text, values: p.values };
 }
 

@@ -4,6 +4,7 @@
 // the SQL text only varies by which fixed clauses are present, so nothing a caller sends is spliced in.
 // Every scan filters on target_id and a ts range, so it runs on the (target_id, ts, event_id) key.
 import type { Pool } from '../db/index.js';
+import { invariant } from '../errors/index.js';
 import { isoOf } from './sql.js';
 
 export type ObsAgg = 'avg' | 'min' | 'max' | 'last' | 'count' | 'first' | 'sum';
@@ -121,32 +122,51 @@ async function queryRaw(pool: Pool, q: ObsQuery): Promise<ObsResult> {
 // ── buckets ─────────────────────────────────────────────────────────────────
 
 /**
- * One bucket × field cell as the SQL returns it (`rowMode: 'array'`: no object per row, and columns in
- * the order `bucketColumns` lists them). The bucket comes as seconds since the epoch and is formatted in
- * Node, once per bucket; PostgreSQL formats it (`bucket_text`) only outside the years 1–9999, where
- * JavaScript's ISO form differs from `to_char`'s.
+ * One bucket × field cell as the SQL returns it, as an array (columns in the order `bucketColumns` lists
+ * them): the bucket as seconds since the epoch, formatted in Node once per bucket (PostgreSQL formats it,
+ * `bucket_text`, only outside the years 1–9999, where JavaScript's ISO form differs from `to_char`'s), and
+ * the field as its index in the query's `fields`.
  */
 export type BucketSqlRow = [
   bucket_s: number,
   bucket_text: string | null,
-  field: string,
+  field: number,
   count: number | string,
-  /** numeric text (exact), made a double by toDouble; null when not asked for. */
-  avg: string | null,
+  /** numeric text (exact) or its JSON number, made a double by toDouble; null when not asked for. */
+  avg: string | number | null,
   min: number | null,
   max: number | null,
-  /** numeric text (exact), made a double by toDouble; null when not asked for. */
-  sum: string | null,
+  /** numeric text (exact) or its JSON number, made a double by toDouble; null when not asked for. */
+  sum: string | number | null,
   first: unknown,
   last: unknown,
 ];
 
-/** The columns of a BucketSqlRow from a relation `a` holding bucket, field and the aggregates. */
-export function bucketColumns(first = 'a.first', last = 'a.last'): string {
+/** The columns of a BucketSqlRow from a relation `a` of (bucket, field, aggregates); `fields` a text[]. */
+export function bucketColumns(fields: string, first = 'a.first', last = 'a.last'): string {
   return `date_part('epoch', a.bucket) AS bucket_s,
            CASE WHEN a.bucket < timestamptz '0001-01-01 00:00:00+00' OR a.bucket >= timestamptz '10000-01-01 00:00:00+00'
                 THEN ${isoOf('a.bucket')} END AS bucket_text,
-           a.field, a.count, a.avg, a.min, a.max, a.sum, ${first} AS first, ${last} AS last`;
+           array_position(${fields}, a.field) - 1 AS field, a.count, a.avg, a.min, a.max, a.sum,
+           ${first} AS first, ${last} AS last`;
+}
+
+/**
+ * The rows of a relation `c` with bucketColumns' columns as one JSON text: an array of BucketSqlRow. Each
+ * value is the very text its column would carry (numeric, float8, bigint and jsonb output), so JSON.parse
+ * gives what node-pg's parsers give (a numeric's text read as a JSON number is the double Number reads), and
+ * no value needs escaping (fields are indexes; bucket_text is digits and punctuation).
+ */
+export function bucketCellsJson(dir: 'ASC' | 'DESC'): string {
+  const orNull = (column: string) => `coalesce(c.${column}::text, 'null')`;
+  const cell = [
+    'c.bucket_s',
+    `coalesce('"' || c.bucket_text || '"', 'null')`,
+    'c.field',
+    'c.count',
+    ...['avg', 'min', 'max', 'sum', 'first', 'last'].map(orNull),
+  ].join(` || ',' || `);
+  return `'[' || coalesce(string_agg('[' || ${cell} || ']', ',' ORDER BY c.bucket ${dir}), '') || ']'`;
 }
 
 export function bucketObsSql(q: ObsQuery): ObsSql {
@@ -176,6 +196,7 @@ export function bucketObsSql(q: ObsQuery): ObsSql {
       SELECT DISTINCT bucket FROM agg ORDER BY bucket ${dir} LIMIT ${p.add(q.limit + 1)}
     )
     SELECT ${bucketColumns(
+      fields,
       aggs.has('first') ? valueAt(target, 'a.first_ts', 'ASC') : 'NULL',
       aggs.has('last') ? valueAt(target, 'a.last_ts', 'DESC') : 'NULL',
     )}
@@ -248,7 +269,9 @@ function groupBuckets(
   asked: readonly ObsAgg[],
 ): BucketObsRow[] {
   const out: BucketObsRow[] = [];
-  const slots = new Map(fields.map((f, i) => [f, i]));
+  // A field's slot by its index in `fields` (a name asked twice fills the slot of its last mention).
+  const named = new Map(fields.map((f, i) => [f, i]));
+  const slots = fields.map((f) => named.get(f)!);
   const ordered = aggsInAnswerOrder.filter((a) => asked.includes(a));
   const starts = new BucketStartFormatter();
   let start: number | undefined;
@@ -265,7 +288,7 @@ function groupBuckets(
       text = r[1];
       cells = new Array(fields.length);
     }
-    const slot = slots.get(r[2]);
+    const slot = slots[r[2]];
     if (slot !== undefined) cells[slot] = pickAggs(r, ordered);
   }
   flush();
@@ -283,8 +306,7 @@ export class BucketStartFormatter {
 
   format(seconds: number, sqlText: string | null): string {
     if (sqlText !== null) return sqlText;
-    if (!Number.isInteger(seconds))
-      throw new Error(`bucket start ${seconds} s is not on the grid of whole seconds`);
+    invariant(Number.isInteger(seconds), `bucket start ${seconds} s is not on the grid of whole seconds`);
     const day = Math.floor(seconds / 86_400);
     if (day !== this.#day) {
       this.#day = day;
