@@ -12,7 +12,7 @@ import { configFields } from '../config/index.js';
 import {
   dropDatabase,
   ensureDatabase,
-  freePort,
+  freePorts,
   type LocalNats,
   type LocalPostgres,
   startLocalNats,
@@ -47,7 +47,7 @@ export interface BenchDb {
 export async function startBenchServers(keep = false): Promise<BenchServers> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tmidb-bench-'));
   chmodSync(dir, 0o755); // as root the cluster runs as `postgres`, which must reach its data directory
-  const [pgPort, natsPort] = [await freePort(), await freePort()];
+  const [pgPort, natsPort] = (await freePorts(2)) as [number, number];
   const dataDir = path.join(dir, 'pg', 'data');
   const [pgResult, natsResult] = await Promise.allSettled([
     startLocalPostgres({

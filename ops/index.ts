@@ -26,5 +26,5 @@ export {
   readPasswordFile,
   startLocalPostgres,
 } from './postgres.js';
-export { freePort, isPidAlive, isPortFree } from './process.js';
+export { freePort, freePorts, isPidAlive, isPortFree } from './process.js';
 export { ensureReaderLogin, readerRole } from './reader.js';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { startDaemon } from './daemon.js';
 import { MissingBinaryError } from './errors.js';
-import { freePort, runCommand } from './process.js';
+import { freePorts, runCommand } from './process.js';
 
 export const kafkaVersion = '4.1.1';
 const readyTimeoutMsDefault = 120_000;
@@ -95,8 +95,9 @@ export async function startLocalKafka(opts: LocalKafkaOptions): Promise<LocalKaf
   const dataDir = path.resolve(opts.dataDir);
   const logDir = path.join(dataDir, 'log');
   mkdirSync(logDir, { recursive: true });
-  const port = opts.port ?? (await freePort());
-  const controllerPort = await freePort();
+  const given = opts.port === undefined ? [] : [opts.port];
+  const found = await freePorts(2 - given.length, '127.0.0.1', given);
+  const [controllerPort, port] = [found[0] as number, opts.port ?? (found[1] as number)];
   const props = path.join(dataDir, 'server.properties');
   writeFileSync(props, kafkaServerProperties({ port, controllerPort, logDir }));
   const classpath = `${libs}/*`;

@@ -167,15 +167,41 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
 }
 
 /** A port the OS considers free right now (bind to 0, read, release). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const [port] = await freePorts(1, host);
+  return port as number;
+}
+
+/**
+ * `count` distinct ports the OS considers free right now. All are held bound until the last is found, so
+ * the OS cannot hand the same one back twice (asking `freePort` twice can: CI once saw SeaweedFS's volume
+ * gRPC port collide with its master's); `avoid` are ports the caller has already given out.
+ */
+export async function freePorts(
+  count: number,
+  host = '127.0.0.1',
+  avoid: readonly number[] = [],
+): Promise<number[]> {
+  const held: net.Server[] = [];
+  const ports: number[] = [];
+  try {
+    while (ports.length < count) {
+      const server = await bindAnyPort(host);
+      held.push(server);
+      const addr = server.address();
+      if (!addr || typeof addr !== 'object') throw new Error('no port');
+      if (!avoid.includes(addr.port)) ports.push(addr.port);
+    }
+    return ports;
+  } finally {
+    await Promise.all(held.map((s) => new Promise((resolve) => s.close(resolve))));
+  }
+}
+
+function bindAnyPort(host: string): Promise<net.Server> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
-    server.listen({ port: 0, host, exclusive: true }, () => {
-      const addr = server.address();
-      server.close(() =>
-        addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port')),
-      );
-    });
+    server.listen({ port: 0, host, exclusive: true }, () => resolve(server));
   });
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { startDaemon } from './daemon.js';
 import { MissingBinaryError } from './errors.js';
 import { tmidbCacheDir } from './kafka.js';
-import { freePort } from './process.js';
+import { freePort, freePorts } from './process.js';
 
 const readyTimeoutMsDefault = 90_000;
 /** Volumes of 256 MiB: the default 30 GiB volumes preallocate index space a small store never fills. */
@@ -79,32 +79,26 @@ function writeS3Config(file: string, c: S3Credentials): void {
 }
 
 async function weedArgs(dataDir: string, s3Port: number, s3Config: string): Promise<string[]> {
-  // Each free port is found by binding and releasing one, so two asks can get the same port back (CI saw the
-  // volume server's gRPC port collide with the master's: "bind: address already in use"): keep them distinct.
-  const taken = new Set([s3Port]);
-  const port = async (flag: string) => {
-    let p = await freePort();
-    while (taken.has(p)) p = await freePort();
-    taken.add(p);
-    return `-${flag}=${p}`;
-  };
+  const [master, masterGrpc, volume, volumeGrpc, filer, filerGrpc, s3Grpc] = await freePorts(7, '127.0.0.1', [
+    s3Port,
+  ]);
   return [
     'server',
     `-dir=${path.join(dataDir, 'data')}`,
     '-ip=127.0.0.1',
     '-ip.bind=127.0.0.1',
-    await port('master.port'),
-    await port('master.port.grpc'),
-    await port('volume.port'),
-    await port('volume.port.grpc'),
-    await port('filer.port'),
-    await port('filer.port.grpc'),
+    `-master.port=${master}`,
+    `-master.port.grpc=${masterGrpc}`,
+    `-volume.port=${volume}`,
+    `-volume.port.grpc=${volumeGrpc}`,
+    `-filer.port=${filer}`,
+    `-filer.port.grpc=${filerGrpc}`,
     `-master.volumeSizeLimitMB=${volumeSizeLimitMb}`,
     '-volume.max=0',
     '-filer',
     '-s3',
     `-s3.port=${s3Port}`,
-    await port('s3.port.grpc'),
+    `-s3.port.grpc=${s3Grpc}`,
     '-s3.port.iceberg=0',
     '-s3.port.lance=0',
     '-s3.iam=false',

@@ -181,17 +181,22 @@ log "$("$CHROMIUM_BIN" --version 2>/dev/null | head -n1) (${CHROMIUM_BIN})"
 # A project-local virtualenv (.venv/, ignored by git) with the pinned requirements; reinstalled only when
 # the requirements file changed. Running tmiDB does not need it.
 VENV=.venv
-REQS=models/normalizer/requirements.txt
-if [ ! -x "${VENV}/bin/python" ]; then
-  python3 -m venv "${VENV}" 2>/dev/null || { apt_install python3-venv && python3 -m venv "${VENV}"; }
-fi
-if [ ! -f "${VENV}/.requirements" ] || ! cmp -s "${REQS}" "${VENV}/.requirements"; then
-  log "pip install -r ${REQS} (into ${VENV})"
-  "${VENV}/bin/python" -m pip install -q --disable-pip-version-check -r "${REQS}"
-  cp "${REQS}" "${VENV}/.requirements"
-else
-  log "${VENV} up to date (pip install skipped)"
-fi
+# pip_requirements FILE STAMP: installs FILE into ${VENV} unless STAMP (a copy of FILE made after its last
+# install) still equals it; makes the virtualenv first.
+pip_requirements() {
+  local reqs=$1 stamp=${VENV}/$2
+  if [ ! -x "${VENV}/bin/python" ]; then
+    python3 -m venv "${VENV}" 2>/dev/null || { apt_install python3-venv && python3 -m venv "${VENV}"; }
+  fi
+  if [ -f "${stamp}" ] && cmp -s "${reqs}" "${stamp}"; then
+    log "${reqs} up to date in ${VENV} (pip install skipped)"
+    return
+  fi
+  log "pip install -r ${reqs} (into ${VENV})"
+  "${VENV}/bin/python" -m pip install -q --disable-pip-version-check -r "${reqs}"
+  cp "${reqs}" "${stamp}"
+}
+pip_requirements models/normalizer/requirements.txt .requirements
 
 # --- node_modules and the build -----------------------------------------------------------------------
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -210,17 +215,10 @@ npm run --silent build
 # --- the contract test's outside client: schemathesis in .venv/ ------------------------------------------
 # The same project virtualenv as other Python tools (.venv/, ignored by git); this step only adds its own
 # pinned packages, and only when its requirements file changed.
-CONTRACT_VENV=.venv
-CONTRACT_REQS=test/contract/requirements.txt
-if [ ! -x "${CONTRACT_VENV}/bin/python" ]; then
-  python3 -m venv "${CONTRACT_VENV}" 2>/dev/null || { apt_install python3-venv && python3 -m venv "${CONTRACT_VENV}"; }
-fi
-if [ ! -x "${CONTRACT_VENV}/bin/schemathesis" ] || ! cmp -s "${CONTRACT_REQS}" "${CONTRACT_VENV}/.requirements-contract"; then
-  log "pip install -r ${CONTRACT_REQS} (into ${CONTRACT_VENV})"
-  "${CONTRACT_VENV}/bin/python" -m pip install -q --disable-pip-version-check -r "${CONTRACT_REQS}"
-  cp "${CONTRACT_REQS}" "${CONTRACT_VENV}/.requirements-contract"
-else
-  log "schemathesis $("${CONTRACT_VENV}/bin/schemathesis" --version 2>/dev/null | awk '{print $NF}') in ${CONTRACT_VENV} (pip install skipped)"
-fi
+# A virtualenv whose schemathesis went missing installs it again.
+[ -x "${VENV}/bin/schemathesis" ] || rm -f "${VENV}/.requirements-contract"
+pip_requirements test/contract/requirements.txt .requirements-contract
+[ -x "${VENV}/bin/schemathesis" ] || die "schemathesis is missing from ${VENV} after its install"
+log "schemathesis $("${VENV}/bin/schemathesis" --version 2>/dev/null | awk '{print $NF}') in ${VENV}"
 
 log "done in $(($(date +%s) - started)) s"

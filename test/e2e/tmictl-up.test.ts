@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { packageRoot, VERSION } from '../../config/index.js';
-import { freePort, isPortFree } from '../../ops/index.js';
+import { freePorts, isPortFree } from '../../ops/index.js';
 import { stageNames } from '../../pipelines/index.js';
 import { eventually } from '../support/wait.js';
 
@@ -37,7 +37,8 @@ const bannerLastLine = 'Ctrl-C stops tmiDB.';
 beforeAll(async () => {
   home = mkdtempSync(path.join(os.tmpdir(), 'tmidb-e2e-'));
   chmodSync(home, 0o755); // as root the cluster runs as `postgres`, which must reach its data directory
-  ports = { http: await freePort(), pg: await freePort(), nats: await freePort(), s3: await freePort() };
+  const [http, pg, nats, s3] = (await freePorts(4)) as [number, number, number, number];
+  ports = { http, pg, nats, s3 };
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TMIDB_')));
   env = {
     ...clean,

@@ -1,31 +1,19 @@
 // SPDX-License-Identifier: MIT
 // A checkpoint is a high-water mark: lower writes (redelivery, workers out of order) leave it as it is;
 // a committed checkpoint that moved back is a broken invariant that crashes the stage, never a dead letter.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool, migrate, type Pool, withTransaction } from '../../db/index.js';
+import { describe, expect, it } from 'vitest';
+import { withTransaction } from '../../db/index.js';
 import { classifyError } from '../../pipelines/index.js';
 import { CheckpointRegressionError, saveCheckpoint } from '../../projections/index.js';
-import { type TestEnv, testEnv } from '../support/env.js';
+import { useMigratedDatabase } from '../support/env.js';
 
-let env: TestEnv;
-let pool: Pool;
-
-beforeAll(async () => {
-  env = await testEnv('checkpoint_invariant');
-  pool = createPool(env.pgUrl, 4);
-  await migrate(pool);
-});
-
-afterAll(async () => {
-  await pool?.end();
-  await env?.dropAll();
-});
+const db = useMigratedDatabase('checkpoint_invariant', 4);
 
 const save = (consumer: string, seq: number) =>
-  withTransaction(pool, (c) => saveCheckpoint(c, consumer, 'TMI_IN', seq, 1));
+  withTransaction(db.pool, (c) => saveCheckpoint(c, consumer, 'TMI_IN', seq, 1));
 
 async function stored(consumer: string): Promise<number | undefined> {
-  const { rows } = await pool.query<{ stream_seq: number }>(
+  const { rows } = await db.pool.query<{ stream_seq: number }>(
     'SELECT stream_seq FROM tmi.consumer_checkpoint WHERE consumer = $1',
     [consumer],
   );
@@ -43,7 +31,7 @@ describe('saveCheckpoint', () => {
   it('a rolled-back write is not taken for a committed checkpoint', async () => {
     await save('rb', 5);
     await expect(
-      withTransaction(pool, async (c) => {
+      withTransaction(db.pool, async (c) => {
         await saveCheckpoint(c, 'rb', 'TMI_IN', 50, 1);
         await saveCheckpoint(c, 'rb', 'TMI_IN', 60, 1); // reads its own uncommitted 50
         throw new Error('batch failed');
@@ -55,7 +43,7 @@ describe('saveCheckpoint', () => {
   it('throws CheckpointRegressionError when the committed checkpoint moved back, and changes nothing', async () => {
     await save('moved', 20);
     await save('moved', 21); // this process has now seen 20 committed
-    await pool.query("UPDATE tmi.consumer_checkpoint SET stream_seq = 3 WHERE consumer = 'moved'");
+    await db.pool.query("UPDATE tmi.consumer_checkpoint SET stream_seq = 3 WHERE consumer = 'moved'");
     const err = await save('moved', 22).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CheckpointRegressionError);
     expect(err).toMatchObject({ _tag: 'CheckpointRegressionError', code: 'CHECKPOINT_REGRESSION' });

@@ -2,32 +2,20 @@
 // The stages' mapping-rule cache looks at a one-row change counter (migration 014) and reads the rules
 // again only when it moved: a rule committed by another process is seen on the next look, an uncommitted
 // or rolled-back one is not, and unchanged rules cost one tiny query per look instead of the whole table.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createPool, migrate, type Pool } from '../../db/index.js';
+import { expect, it } from 'vitest';
+import type { Pool } from '../../db/index.js';
 import { MappingRulesCache, rulesFreshnessMarginMicros } from '../../processors/index.js';
 import { deleteMappingRule, insertMappingRule, type NewMappingRule } from '../../projections/index.js';
-import { type TestEnv, testEnv } from '../support/env.js';
+import { useMigratedDatabase } from '../support/env.js';
 
-let env: TestEnv;
-let pool: Pool;
+const db = useMigratedDatabase('mapping_rules_cache', 4);
 
-beforeAll(async () => {
-  env = await testEnv('mapping_rules_cache');
-  pool = createPool(env.pgUrl, 4);
-  await migrate(pool);
-});
-
-afterAll(async () => {
-  await pool?.end();
-  await env?.dropAll();
-});
-
-/** The pool, with the statements the cache sends noted (the queries still go to the real server). */
+/** The db.pool, with the statements the cache sends noted (the queries still go to the real server). */
 function noting(statements: string[]): Pool {
-  const counted = Object.create(pool) as Pool;
+  const counted = Object.create(db.pool) as Pool;
   counted.query = ((text: string, values?: unknown[]) => {
     statements.push(text.includes('mapping_rule_version') ? 'version' : 'rules');
-    return pool.query(text, values);
+    return db.pool.query(text, values);
   }) as Pool['query'];
   return counted;
 }
@@ -64,13 +52,13 @@ it('reads the rules again only when they changed, and sees a change once it is c
   expect(statements).toEqual(['version']); // unchanged: the rules are not read again
 
   // Written by another process (not through the cache): seen on the next look.
-  await insertMappingRule(pool, newRule('00000000-0000-4000-8000-000000000001', 'a'));
+  await insertMappingRule(db.pool, newRule('00000000-0000-4000-8000-000000000001', 'a'));
   now += 1000;
   expect(await look()).toEqual(['a']);
   expect(statements).toEqual(['version', 'rules']);
 
   // A change not yet committed is not counted; committed, it is; rolled back, it never was.
-  const writer = await pool.connect();
+  const writer = await db.pool.connect();
   try {
     await writer.query('BEGIN');
     await insertMappingRule(writer, newRule('00000000-0000-4000-8000-000000000002', 'b'));
@@ -92,7 +80,7 @@ it('reads the rules again only when they changed, and sees a change once it is c
   expect(statements).toEqual(['version']);
 
   // A delete is a change too (a deleted rule is still returned: it covers what it was in force for).
-  expect(await deleteMappingRule(pool, '00000000-0000-4000-8000-000000000001')).toBe(true);
+  expect(await deleteMappingRule(db.pool, '00000000-0000-4000-8000-000000000001')).toBe(true);
   now += 1000;
   const rules = await cache.covering(now);
   expect(rules.find((r) => r.field === 'a')?.deletedAtMicros).not.toBeNull();

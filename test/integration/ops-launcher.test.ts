@@ -15,6 +15,7 @@ import {
   acquireHomeLock,
   compareVersions,
   freePort,
+  freePorts,
   isPortFree,
   LaunchError,
   localPaths,
@@ -46,9 +47,7 @@ describe('ops: the local launcher', () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'tmidb-ops-'));
     chmodSync(tmp, 0o755);
     home = path.join(tmp, 'home');
-    pgPort = await freePort();
-    natsPort = await freePort();
-    s3Port = await freePort();
+    [pgPort, natsPort, s3Port] = (await freePorts(3)) as [number, number, number];
   });
   afterAll(() => {
     rmSync(tmp, { recursive: true, force: true });

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The schema registry against a real PostgreSQL: versions, the in-memory hot path, conflicts that write
 // nothing, and several registries (processes) sharing one database.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createPool, migrate, type Pool } from '../../db/index.js';
+import { describe, expect, it, vi } from 'vitest';
 import {
   conflictRecheckMs,
   decodePayload,
@@ -14,25 +13,14 @@ import {
   SchemaNotFoundError,
   SchemaRegistry,
 } from '../../schemas/index.js';
-import { type TestEnv, testEnv } from '../support/env.js';
+import { useMigratedDatabase } from '../support/env.js';
 
 const limits: InferLimits = { fieldsMax: 64, stringLengthMax: 256 };
 
-let env: TestEnv;
-let pool: Pool;
-
-beforeAll(async () => {
-  env = await testEnv('schema_registry');
-  pool = createPool(env.pgUrl, 8);
-  await migrate(pool);
-});
-afterAll(async () => {
-  await pool?.end();
-  await env?.dropAll();
-});
+const db = useMigratedDatabase('schema_registry', 8);
 
 async function rowCounts(subject: string): Promise<{ subjects: number; versions: number }> {
-  const { rows } = await pool.query<{ subjects: number; versions: number }>(
+  const { rows } = await db.pool.query<{ subjects: number; versions: number }>(
     `SELECT (SELECT count(*)::int FROM tmi.schema_subject WHERE subject = $1) AS subjects,
             (SELECT count(*)::int FROM tmi.model_versions WHERE subject = $1) AS versions`,
     [subject],
@@ -46,15 +34,15 @@ function fieldNames(schema: { fields: readonly { name: string }[] }): string[] {
 
 describe('SchemaRegistry.ensure', () => {
   it('registers version 1, answers the same shape from memory, and adds a version for a new field', async () => {
-    const registry = new SchemaRegistry(pool, limits);
+    const registry = new SchemaRegistry(db.pool, limits);
     const v1 = await registry.ensure('thermo', [{ temp: 21.5, label: 'kitchen' }]);
     expect(v1).toMatchObject({ subject: 'thermo', version: 1 });
     expect(v1.fingerprint).toBe(fingerprintOf(v1.schema));
     expect(new Date(v1.createdAt).toISOString()).toBe(v1.createdAt);
     expect(fieldNames(v1.schema)).toEqual(['label', 'temp']);
 
-    const query = vi.spyOn(pool, 'query');
-    const connect = vi.spyOn(pool, 'connect');
+    const query = vi.spyOn(db.pool, 'query');
+    const connect = vi.spyOn(db.pool, 'connect');
     try {
       for (const data of [{ temp: 22 }, { label: 'x', temp: 1.5 }, {}, { temp: null }]) {
         expect(await registry.ensure('thermo', [data])).toBe(v1);
@@ -78,7 +66,7 @@ describe('SchemaRegistry.ensure', () => {
   });
 
   it('rejects a type change with a 409 and writes nothing', async () => {
-    const registry = new SchemaRegistry(pool, limits);
+    const registry = new SchemaRegistry(db.pool, limits);
     await registry.ensure('pump', [{ rpm: 900 }]);
     await registry.ensure('pump', [{ rpm: 901, on: true }]);
     const before = await rowCounts('pump');
@@ -89,14 +77,14 @@ describe('SchemaRegistry.ensure', () => {
     );
     expect(await rowCounts('pump')).toEqual(before);
     // a fresh registry (cold cache) decides the same from the database
-    await expect(new SchemaRegistry(pool, limits).ensure('pump', [{ rpm: 'fast' }])).rejects.toBeInstanceOf(
-      SchemaConflictError,
-    );
+    await expect(
+      new SchemaRegistry(db.pool, limits).ensure('pump', [{ rpm: 'fast' }]),
+    ).rejects.toBeInstanceOf(SchemaConflictError);
     expect(await rowCounts('pump')).toEqual(before);
   });
 
   it('rejects bad data before touching the database, naming the event of a batch', async () => {
-    const registry = new SchemaRegistry(pool, limits);
+    const registry = new SchemaRegistry(db.pool, limits);
     const attempt = registry.ensure('valve', [{ ok: 1 }, { ok: 2 }, { 'bad\nname': 3 }]);
     await expect(attempt).rejects.toBeInstanceOf(InvalidDataError);
     await expect(attempt).rejects.toMatchObject({ index: 2, path: 'data["bad\\nname"]' });
@@ -109,7 +97,7 @@ describe('SchemaRegistry.ensure', () => {
   });
 
   it('merges a whole batch into one version', async () => {
-    const registry = new SchemaRegistry(pool, limits);
+    const registry = new SchemaRegistry(db.pool, limits);
     const schema = await registry.ensure('batchy', [
       { a: 1 },
       { b: 'x' },
@@ -126,8 +114,8 @@ describe('SchemaRegistry.ensure', () => {
 
 describe('several registries (processes) on one database', () => {
   it('finds a version another process registered instead of adding a duplicate', async () => {
-    const a = new SchemaRegistry(pool, limits);
-    const b = new SchemaRegistry(pool, limits);
+    const a = new SchemaRegistry(db.pool, limits);
+    const b = new SchemaRegistry(db.pool, limits);
     const v1 = await a.ensure('door', [{ open: true }]);
     const v2 = await b.ensure('door', [{ open: false, angle: 30 }]);
     expect(v2.version).toBe(2);
@@ -143,13 +131,13 @@ describe('several registries (processes) on one database', () => {
   });
 
   it('learns a newer latest version through byId', async () => {
-    const a = new SchemaRegistry(pool, limits);
-    const b = new SchemaRegistry(pool, limits);
+    const a = new SchemaRegistry(db.pool, limits);
+    const b = new SchemaRegistry(db.pool, limits);
     await a.ensure('lamp', [{ on: true }]);
     const v2 = await b.ensure('lamp', [{ lux: 300 }]);
     expect((await a.byId(v2.schemaId)).version).toBe(2);
-    const query = vi.spyOn(pool, 'query');
-    const connect = vi.spyOn(pool, 'connect');
+    const query = vi.spyOn(db.pool, 'query');
+    const connect = vi.spyOn(db.pool, 'connect');
     try {
       expect(await a.ensure('lamp', [{ lux: 1, on: false }])).toBe(await a.byId(v2.schemaId));
       expect(query).not.toHaveBeenCalled();
@@ -162,9 +150,9 @@ describe('several registries (processes) on one database', () => {
 
   it('keeps versions contiguous and every answer valid under concurrent new shapes', async () => {
     const registries = [
-      new SchemaRegistry(pool, limits),
-      new SchemaRegistry(pool, limits),
-      new SchemaRegistry(pool, limits),
+      new SchemaRegistry(db.pool, limits),
+      new SchemaRegistry(db.pool, limits),
+      new SchemaRegistry(db.pool, limits),
     ];
     const datas = Array.from({ length: 24 }, (_, i) => ({ [`f${i % 12}`]: i, common: i }));
     const results = await Promise.all(datas.map((data, i) => registries[i % 3]!.ensure('race', [data])));
@@ -184,7 +172,7 @@ describe('several registries (processes) on one database', () => {
 
 describe('compatibility NONE', () => {
   it('lets a type change through as a new version and reuses an earlier identical version', async () => {
-    const registry = new SchemaRegistry(pool, limits);
+    const registry = new SchemaRegistry(db.pool, limits);
     const v1 = await registry.ensure('free', [{ t: 1 }]);
     await registry.setCompatibility('free', 'NONE');
     expect(await registry.compatibility('free')).toBe('NONE');
@@ -199,8 +187,8 @@ describe('compatibility NONE', () => {
 
   it('is picked up by another process on its next conflicting write', async () => {
     let nowMs = 1_000_000;
-    const a = new SchemaRegistry(pool, limits, () => nowMs);
-    const b = new SchemaRegistry(pool, limits);
+    const a = new SchemaRegistry(db.pool, limits, () => nowMs);
+    const b = new SchemaRegistry(db.pool, limits);
     await a.ensure('loose', [{ x: 1 }]);
     await b.setCompatibility('loose', 'NONE');
     // Within conflictRecheckMs of its last read, `a` trusts its cache and refuses the conflicting write.
@@ -213,8 +201,8 @@ describe('compatibility NONE', () => {
 
 describe('reading the registry', () => {
   it('loads by id in a cold registry and refuses unknown ids', async () => {
-    const writer = await new SchemaRegistry(pool, limits).ensure('meter', [{ kwh: 1.5, e: { v: [1] } }]);
-    const cold = new SchemaRegistry(pool, limits);
+    const writer = await new SchemaRegistry(db.pool, limits).ensure('meter', [{ kwh: 1.5, e: { v: [1] } }]);
+    const cold = new SchemaRegistry(db.pool, limits);
     const loaded = await cold.byId(writer.schemaId);
     expect(loaded).toMatchObject({
       schemaId: writer.schemaId,
@@ -231,7 +219,7 @@ describe('reading the registry', () => {
   });
 
   it('lists subjects and versions', async () => {
-    const registry = new SchemaRegistry(pool, limits);
+    const registry = new SchemaRegistry(db.pool, limits);
     await registry.ensure('zz_list', [{ a: 1 }]);
     const v2 = await registry.ensure('zz_list', [{ b: 1 }]);
     await registry.setCompatibility('zz_empty', 'NONE');

@@ -2,26 +2,14 @@
 // The fanout stage's subscription cache ages by the stage's clock, not the wall clock: with a clock the
 // test moves, a change made behind its back is picked up exactly when the reload interval has passed, and
 // a change it is told about (markStale) at once — without the test sleeping.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createPool, migrate, type Pool } from '../../db/index.js';
+import { expect, it } from 'vitest';
 import { metaMissReloadMinMs, SubscriptionCache } from '../../processors/fanout/subscription-cache.js';
 import { addSubscriptions, insertListener } from '../../projections/index.js';
 import { uuidv7 } from '../../schemas/index.js';
-import { type TestEnv, testEnv } from '../support/env.js';
+import { useMigratedDatabase } from '../support/env.js';
 
 const reloadIntervalMs = 30_000;
-let env: TestEnv;
-let pool: Pool;
-
-beforeAll(async () => {
-  env = await testEnv('subscription_cache');
-  pool = createPool(env.pgUrl, 4);
-  await migrate(pool);
-});
-afterAll(async () => {
-  await pool?.end();
-  await env?.dropAll();
-});
+const db = useMigratedDatabase('subscription_cache', 4);
 
 function subscription(kind: string) {
   return { subscription_id: uuidv7(), target_id: null, kind, meta: null, fields: null, alarms: false };
@@ -29,9 +17,9 @@ function subscription(kind: string) {
 
 it('reloads when its interval has passed by the injected clock, or at once when marked stale', async () => {
   let nowMicros = 1_000_000_000;
-  const cache = new SubscriptionCache(pool, () => nowMicros, reloadIntervalMs);
+  const cache = new SubscriptionCache(db.pool, () => nowMicros, reloadIntervalMs);
   const listenerId = uuidv7();
-  await insertListener(pool, {
+  await insertListener(db.pool, {
     listener_id: listenerId,
     name: 'aging',
     description: '',
@@ -39,13 +27,13 @@ it('reloads when its interval has passed by the injected clock, or at once when 
   });
   expect((await cache.current()).index.size).toBe(1);
 
-  await addSubscriptions(pool, listenerId, [subscription('b')]);
+  await addSubscriptions(db.pool, listenerId, [subscription('b')]);
   nowMicros += (reloadIntervalMs - 1) * 1000;
   expect((await cache.current()).index.size).toBe(1); // not yet old: the cached index stands
   nowMicros += 2 * 1000;
   expect((await cache.current()).index.size).toBe(2); // older than the interval: reloaded
 
-  await addSubscriptions(pool, listenerId, [subscription('c')]);
+  await addSubscriptions(db.pool, listenerId, [subscription('c')]);
   expect((await cache.current()).index.size).toBe(2);
   cache.markStale();
   expect((await cache.current()).index.size).toBe(3);
@@ -53,19 +41,19 @@ it('reloads when its interval has passed by the injected clock, or at once when 
 
 it('reloads for unknown targets at most once per metaMissReloadMinMs of the injected clock', async () => {
   let nowMicros = 5_000_000_000;
-  const cache = new SubscriptionCache(pool, () => nowMicros, reloadIntervalMs);
+  const cache = new SubscriptionCache(db.pool, () => nowMicros, reloadIntervalMs);
   const listenerId = uuidv7();
-  await insertListener(pool, {
+  await insertListener(db.pool, {
     listener_id: listenerId,
     name: 'misses',
     description: '',
     subscriptions: [subscription('m')],
   });
   const before = (await cache.current()).index.size;
-  await addSubscriptions(pool, listenerId, [subscription('n')]);
+  await addSubscriptions(db.pool, listenerId, [subscription('n')]);
   expect((await cache.refreshForUnknownTargets([uuidv7()])).index.size).toBe(before + 1);
 
-  await addSubscriptions(pool, listenerId, [subscription('o')]);
+  await addSubscriptions(db.pool, listenerId, [subscription('o')]);
   nowMicros += (metaMissReloadMinMs - 1) * 1000;
   expect((await cache.refreshForUnknownTargets([uuidv7()])).index.size).toBe(before + 1); // throttled
   nowMicros += 2 * 1000;

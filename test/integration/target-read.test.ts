@@ -3,24 +3,12 @@
 // (projections/target-read.ts). It must answer what the three separate reads answered: every state field
 // in field order with its value as stored (any JSON type) and its observation time, names awkward in JSON
 // or JavaScript kept as written, the position or null, and nothing for an unknown target.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createPool, migrate, type Pool } from '../../db/index.js';
+import { expect, it } from 'vitest';
 import { getTargetRead } from '../../projections/index.js';
 import { uuidv7 } from '../../schemas/index.js';
-import { type TestEnv, testEnv } from '../support/env.js';
+import { useMigratedDatabase } from '../support/env.js';
 
-let env: TestEnv;
-let pool: Pool;
-
-beforeAll(async () => {
-  env = await testEnv('target_read');
-  pool = createPool(env.pgUrl, 2);
-  await migrate(pool);
-});
-afterAll(async () => {
-  await pool?.end();
-  await env?.dropAll();
-});
+const db = useMigratedDatabase('target_read', 2);
 
 const state: Record<string, unknown> = {
   temp: 21.5,
@@ -36,7 +24,7 @@ const state: Record<string, unknown> = {
 
 async function addTarget(): Promise<string> {
   const id = uuidv7();
-  await pool.query(
+  await db.pool.query(
     `INSERT INTO tmi.target (target_id, name, kind, meta) VALUES ($1, 'v', 'vehicle', '{"fleet": "f1"}')`,
     [id],
   );
@@ -48,20 +36,20 @@ it('answers the target, every state field in field order, and the position', asy
   // `__proto__` as a field (in an object literal it would set a prototype).
   const entries: [string, unknown][] = [...Object.entries(state), ['__proto__', 'a field, not a prototype']];
   for (const [i, [field, value]] of entries.entries()) {
-    await pool.query(
+    await db.pool.query(
       `INSERT INTO tmi.target_state (target_id, field, value, ts, event_id)
        VALUES ($1, $2, $3::jsonb, timestamptz '2026-11-24 10:00:00.123456+00' + $4 * interval '1 second', $5)`,
       [id, field, JSON.stringify(value), i, uuidv7()],
     );
   }
   const eventId = uuidv7();
-  await pool.query(
+  await db.pool.query(
     `INSERT INTO tmi.target_position (target_id, ts, event_id, lat, lon, speed)
      VALUES ($1, '2026-11-24 10:00:00.5+00', $2, 37.5665, 126.978, 12.25)`,
     [id, eventId],
   );
-  const read = await getTargetRead(pool, id);
-  const separately = await pool.query<{ field: string; value: unknown; ts: string }>(
+  const read = await getTargetRead(db.pool, id);
+  const separately = await db.pool.query<{ field: string; value: unknown; ts: string }>(
     `SELECT field, value, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts
        FROM tmi.target_state WHERE target_id = $1 ORDER BY field`,
     [id],
@@ -88,11 +76,11 @@ it('answers the target, every state field in field order, and the position', asy
 
 it('answers an empty state and no position for a target nothing was written about', async () => {
   const id = await addTarget();
-  const read = await getTargetRead(pool, id);
+  const read = await getTargetRead(db.pool, id);
   expect(read?.state).toEqual({});
   expect(read?.position).toBeNull();
 });
 
 it('answers nothing for an unknown target', async () => {
-  expect(await getTargetRead(pool, uuidv7())).toBeUndefined();
+  expect(await getTargetRead(db.pool, uuidv7())).toBeUndefined();
 });

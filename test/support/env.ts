@@ -3,7 +3,8 @@
 // of its own and a namespace of its own (subjects `<ns>.in.…`, streams `<NS>_IN`). The caller runs
 // migrations and creates streams itself.
 import { randomBytes } from 'node:crypto';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { createPool, migrate, type Pool } from '../../db/index.js';
 import { dropDatabase, ensureDatabase } from '../../ops/index.js';
 
 export interface TestEnv {
@@ -63,6 +64,39 @@ export async function testEnv(name: string): Promise<TestEnv> {
     pgAdminUrl,
     async dropAll() {
       await dropDatabase(pgAdminUrl, database);
+    },
+  };
+}
+
+/** A test file's migrated database: `pool` is ready once the file's beforeAll hooks have run. */
+export interface MigratedDatabase {
+  readonly env: TestEnv;
+  readonly pool: Pool;
+}
+
+/**
+ * Registers the hooks that give a test file a fresh, migrated database and a pool of `poolSize`
+ * connections, and drop both after the file; call it at the top level of the file.
+ */
+export function useMigratedDatabase(name: string, poolSize = 4): MigratedDatabase {
+  const db: { env?: TestEnv; pool?: Pool } = {};
+  beforeAll(async () => {
+    db.env = await testEnv(name);
+    db.pool = createPool(db.env.pgUrl, poolSize);
+    await migrate(db.pool);
+  });
+  afterAll(async () => {
+    await db.pool?.end();
+    await db.env?.dropAll();
+  });
+  return {
+    get env() {
+      if (!db.env) throw new Error('the database is made in beforeAll: read it inside a test or hook');
+      return db.env;
+    },
+    get pool() {
+      if (!db.pool) throw new Error('the database is made in beforeAll: read it inside a test or hook');
+      return db.pool;
     },
   };
 }

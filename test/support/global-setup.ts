@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { configFields } from '../../config/index.js';
-import { freePort, startLocalNats, startLocalPostgres } from '../../ops/index.js';
+import { freePorts, startLocalNats, startLocalPostgres } from '../../ops/index.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -22,7 +22,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tmidb-test-'));
   chmodSync(dir, 0o755); // as root the cluster runs as `postgres`, which must reach its data directory
-  const [pgPort, natsPort] = [await freePort(), await freePort()];
+  const [pgPort, natsPort] = (await freePorts(2)) as [number, number];
   const cleanup: Array<() => Promise<void>> = [];
   const teardown = async (): Promise<void> => {
     for (const stop of cleanup.reverse()) await stop().catch((err) => console.error('[test setup]', err));
