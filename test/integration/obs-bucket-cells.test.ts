@@ -5,23 +5,11 @@
 // gave before: the bucket's start as to_char wrote it — on day, month, year and leap-day boundaries, before
 // 1970, and at the years where JavaScript's ISO form and to_char's part ways — and the same values, for
 // numerics and doubles at their edges and JSON values of every type.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createPool, migrate, type Pool } from '../../db/index.js';
+import { expect, it } from 'vitest';
 import { BucketStartFormatter, bucketCellsJson, bucketColumns, toDouble } from '../../projections/index.js';
-import { type TestEnv, testEnv } from '../support/env.js';
+import { useMigratedDatabase } from '../support/env.js';
 
-let env: TestEnv;
-let pool: Pool;
-
-beforeAll(async () => {
-  env = await testEnv('obs_bucket_cells');
-  pool = createPool(env.pgUrl, 2);
-  await migrate(pool);
-});
-afterAll(async () => {
-  await pool?.end();
-  await env?.dropAll();
-});
+const db = useMigratedDatabase('obs_bucket_cells', 2);
 
 const edges = [
   '2026-11-25 00:00:00+00',
@@ -42,13 +30,13 @@ const edges = [
 ];
 
 it('formats every bucket start as to_char does', async () => {
-  const { rows } = await pool.query<{ b: string }>(
+  const { rows } = await db.pool.query<{ b: string }>(
     // 3,000 whole seconds spread over 1968–2190 (a fixed sequence, the same every run).
     `SELECT (timestamptz '2000-01-01 00:00:00+00' + ((i * 2333333 + i * i * 7919) % 7000000000 - 1000000000) * interval '1 second')::text AS b
        FROM generate_series(1::bigint, 3000) i`,
   );
   const starts = [...edges, ...rows.map((r) => r.b)];
-  const { rows: cells } = await pool.query<unknown[]>({
+  const { rows: cells } = await db.pool.query<unknown[]>({
     text: `SELECT ${bucketColumns(`ARRAY['f']`)}, to_char(a.bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS want
       FROM unnest($1::timestamptz[]) WITH ORDINALITY AS x(bucket, i),
            LATERAL (SELECT x.bucket, 'f' AS field, 1 AS count, NULL AS avg, NULL AS min, NULL AS max,
@@ -116,12 +104,12 @@ it('reads the same cells from one JSON text as from columns', async () => {
     ), c AS (SELECT a.bucket, ${bucketColumns(`ARRAY['a', 'b']`)} FROM a)
     SELECT ${select} FROM ${from}`;
   const values = [numerics, doubles, jsons];
-  const asColumns = await pool.query<unknown[]>({
+  const asColumns = await db.pool.query<unknown[]>({
     text: sql('bucket_s, bucket_text, field, count, avg, min, max, sum, first, last', 'c ORDER BY bucket'),
     values,
     rowMode: 'array',
   });
-  const asJson = await pool.query<{ cells: string }>(sql(`${bucketCellsJson('ASC')} AS cells`, 'c'), values);
+  const asJson = await db.pool.query<{ cells: string }>(sql(`${bucketCellsJson('ASC')} AS cells`, 'c'), values);
   const fromJson = JSON.parse(asJson.rows[0]!.cells) as unknown[][];
   expect(fromJson).toHaveLength(201);
   // What bucketPage makes of each: numerics through toDouble, counts through Number, the rest as they are.
