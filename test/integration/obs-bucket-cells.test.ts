@@ -109,7 +109,10 @@ it('reads the same cells from one JSON text as from columns', async () => {
     values,
     rowMode: 'array',
   });
-  const asJson = await db.pool.query<{ cells: string }>(sql(`${bucketCellsJson('ASC')} AS cells`, 'c'), values);
+  const asJson = await db.pool.query<{ cells: string }>(
+    sql(`${bucketCellsJson('ASC')} AS cells`, 'c'),
+    values,
+  );
   const fromJson = JSON.parse(asJson.rows[0]!.cells) as unknown[][];
   expect(fromJson).toHaveLength(201);
   // What bucketPage makes of each: numerics through toDouble, counts through Number, the rest as they are.
