@@ -93,7 +93,17 @@ export type {
   ObsSql,
   RawObsRow,
 } from './obs.js';
-export { bucketObsSql, bucketPage, obsAggs, queryObs, rawObsSql, toDouble } from './obs.js';
+export {
+  BucketStartFormatter,
+  bucketCellsJson,
+  bucketColumns,
+  bucketObsSql,
+  bucketPage,
+  obsAggs,
+  queryObs,
+  rawObsSql,
+  toDouble,
+} from './obs.js';
 export type { ObsPointsQuery, ObsSeries } from './obs-points.js';
 export { obsPointsSql, queryObsPoints } from './obs-points.js';
 export type { MicrosRange, RangeSplit } from './obs-rollups.js';
