@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Batching: a pump moves what the consumer delivers into a buffer; `next` waits for the first message,
-// lingers briefly for more (lingerMs; 0 for the stages that take what they have), and takes up to a batch — together with the held messages, lowest sequence
-// first, since a stage that applies in stream order needs those. The pump ends when the consumer is lost
-// (or closed); `close` then hands everything not yet taken back to the stream.
+// lingers briefly for more (lingerMs; with 0, one event-loop turn), and takes up to a batch — together
+// with the held messages, lowest sequence first, since a stage that applies in stream order needs those.
+// The pump ends when the consumer is lost (or closed); `close` then hands everything not yet taken back to
+// the stream.
 //
 // Memory (ADR 0029): a batch holds at most batchMessagesMax messages and batchBytesMax bytes of message
 // data (at least one message); the pump stops reading while the buffer holds bufferBatchesMax batches or
