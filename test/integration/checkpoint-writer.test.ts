@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The checkpoint of a stage whose output is in JetStream is written beside its batches (ADR 0035): one
-// write in flight, batches ending meanwhile folded into the next, a failed write kept and retried, and
+// write in flight and at most one start per interval, batches ending meanwhile folded into the next, a failed write kept and retried, and
 // while writes fail every batch is refused (not folded in) so the runner retries it.
 import { describe, expect, it } from 'vitest';
 import { CheckpointRegressionError, CheckpointWriter } from '../../projections/index.js';
@@ -27,6 +27,37 @@ describe('CheckpointWriter', () => {
     // The first batch started a write; the 49 recorded before it committed went in one more.
     expect(w.writes).toBe(2);
     expect(await stored('fold')).toEqual({ stream_seq: 50, events: 100 });
+  });
+
+  it('starts a write no sooner than the interval after the last one started; a flush writes at once', async () => {
+    let nowMs = 0;
+    const w = new CheckpointWriter({
+      pool: db.pool,
+      consumer: 'interval',
+      stream: 'TMI_NORM',
+      synchronousCommit: true,
+      writeIntervalMs: 100,
+      nowMs: () => nowMs,
+    });
+    w.record(1, 1);
+    expect(w.writing).toBe(true); // the first write starts at once
+    await expect.poll(() => w.writing).toBe(false);
+    nowMs = 99;
+    w.record(2, 1);
+    expect(w.writing).toBe(false); // 99 ms after the last start: it waits
+    nowMs = 100;
+    w.record(3, 1);
+    expect(w.writing).toBe(true); // the interval has passed: 2 and 3 go together
+    await expect.poll(() => w.writing).toBe(false);
+    expect(w.writes).toBe(2);
+    expect(await stored('interval')).toEqual({ stream_seq: 3, events: 3 });
+    nowMs = 150;
+    w.record(4, 1);
+    expect(w.writing).toBe(false);
+    await w.flush();
+    expect(w.writes).toBe(3);
+    expect(await stored('interval')).toEqual({ stream_seq: 4, events: 4 });
+    w.close();
   });
 
   it('keeps the high-water mark when a lower sequence is recorded (redelivery)', async () => {
