@@ -82,6 +82,15 @@ export class CheckpointWriter {
     }
   }
 
+  /** A stage's last word on stop: writes what is pending, then stops retrying whatever the outcome. */
+  async finish(): Promise<void> {
+    try {
+      await this.flush();
+    } finally {
+      this.close();
+    }
+  }
+
   /** Stops retrying in the background (what was not written stays unwritten). */
   close(): void {
     clearTimeout(this.timer);

@@ -58,7 +58,7 @@ export function fanoutStage(deps: FanoutStageDeps): StageHandler {
       checkpoint.record(maxSeq(batch), events);
       return { events, deadLetters };
     },
-    close: () => checkpoint.flush().finally(() => checkpoint.close()),
+    close: () => checkpoint.finish(),
   };
 }
 
@@ -94,7 +94,7 @@ export function fanoutAlarmStage(deps: FanoutStageDeps): StageHandler {
       checkpoint.record(maxSeq(batch), alarms.length);
       return { events: alarms.length, deadLetters };
     },
-    close: () => checkpoint.flush().finally(() => checkpoint.close()),
+    close: () => checkpoint.finish(),
   };
 }
 

@@ -118,7 +118,7 @@ export function normalizeStage(deps: NormalizeStageDeps): StageHandler {
       checkpoint.record(maxSeq(batch), events);
       return { events, deadLetters: [...enveloped.deadLetters, ...decoded.deadLetters] };
     },
-    close: () => checkpoint.flush().finally(() => checkpoint.close()),
+    close: () => checkpoint.finish(),
   };
 }
 

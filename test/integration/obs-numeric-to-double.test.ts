@@ -3,27 +3,15 @@
 // longer through tmi.float8_of in SQL. The answer must not change: for edge values (beyond float8's range,
 // below it, subnormal, zero) and for many exact quotients, toDouble(numeric text) is the double
 // tmi.float8_of gives, and JSON writes both the same.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createPool, migrate, type Pool } from '../../db/index.js';
+import { expect, it } from 'vitest';
 import { toDouble } from '../../projections/index.js';
-import { type TestEnv, testEnv } from '../support/env.js';
+import { useMigratedDatabase } from '../support/env.js';
 
-let env: TestEnv;
-let pool: Pool;
-
-beforeAll(async () => {
-  env = await testEnv('obs_numeric_double');
-  pool = createPool(env.pgUrl, 2);
-  await migrate(pool);
-});
-afterAll(async () => {
-  await pool?.end();
-  await env?.dropAll();
-});
+const db = useMigratedDatabase('obs_numeric_double', 2);
 
 /** Each numeric expression's text and tmi.float8_of of it, as node-pg hands them over. */
 async function bothWays(exprs: readonly string[]): Promise<{ text: string; viaSql: number }[]> {
-  const { rows } = await pool.query<{ text: string; via_sql: number }>(
+  const { rows } = await db.pool.query<{ text: string; via_sql: number }>(
     `SELECT n::text AS text, tmi.float8_of(n) AS via_sql
        FROM unnest($1::numeric[]) WITH ORDINALITY AS x(n, i) ORDER BY i`,
     [exprs],
@@ -57,7 +45,7 @@ it('gives the double tmi.float8_of gives at the edges of float8', async () => {
 });
 
 it('gives the double tmi.float8_of gives for exact sums divided by counts (avg)', async () => {
-  const { rows } = await pool.query<{ q: string }>(
+  const { rows } = await db.pool.query<{ q: string }>(
     `SELECT ((random() - 0.5) * 10 ^ (floor(random() * 40) - 20))::numeric(60, 30)
             / (1 + floor(random() * 86400))::numeric AS q
        FROM generate_series(1, 2000)`,

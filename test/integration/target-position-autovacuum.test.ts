@@ -4,39 +4,32 @@
 // table failed (migration 015, ADR 0033). With the index on tmi.ll_to_earth, analyzing under autovacuum's
 // search_path works, the radius query still runs on the index, and the old expression still fails there
 // (what the migration fixes, so this test can fail).
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createPool, migrate, type Pool } from '../../db/index.js';
+import { beforeAll, expect, it } from 'vitest';
 import { nearSql } from '../../projections/index.js';
 import { uuidv7 } from '../../schemas/index.js';
-import { type TestEnv, testEnv } from '../support/env.js';
+import { useMigratedDatabase } from '../support/env.js';
 
-let env: TestEnv;
-let pool: Pool;
+const db = useMigratedDatabase('target_position_autovacuum', 2);
 
+// 200 targets with positions on a 20 × 10 grid, in two statements.
 beforeAll(async () => {
-  env = await testEnv('target_position_autovacuum');
-  pool = createPool(env.pgUrl, 2);
-  await migrate(pool);
-  for (let i = 0; i < 200; i++) {
-    const id = uuidv7();
-    await pool.query(`INSERT INTO tmi.target (target_id, name, kind) VALUES ($1, $2, 'vehicle')`, [
-      id,
-      `v${i}`,
-    ]);
-    await pool.query(
-      `INSERT INTO tmi.target_position (target_id, ts, event_id, lat, lon) VALUES ($1, now(), $2, $3, $4)`,
-      [id, uuidv7(), 37.4 + (i % 20) * 0.01, 126.9 + Math.floor(i / 20) * 0.01],
-    );
-  }
-});
-afterAll(async () => {
-  await pool?.end();
-  await env?.dropAll();
+  const ids = Array.from({ length: 200 }, () => uuidv7());
+  await db.pool.query(
+    `INSERT INTO tmi.target (target_id, name, kind)
+     SELECT id, 'v' || (i - 1), 'vehicle' FROM unnest($1::uuid[]) WITH ORDINALITY AS t(id, i)`,
+    [ids],
+  );
+  await db.pool.query(
+    `INSERT INTO tmi.target_position (target_id, ts, event_id, lat, lon)
+     SELECT id, now(), ($2::uuid[])[i], 37.4 + ((i - 1) % 20) * 0.01, 126.9 + ((i - 1) / 20) * 0.01
+     FROM unnest($1::uuid[]) WITH ORDINALITY AS t(id, i)`,
+    [ids, ids.map(() => uuidv7())],
+  );
 });
 
 /** ANALYZE as autovacuum runs it: with an empty search_path. */
 async function analyzeAsAutovacuum(table: string): Promise<void> {
-  const client = await pool.connect();
+  const client = await db.pool.connect();
   try {
     await client.query(`SET search_path = ''`);
     await client.query(`ANALYZE ${table}`);
@@ -48,27 +41,27 @@ async function analyzeAsAutovacuum(table: string): Promise<void> {
 
 it('analyzes tmi.target_position under the search_path autovacuum uses', async () => {
   await analyzeAsAutovacuum('tmi.target_position');
-  const { rows } = await pool.query<{ analyzed: boolean }>(
+  const { rows } = await db.pool.query<{ analyzed: boolean }>(
     `SELECT last_analyze IS NOT NULL AS analyzed FROM pg_stat_user_tables WHERE relid = 'tmi.target_position'::regclass`,
   );
   expect(rows[0]?.analyzed).toBe(true);
 });
 
 it('would fail with earthdistance’s ll_to_earth as the index expression (the bug)', async () => {
-  await pool.query('CREATE TABLE public.old_position AS SELECT lat, lon FROM tmi.target_position');
-  await pool.query('CREATE INDEX ON public.old_position USING gist (ll_to_earth(lat, lon))');
+  await db.pool.query('CREATE TABLE public.old_position AS SELECT lat, lon FROM tmi.target_position');
+  await db.pool.query('CREATE INDEX ON public.old_position USING gist (ll_to_earth(lat, lon))');
   await expect(analyzeAsAutovacuum('public.old_position')).rejects.toMatchObject({ code: '42704' });
 });
 
 it('still answers radius queries from the GiST index, nearest first', async () => {
   const q = { lat: 37.45, lon: 126.95, radiusMeters: 3000, limit: 1000 };
   const { text, values } = nearSql(q);
-  await pool.query('SET enable_seqscan = off');
-  const plan = await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, values);
-  await pool.query('RESET enable_seqscan');
+  await db.pool.query('SET enable_seqscan = off');
+  const plan = await db.pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, values);
+  await db.pool.query('RESET enable_seqscan');
   expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).toContain('target_position_earth_idx');
-  const { rows } = await pool.query<{ distance_m: number }>(text, values);
-  const all = await pool.query<{ d: number }>(
+  const { rows } = await db.pool.query<{ distance_m: number }>(text, values);
+  const all = await db.pool.query<{ d: number }>(
     `SELECT earth_distance(ll_to_earth($1, $2), ll_to_earth(lat, lon)) AS d FROM tmi.target_position`,
     [q.lat, q.lon],
   );
